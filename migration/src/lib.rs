@@ -1,0 +1,16 @@
+//! Database migrations. Landed migrations are never edited; each change is a
+//! new file with a real `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_brand;
+
+/// Applies this crate's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_brand::Migration)]
+    }
+}

@@ -1,0 +1,138 @@
+//! GraphQL types and resolvers for brands: they translate, the service decides.
+
+use async_graphql::{Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::brand;
+
+use super::service::{
+    self, BrandFilter, BrandOrder, BrandStatus, CreateBrandInput, UpdateBrandInput,
+};
+use crate::{
+    context::{parse_id, ContextExt},
+    pagination::{Connection, PageRequest},
+};
+
+/// A client brand of the agency.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Brand {
+    /// Unique id.
+    pub id: ID,
+    /// Unique URL-safe handle.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Free text about the brand.
+    pub description: Option<String>,
+    /// The brand's public web site.
+    pub website_url: Option<String>,
+    /// Lifecycle status.
+    pub status: BrandStatus,
+    /// Version, incremented on every change; pass it as `expectedVersion` to
+    /// detect concurrent edits.
+    pub version: i32,
+    /// When the brand was created.
+    pub created_at: DateTime<Utc>,
+    /// When the brand last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When the brand was archived, if it is.
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl From<brand::Model> for Brand {
+    fn from(m: brand::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            slug: m.slug,
+            name: m.name,
+            description: m.description,
+            website_url: m.website_url,
+            status: m.status.into(),
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            archived_at: m.archived_at,
+        }
+    }
+}
+
+/// Brand queries.
+#[derive(Default)]
+pub struct BrandQuery;
+
+#[Object]
+impl BrandQuery {
+    /// One brand by id.
+    async fn brand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand's id.")] id: ID,
+    ) -> async_graphql::Result<Brand> {
+        Ok(service::get(ctx.app()?, parse_id("id", &id)?).await?.into())
+    }
+
+    /// Brands, one page at a time.
+    async fn brands(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor`).")]
+        after: Option<String>,
+        #[graphql(desc = "Which brands to include.", default)] filter: BrandFilter,
+        #[graphql(desc = "Sort order.", default)] order_by: BrandOrder,
+    ) -> async_graphql::Result<Connection<Brand>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            order_by.cursor_tag(),
+            order_by.key_count(),
+            ctx.wants_total(),
+        )?;
+        Ok(service::list(ctx.app()?, filter, order_by, page)
+            .await?
+            .map(Brand::from)
+            .into())
+    }
+}
+
+/// Brand mutations.
+#[derive(Default)]
+pub struct BrandMutation;
+
+#[Object]
+impl BrandMutation {
+    /// Creates a brand. A slug already in use is `CONFLICT`.
+    async fn create_brand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new brand.")] input: CreateBrandInput,
+    ) -> async_graphql::Result<Brand> {
+        Ok(service::create(ctx.app()?, input).await?.into())
+    }
+
+    /// Changes a brand's details.
+    async fn update_brand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand's id.")] id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateBrandInput,
+    ) -> async_graphql::Result<Brand> {
+        Ok(service::update(ctx.app()?, parse_id("id", &id)?, input)
+            .await?
+            .into())
+    }
+
+    /// Archives a brand; it stays readable but can no longer change.
+    async fn archive_brand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand's id.")] id: ID,
+        #[graphql(desc = "The version you read; refused with `CONFLICT` when stale.")]
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<Brand> {
+        Ok(
+            service::archive(ctx.app()?, parse_id("id", &id)?, expected_version)
+                .await?
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,438 @@
+//! Settings: built-in defaults < optional TOML file < environment.
+//!
+//! Environment variables use the `HEARTH_` prefix and `__` between levels
+//! (`HEARTH_SERVER__PORT=9000`); `DATABASE_URL` and `REDIS_URL` are accepted
+//! as the conventional short forms. Secrets are wrapped in [`SecretString`], so
+//! `Debug` output (and `hearth config`) never shows them. Unknown keys and
+//! invalid values stop start-up with a message that names the setting.
+
+use std::{collections::HashMap, path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Environment variable naming an optional settings file.
+pub const CONFIG_FILE_ENV: &str = "HEARTH_CONFIG";
+/// Settings file read when present and no other file is named.
+pub const DEFAULT_CONFIG_FILE: &str = "hearth.toml";
+
+/// Which kind of deployment this is; production turns off developer aids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local development: GraphiQL, introspection and field suggestions on.
+    #[default]
+    Development,
+    /// Production: developer aids off unless turned on explicitly.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// All settings of the service.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Deployment kind (`development` or `production`).
+    pub environment: Environment,
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Database connection.
+    pub database: DatabaseSettings,
+    /// Redis connection (cache); in-process cache when absent.
+    pub redis: RedisSettings,
+    /// Cache behaviour.
+    pub cache: CacheSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Worker threads; defaults to the number of cores.
+    pub workers: Option<usize>,
+    /// Serve the GraphiQL IDE at `/graphiql` (default: on in development).
+    pub graphiql: Option<bool>,
+    /// Allow schema introspection (default: on in development).
+    pub introspection: Option<bool>,
+    /// Origins allowed by CORS (the consultants' front end); none by default.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Time a request may take before it fails with `TIMEOUT`.
+    pub request_timeout_secs: u64,
+    /// After SIGTERM: seconds readiness reports 503 before the server stops
+    /// accepting (lets load balancers notice).
+    pub shutdown_grace_secs: u64,
+    /// After that: seconds in-flight requests get to finish.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: None,
+            graphiql: None,
+            introspection: None,
+            cors_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 2,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://...` for PostgreSQL or `sqlite://...`; when absent an
+    /// SQLite file in `data_dir` is used.
+    pub url: Option<SecretString>,
+    /// Folder for the embedded SQLite database and generated files.
+    pub data_dir: PathBuf,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection before answering 503.
+    pub acquire_timeout_secs: u64,
+    /// Longest a single SQL statement may run (PostgreSQL), in milliseconds.
+    pub statement_timeout_ms: u64,
+    /// Apply pending migrations when the server starts.
+    pub auto_migrate: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            data_dir: PathBuf::from("data"),
+            max_connections: 10,
+            acquire_timeout_secs: 3,
+            statement_timeout_ms: 10_000,
+            auto_migrate: true,
+        }
+    }
+}
+
+/// Redis settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`; when absent an in-process cache is used.
+    pub url: Option<SecretString>,
+    /// Prefix of every key this service writes (several deployments can
+    /// share one Redis).
+    pub key_prefix: String,
+    /// Longest wait for one Redis call, in milliseconds; a slow or dead Redis
+    /// is then treated as a cache miss.
+    pub timeout_ms: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "hearth:".into(),
+            timeout_ms: 250,
+        }
+    }
+}
+
+/// Cache settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Lifetime of a cached entry, in seconds.
+    pub ttl_secs: u64,
+    /// Entries the in-process cache holds at most.
+    pub memory_capacity: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 300,
+            memory_capacity: 10_000,
+        }
+    }
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// Filter in `tracing` syntax, e.g. `info` or `hearth=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Settings {
+    /// Loads settings from the optional file and the process environment.
+    pub fn load(file: Option<PathBuf>) -> anyhow::Result<Self> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::load_from(file, &vars)
+    }
+
+    /// Loads settings from the optional file and the given variables.
+    pub fn load_from(
+        file: Option<PathBuf>,
+        vars: &HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder();
+        let file = file.or_else(|| vars.get(CONFIG_FILE_ENV).map(PathBuf::from));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("settings file {} does not exist", path.display());
+                }
+                builder = builder.add_source(config::File::from(path));
+            }
+            None => {
+                builder = builder
+                    .add_source(config::File::with_name(DEFAULT_CONFIG_FILE).required(false));
+            }
+        }
+        let prefixed: HashMap<String, String> = vars
+            .iter()
+            .filter(|(k, _)| k.starts_with("HEARTH_") && k.as_str() != CONFIG_FILE_ENV)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("HEARTH")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.cors_origins")
+                .source(Some(prefixed)),
+        );
+        // The conventional short names win over nothing, but not over the
+        // explicit HEARTH_ forms.
+        if let Some(url) = vars
+            .get("DATABASE_URL")
+            .filter(|_| !vars.contains_key("HEARTH_DATABASE__URL"))
+        {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        if let Some(url) = vars
+            .get("REDIS_URL")
+            .filter(|_| !vars.contains_key("HEARTH_REDIS__URL"))
+        {
+            builder = builder.set_override("redis.url", url.as_str())?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that parse but make no sense; the message names the setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.server.host.trim().is_empty() {
+            bail!("invalid settings: server.host must not be empty");
+        }
+        if self.server.body_limit_bytes < 1024 {
+            bail!("invalid settings: server.body_limit_bytes must be at least 1024");
+        }
+        if self.server.request_timeout_secs == 0 {
+            bail!("invalid settings: server.request_timeout_secs must be at least 1");
+        }
+        if self.server.workers == Some(0) {
+            bail!("invalid settings: server.workers must be at least 1");
+        }
+        for origin in &self.server.cors_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.ends_with('/')
+            {
+                bail!("invalid settings: server.cors_origins entry {origin:?} must look like https://host[:port]");
+            }
+        }
+        if self.database.max_connections == 0 {
+            bail!("invalid settings: database.max_connections must be at least 1");
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            bail!("invalid settings: database.acquire_timeout_secs must be at least 1");
+        }
+        self.database_kind()?;
+        if let Some(url) = &self.redis.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://"))
+            {
+                bail!("invalid settings: redis.url must start with redis://, rediss:// or unix://");
+            }
+        }
+        if self.redis.timeout_ms == 0 {
+            bail!("invalid settings: redis.timeout_ms must be at least 1");
+        }
+        if self.cache.ttl_secs == 0 {
+            bail!("invalid settings: cache.ttl_secs must be at least 1");
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .with_context(|| format!("invalid settings: log.level {:?}", self.log.level))?;
+        Ok(())
+    }
+
+    /// The database the settings point at.
+    pub fn database_kind(&self) -> anyhow::Result<DatabaseKind> {
+        match &self.database.url {
+            None => Ok(DatabaseKind::Sqlite),
+            Some(url) => {
+                let url = url.expose_secret();
+                if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                    Ok(DatabaseKind::Postgres)
+                } else if url.starts_with("sqlite:") {
+                    Ok(DatabaseKind::Sqlite)
+                } else {
+                    bail!("invalid settings: database.url must start with postgres://, postgresql:// or sqlite:")
+                }
+            }
+        }
+    }
+
+    /// The database URL to connect to (the embedded SQLite file by default).
+    pub fn database_url(&self) -> SecretString {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.database.data_dir.join("hearth.sqlite");
+                SecretString::from(format!("sqlite://{}?mode=rwc", path.display()))
+            }
+        }
+    }
+
+    /// Whether GraphiQL is served.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.server
+            .graphiql
+            .unwrap_or(self.environment == Environment::Development)
+    }
+
+    /// Whether introspection is allowed.
+    pub fn introspection_enabled(&self) -> bool {
+        self.server
+            .introspection
+            .unwrap_or(self.environment == Environment::Development)
+    }
+
+    /// Per-request time limit.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.request_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = Settings::load_from(None, &vars(&[])).unwrap();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.database_kind().unwrap(), DatabaseKind::Sqlite);
+        assert!(s.graphiql_enabled());
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let s = Settings::load_from(
+            None,
+            &vars(&[
+                ("HEARTH_SERVER__PORT", "9001"),
+                (
+                    "HEARTH_SERVER__CORS_ORIGINS",
+                    "https://a.example,https://b.example",
+                ),
+                ("DATABASE_URL", "postgres://u:p@localhost/db"),
+                ("HEARTH_ENVIRONMENT", "production"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.server.cors_origins.len(), 2);
+        assert_eq!(s.database_kind().unwrap(), DatabaseKind::Postgres);
+        assert!(!s.graphiql_enabled());
+    }
+
+    #[test]
+    fn invalid_value_names_the_setting() {
+        let err =
+            Settings::load_from(None, &vars(&[("HEARTH_SERVER__PORT", "eighty")])).unwrap_err();
+        assert!(format!("{err:#}").contains("server.port"), "{err:#}");
+        let err = Settings::load_from(None, &vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("database.url"), "{err:#}");
+    }
+
+    #[test]
+    fn unknown_setting_is_refused() {
+        let err = Settings::load_from(None, &vars(&[("HEARTH_SERVER__PROT", "1")])).unwrap_err();
+        assert!(format!("{err:#}").contains("prot"), "{err:#}");
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = Settings::load_from(
+            None,
+            &vars(&[
+                ("DATABASE_URL", "postgres://u:hunter2@localhost/db"),
+                ("REDIS_URL", "redis://:sekrit@localhost"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("sekrit"),
+            "{printed}"
+        );
+    }
+}

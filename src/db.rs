@@ -1,0 +1,119 @@
+//! Database connection (PostgreSQL or SQLite) and migrations.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use secrecy::ExposeSecret;
+
+use crate::{
+    config::{DatabaseKind, Settings},
+    telemetry::Metrics,
+};
+
+/// Connects with the pool settings, counting every statement in `metrics`.
+pub async fn connect(
+    settings: &Settings,
+    metrics: Option<&Metrics>,
+) -> anyhow::Result<DatabaseConnection> {
+    let kind = settings.database_kind()?;
+    if kind == DatabaseKind::Sqlite && settings.database.url.is_none() {
+        std::fs::create_dir_all(&settings.database.data_dir).with_context(|| {
+            format!(
+                "could not create database.data_dir {}",
+                settings.database.data_dir.display()
+            )
+        })?;
+    }
+    let url = settings.database_url();
+    let mut opts = ConnectOptions::new(url.expose_secret().to_owned());
+    opts.max_connections(settings.database.max_connections)
+        .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        .connect_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        .sqlx_logging(false);
+    match kind {
+        DatabaseKind::Postgres => {
+            opts.statement_timeout(Duration::from_millis(
+                settings.database.statement_timeout_ms,
+            ))
+            .set_application_name("hearth");
+        }
+        DatabaseKind::Sqlite => {
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        }
+    }
+    let mut db = Database::connect(opts)
+        .await
+        .context("could not connect to the database (check database.url)")?;
+    if let Some(metrics) = metrics {
+        let statements = metrics.db_statements.clone();
+        let errors = metrics.db_statement_errors.clone();
+        db.set_metric_callback(move |info| {
+            statements.inc();
+            if info.failed {
+                errors.inc();
+            }
+        });
+        metrics
+            .db_pool_max
+            .set(i64::from(settings.database.max_connections));
+    }
+    Ok(db)
+}
+
+/// Refreshes the pool gauges (called when `/metrics` is scraped).
+pub fn record_pool(db: &DatabaseConnection, metrics: &Metrics) {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => return,
+    };
+    let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+    metrics.db_pool.with_label_values(&["idle"]).set(idle);
+    metrics
+        .db_pool
+        .with_label_values(&["in_use"])
+        .set(i64::from(size) - idle);
+}
+
+/// Applies every pending migration.
+pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("migration failed")
+}
+
+/// Rolls back the last `steps` migrations.
+pub async fn migrate_down(db: &DatabaseConnection, steps: u32) -> anyhow::Result<()> {
+    Migrator::down(db, Some(steps))
+        .await
+        .context("rollback failed")
+}
+
+/// Each migration's name and whether it is applied.
+pub async fn migration_status(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, bool)>> {
+    let applied: Vec<String> = Migrator::get_applied_migrations(db)
+        .await
+        .context("could not read the applied migrations")?
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    Ok(Migrator::migrations()
+        .iter()
+        .map(|m| {
+            let name = m.name().to_string();
+            let done = applied.contains(&name);
+            (name, done)
+        })
+        .collect())
+}

@@ -1,0 +1,430 @@
+//! The GraphQL endpoint, written against the GraphQL-over-HTTP spec.
+//!
+//! The body is read here with a hard limit before anything is buffered
+//! beyond it, JSON batches are refused, mutations over GET answer 405, and
+//! the status code follows the requested media type. Errors leave with a
+//! stable `extensions.code`; internal ones are logged with the request id and
+//! reach the client only as that id.
+
+use actix_web::{
+    http::{header, StatusCode},
+    web, HttpMessage, HttpRequest, HttpResponse,
+};
+use async_graphql::{
+    parser::{
+        parse_query,
+        types::{DocumentOperations, ExecutableDocument, OperationType},
+    },
+    ErrorExtensionValues, Response, ServerError, Value, Variables,
+};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    observe::{OperationLabel, RequestId},
+    AppState,
+};
+use crate::error::{code, AppError};
+
+/// Longest GraphQL document accepted, in characters.
+pub const MAX_DOCUMENT_CHARS: usize = 15_000;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// Which response media type the client asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `application/json`: errors travel with 200.
+    Json,
+    /// `application/graphql-response+json`: 4xx for request errors.
+    GraphqlResponse,
+}
+
+impl Format {
+    fn from_request(req: &HttpRequest) -> Self {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.contains(GRAPHQL_RESPONSE_JSON) {
+            Self::GraphqlResponse
+        } else {
+            Self::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::GraphqlResponse => GRAPHQL_RESPONSE_JSON,
+        }
+    }
+}
+
+/// The JSON body of a POST.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<serde_json::Value>,
+}
+
+/// The query string of a GET.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
+/// An error answered before execution, with its own status.
+fn request_error(status: StatusCode, code: &str, message: &str, format: Format) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+/// `POST /graphql`.
+pub async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let format = Format::from_request(&req);
+    let mime = req.mime_type().ok().flatten();
+    let essence = mime.as_ref().map(|m| m.essence_str().to_ascii_lowercase());
+    if !matches!(
+        essence.as_deref(),
+        Some("application/json") | Some(GRAPHQL_RESPONSE_JSON)
+    ) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::BAD_USER_INPUT,
+            "send the request as application/json",
+            format,
+        );
+    }
+    let limit = state.settings.server.body_limit_bytes;
+    let body = match read_limited(&req, payload, limit).await {
+        Ok(b) => b,
+        Err(status) if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            return request_error(
+                status,
+                code::PAYLOAD_TOO_LARGE,
+                &format!("the request body is over the {limit}-byte limit"),
+                format,
+            )
+        }
+        Err(status) => {
+            return request_error(
+                status,
+                code::BAD_USER_INPUT,
+                "the request body could not be read",
+                format,
+            )
+        }
+    };
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "batched requests are not accepted; send one operation per request",
+            format,
+        );
+    }
+    let parsed: Body = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "the body must be a JSON object with a \"query\" string",
+                format,
+            )
+        }
+    };
+    execute(&req, &state, parsed, false, format).await
+}
+
+/// `GET /graphql?query=...`: queries only.
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let format = Format::from_request(&req);
+    let params = match web::Query::<GetParams>::from_query(req.query_string()) {
+        Ok(p) => p.into_inner(),
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "the query string could not be read",
+                format,
+            )
+        }
+    };
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "variables must be a JSON object",
+                format,
+            )
+        }
+    };
+    let body = Body {
+        query: params.query,
+        operation_name: params.operation_name,
+        variables,
+    };
+    execute(&req, &state, body, true, format).await
+}
+
+/// Reads the body, failing with 413 as soon as it passes `limit`.
+async fn read_limited(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, StatusCode> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+        if body.len() + chunk.len() > limit {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The operation a request will run: its type and name.
+fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&'a str>,
+) -> Option<(OperationType, Option<&'a str>)> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some((op.node.ty, name)),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| (op.node.ty, Some(name)))
+        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .iter()
+            .next()
+            .map(|(n, op)| (op.node.ty, Some(n.as_str()))),
+        _ => None,
+    }
+}
+
+/// A bounded metrics label for the operation: its name when it is a plain
+/// identifier of at most 64 characters, else `anonymous`.
+fn operation_label(name: Option<&str>) -> String {
+    match name {
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            n.to_string()
+        }
+        _ => "anonymous".to_string(),
+    }
+}
+
+async fn execute(
+    req: &HttpRequest,
+    state: &AppState,
+    body: Body,
+    over_get: bool,
+    format: Format,
+) -> HttpResponse {
+    let Some(query) = body.query.filter(|q| !q.trim().is_empty()) else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "the request has no \"query\"",
+            format,
+        );
+    };
+    let variables = match body.variables {
+        None | Some(serde_json::Value::Null) => Variables::default(),
+        Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+        Some(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "variables must be a JSON object",
+                format,
+            )
+        }
+    };
+    let status_for_request_error = |s: StatusCode| {
+        if format == Format::Json {
+            StatusCode::OK
+        } else {
+            s
+        }
+    };
+    if query.chars().count() > MAX_DOCUMENT_CHARS {
+        return request_error(
+            status_for_request_error(StatusCode::BAD_REQUEST),
+            code::GRAPHQL_VALIDATION_FAILED,
+            &format!("the document is over the {MAX_DOCUMENT_CHARS}-character limit"),
+            format,
+        );
+    }
+    let doc = match parse_query(&query) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return request_error(
+                status_for_request_error(StatusCode::BAD_REQUEST),
+                code::GRAPHQL_PARSE_FAILED,
+                &e.to_string(),
+                format,
+            )
+        }
+    };
+    let operation = selected_operation(&doc, body.operation_name.as_deref());
+    req.extensions_mut().insert(OperationLabel(operation_label(
+        operation.and_then(|(_, n)| n),
+    )));
+    if over_get
+        && matches!(
+            operation,
+            Some((OperationType::Mutation | OperationType::Subscription, _))
+        )
+    {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "POST"))
+            .content_type(format.content_type())
+            .json(json!({ "errors": [{
+                "message": "mutations must be sent with POST",
+                "extensions": { "code": code::BAD_USER_INPUT }
+            }] }));
+    }
+    let mut request = async_graphql::Request::new(query).variables(variables);
+    if let Some(name) = body.operation_name {
+        request = request.operation_name(name);
+    }
+    request.set_parsed_query(doc);
+    let rid = request_id(req);
+    let response = match tokio::time::timeout(
+        state.settings.request_timeout(),
+        state.schema.execute(request),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => {
+            let mut err = ServerError::new(AppError::Timeout.to_string(), None);
+            err.source = Some(std::sync::Arc::new(AppError::Timeout));
+            Response::from_errors(vec![err])
+        }
+    };
+    respond(response, &rid, format)
+}
+
+/// Gives every error its code, then picks the status.
+fn respond(mut response: Response, rid: &str, format: Format) -> HttpResponse {
+    let no_data = response.data == Value::Null;
+    let mut retry_after = None;
+    let mut codes = Vec::new();
+    for err in &mut response.errors {
+        let c = classify(err, rid);
+        if let Some(AppError::RateLimited { retry_after_secs }) = err.source::<AppError>() {
+            retry_after = Some(*retry_after_secs);
+        }
+        codes.push(c);
+    }
+    let status = if !no_data || codes.is_empty() {
+        StatusCode::OK
+    } else if codes.contains(&code::RATE_LIMITED) {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if codes.contains(&code::SERVICE_UNAVAILABLE) {
+        retry_after = retry_after.or(Some(5));
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if codes.contains(&code::TIMEOUT) {
+        StatusCode::GATEWAY_TIMEOUT
+    } else if codes.contains(&code::UNAUTHENTICATED) {
+        StatusCode::UNAUTHORIZED
+    } else if format == Format::GraphqlResponse
+        && codes.iter().all(|c| *c == code::GRAPHQL_VALIDATION_FAILED)
+    {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    if let Some(secs) = retry_after {
+        builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        builder.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+    }
+    builder.json(&response)
+}
+
+fn set(err: &mut ServerError, key: &str, value: Value) {
+    err.extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set(key, value);
+}
+
+/// Sets `extensions.code` (and `field` or `requestId`) and returns the code.
+fn classify(err: &mut ServerError, rid: &str) -> &'static str {
+    if let Some(app) = err.source::<AppError>() {
+        let c = app.code();
+        match app {
+            AppError::BadUserInput { field, .. } => {
+                let field = field.clone();
+                set(err, "field", Value::from(field));
+            }
+            AppError::Internal(source) => {
+                tracing::error!(request_id = %rid, error = ?source, "internal error");
+                set(err, "requestId", Value::from(rid));
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                let secs = *retry_after_secs;
+                set(err, "retryAfter", Value::from(secs));
+            }
+            _ => {}
+        }
+        set(err, "code", Value::from(c));
+        return c;
+    }
+    let c = if err.path.is_empty() {
+        // Raised before execution: the document does not fit the schema or a limit.
+        code::GRAPHQL_VALIDATION_FAILED
+    } else {
+        // Raised while reading an argument: a value of the wrong shape.
+        code::BAD_USER_INPUT
+    };
+    set(err, "code", Value::from(c));
+    c
+}

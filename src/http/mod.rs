@@ -1,0 +1,44 @@
+//! HTTP surface: routes, the GraphQL endpoint, operational endpoints and the
+//! per-request middleware (request id, log line, metrics).
+
+pub mod graphql;
+pub mod observe;
+pub mod ops;
+
+use std::sync::{atomic::AtomicBool, Arc};
+
+use actix_web::{http::header, web, HttpResponse};
+
+use crate::{config::Settings, context::AppContext, graphql::AppSchema, telemetry::Metrics};
+
+/// State shared by every handler.
+pub struct AppState {
+    /// The GraphQL schema.
+    pub schema: AppSchema,
+    /// Database and cache.
+    pub app: AppContext,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Settings in force.
+    pub settings: Arc<Settings>,
+    /// Set on SIGTERM: readiness answers 503 from then on.
+    pub shutting_down: Arc<AtomicBool>,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::get().to(graphql::get))
+            .route(web::post().to(graphql::post))
+            .default_service(web::to(|| async {
+                HttpResponse::MethodNotAllowed()
+                    .insert_header((header::ALLOW, "GET, POST"))
+                    .finish()
+            })),
+    )
+    .route("/graphiql", web::get().to(ops::graphiql))
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics));
+}

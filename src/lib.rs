@@ -1,0 +1,17 @@
+//! Hearth: the GraphQL back end of an agency that builds micro-communities
+//! for client brands.
+//!
+//! The crate's map, one line per module:
+
+pub mod brand; // client brands: the tenants
+pub mod cache; // Redis, or in-process when no Redis is configured
+pub mod config; // settings: defaults < file < environment, secrets redacted
+pub mod context; // what resolvers can reach, and argument helpers
+pub mod db; // database connection and migrations
+pub mod error; // one error type with stable client codes
+pub mod graphql; // the schema: every area's queries and mutations, with limits
+pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
+pub mod pagination; // Relay connections with keyset cursors
+pub mod startup; // build the app from settings; bind; run
+pub mod telemetry; // logs and Prometheus metrics
+pub mod validation; // input checks shared by every area

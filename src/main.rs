@@ -1,0 +1,115 @@
+//! Command line: parse, load settings, run.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hearth::{config::Settings, db, graphql, startup, telemetry};
+
+/// Hearth: GraphQL back end for micro-community work with client brands.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Settings file (TOML); defaults to $HEARTH_CONFIG, then ./hearth.toml if present.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Write the GraphQL schema (SDL).
+    ExportSchema {
+        /// Where to write it; `-` for standard output.
+        #[arg(long, short, default_value = "schema.graphql")]
+        output: String,
+    },
+    /// Check the settings and print them (secrets redacted).
+    Config,
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last migrations.
+    Down {
+        /// How many to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::ExportSchema { output }) = &cli.command {
+        let sdl = graphql::sdl();
+        if output == "-" {
+            print!("{sdl}");
+        } else {
+            std::fs::write(output, sdl).with_context(|| format!("could not write {output}"))?;
+            eprintln!("wrote {output}");
+        }
+        return Ok(());
+    }
+    let settings = Settings::load(cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Config => {
+            println!("{settings:#?}");
+            Ok(())
+        }
+        Command::Migrate { action } => {
+            let db = db::connect(&settings, None).await?;
+            match action {
+                MigrateAction::Up => db::migrate_up(&db).await?,
+                MigrateAction::Down { steps } => db::migrate_down(&db, steps).await?,
+                MigrateAction::Status => {}
+            }
+            for (name, applied) in db::migration_status(&db).await? {
+                println!("{} {name}", if applied { "applied" } else { "pending" });
+            }
+            Ok(())
+        }
+        Command::ExportSchema { .. } => Ok(()),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init_logging(&settings.log);
+    let app = startup::Application::build(settings.clone()).await?;
+    let addr = format!("{}:{}", settings.server.host, app.port());
+    tracing::info!(
+        addr = %addr,
+        environment = ?settings.environment,
+        database = ?settings.database_kind()?,
+        cache = if settings.redis.url.is_some() { "redis" } else { "memory" },
+        "listening"
+    );
+    if settings.graphiql_enabled() {
+        tracing::info!("GraphiQL at http://{addr}/graphiql");
+    }
+    app.run_until(startup::shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Builds the application from settings and runs it until told to stop.
+
+use std::{
+    future::Future,
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use actix_cors::Cors;
+use actix_web::{dev::Server, http::header, middleware::from_fn, web, App, HttpServer};
+use anyhow::Context;
+
+use crate::{
+    cache::Cache,
+    config::Settings,
+    context::AppContext,
+    db, graphql,
+    http::{self, observe::observe, AppState},
+    telemetry::Metrics,
+};
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects to the database (migrating it when `database.auto_migrate`),
+    /// sets up the cache and binds `server.host:server.port` (0 picks a port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let metrics = Metrics::new()?;
+        let db = db::connect(&settings, Some(&metrics)).await?;
+        if settings.database.auto_migrate {
+            db::migrate_up(&db).await?;
+        }
+        let cache = Cache::from_settings(&settings, metrics.cache.clone())?;
+        let app = AppContext { db, cache };
+        let schema = graphql::build(app.clone(), &settings);
+        let state = web::Data::new(AppState {
+            schema,
+            app,
+            metrics,
+            settings: settings.clone(),
+            shutting_down: Arc::new(AtomicBool::new(false)),
+        });
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!(
+                    "could not bind server.host:server.port ({}:{})",
+                    settings.server.host, settings.server.port
+                )
+            })?;
+        let port = listener.local_addr()?.port();
+        let origins = settings.server.cors_origins.clone();
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .wrap(cors(&origins))
+                .wrap(from_fn(observe))
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            server: server.run(),
+            port,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until `shutdown` completes; then readiness turns 503, and after
+    /// `server.shutdown_grace_secs` the server stops accepting and lets
+    /// in-flight requests finish (up to `server.shutdown_timeout_secs`).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
+        tokio::spawn(async move {
+            shutdown.await;
+            state.shutting_down.store(true, Ordering::SeqCst);
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "shutting down: readiness now answers 503"
+            );
+            tokio::time::sleep(grace).await;
+            tracing::info!("no longer accepting; finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static(
+            http::observe::REQUEST_ID_HEADER,
+        )])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

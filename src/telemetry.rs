@@ -1,0 +1,111 @@
+//! Logs (tracing, text or JSON) and Prometheus metrics.
+
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+use crate::{
+    cache::CacheMetrics,
+    config::{LogFormat, LogSettings},
+};
+
+/// Installs the global log subscriber. `RUST_LOG` overrides `log.level`.
+pub fn init_logging(settings: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match settings.format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false),
+            )
+            .try_init(),
+        LogFormat::Text => registry.with(fmt::layer()).try_init(),
+    };
+    // A second call (tests) keeps the first subscriber.
+    let _ = result;
+}
+
+/// Every metric the service exports on `/metrics`.
+#[derive(Clone)]
+pub struct Metrics {
+    /// The registry `/metrics` renders.
+    pub registry: Registry,
+    /// HTTP requests by operation and status.
+    pub requests: IntCounterVec,
+    /// HTTP request latency by operation.
+    pub latency: HistogramVec,
+    /// SQL statements executed.
+    pub db_statements: IntCounter,
+    /// SQL statements that failed.
+    pub db_statement_errors: IntCounter,
+    /// Pool connections by state (`idle`, `in_use`), refreshed on scrape.
+    pub db_pool: IntGaugeVec,
+    /// Largest pool size.
+    pub db_pool_max: IntGauge,
+    /// Cache figures.
+    pub cache: CacheMetrics,
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = Registry::new_custom(Some("hearth".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by GraphQL operation and status",
+            ),
+            &["operation", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by GraphQL operation",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["operation"],
+        )?;
+        let db_statements = IntCounter::new("db_statements_total", "SQL statements executed")?;
+        let db_statement_errors =
+            IntCounter::new("db_statement_errors_total", "SQL statements that failed")?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        let db_pool_max = IntGauge::new("db_pool_max_connections", "Largest database pool size")?;
+        let cache_requests = IntCounterVec::new(
+            Opts::new(
+                "cache_requests_total",
+                "Cache reads by result (hit, miss, error)",
+            ),
+            &["result"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(db_statements.clone()))?;
+        registry.register(Box::new(db_statement_errors.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(db_pool_max.clone()))?;
+        registry.register(Box::new(cache_requests.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            db_statements,
+            db_statement_errors,
+            db_pool,
+            db_pool_max,
+            cache: CacheMetrics {
+                requests: cache_requests,
+            },
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! Input checks shared by every area; each failure names the field.
+
+use crate::error::{AppError, AppResult};
+
+/// Trims `value` and checks its length (in characters) and that it has no
+/// control characters (NUL included).
+pub fn text(field: &str, value: &str, min: usize, max: usize) -> AppResult<String> {
+    let value = value.trim();
+    let len = value.chars().count();
+    if len < min {
+        return Err(AppError::bad_input(
+            field,
+            if min == 1 {
+                format!("{field} must not be empty")
+            } else {
+                format!("{field} must be at least {min} characters")
+            },
+        ));
+    }
+    if len > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// Optional text: empty or blank becomes `None`.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, 1, max).map(Some),
+    }
+}
+
+/// A slug: 2-64 characters of `a-z`, `0-9` and single inner hyphens.
+pub fn slug(field: &str, value: &str) -> AppResult<String> {
+    let ok = (2..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-')
+        && !value.contains("--");
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be 2-64 characters of a-z, 0-9 and single hyphens inside, e.g. \"acme-outdoors\""),
+        ))
+    }
+}
+
+/// Derives a slug from a name ("Acme Outdoors!" -> "acme-outdoors").
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.trim_end_matches('-').chars().take(64).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// An absolute `http` or `https` URL without spaces, at most 2048 characters.
+pub fn url(field: &str, value: &str) -> AppResult<String> {
+    let value = value.trim();
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let ok = match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty()
+                && value.len() <= 2048
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be an absolute http(s) URL such as https://example.com"),
+        ))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugify_makes_valid_slugs() {
+        assert_eq!(slugify("Acme Outdoors!"), "acme-outdoors");
+        assert_eq!(slugify("  Café -- Bar "), "caf-bar");
+        assert!(slug("s", &slugify("Acme Outdoors!")).is_ok());
+    }
+
+    #[test]
+    fn text_refuses_nul_and_blank() {
+        assert!(text("name", "a\0b", 1, 10).is_err());
+        assert!(text("name", "   ", 1, 10).is_err());
+        assert_eq!(text("name", " ok ", 1, 10).unwrap(), "ok");
+    }
+
+    #[test]
+    fn url_needs_scheme_and_host() {
+        assert!(url("u", "https://example.com/x").is_ok());
+        assert!(url("u", "ftp://example.com").is_err());
+        assert!(url("u", "https://").is_err());
+        assert!(url("u", "javascript:alert(1)").is_err());
+    }
+}
