@@ -8,11 +8,13 @@ use crate::{
     context::AppContext,
 };
 
-/// Every query, one area per member.
+// One member per domain area.
+/// Everything that can be read.
 #[derive(MergedObject, Default)]
 pub struct Query(BrandQuery);
 
-/// Every mutation, one area per member.
+// One member per domain area.
+/// Everything that can be changed.
 #[derive(MergedObject, Default)]
 pub struct Mutation(BrandMutation);
 

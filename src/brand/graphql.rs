@@ -77,9 +77,12 @@ impl BrandQuery {
         #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor`).")]
         after: Option<String>,
-        #[graphql(desc = "Which brands to include.", default)] filter: BrandFilter,
-        #[graphql(desc = "Sort order.", default)] order_by: BrandOrder,
+        #[graphql(desc = "Which brands to include (all by default).")] filter: Option<BrandFilter>,
+        #[graphql(desc = "Sort order (`CREATED_AT_DESC` by default).")] order_by: Option<
+            BrandOrder,
+        >,
     ) -> async_graphql::Result<Connection<Brand>> {
+        let (filter, order_by) = (filter.unwrap_or_default(), order_by.unwrap_or_default());
         let page = PageRequest::new(
             first,
             after.as_deref(),

@@ -1,0 +1,213 @@
+//! Spawns the app for one test and talks to it over HTTP.
+
+use std::{path::Path, time::Duration};
+
+use hearth::{config::Settings, startup::Application};
+use reqwest::{header::HeaderMap, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// The PostgreSQL server to create test databases on, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// The Redis server to use, if any.
+pub fn redis_url() -> Option<String> {
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// Replaces the database name of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A database of the test's own: its URL (None = embedded SQLite in `dir`).
+pub async fn fresh_database(dir: &Path) -> String {
+    match postgres_url() {
+        Some(admin) => {
+            let name = format!("hearth_t_{}", Uuid::new_v4().simple());
+            let conn = Database::connect(admin.as_str())
+                .await
+                .expect("TEST_DATABASE_URL is set but PostgreSQL cannot be reached");
+            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("could not create a test database");
+            conn.close().await.ok();
+            with_database(&admin, &name)
+        }
+        None => format!("sqlite://{}?mode=rwc", dir.join("test.sqlite").display()),
+    }
+}
+
+/// Settings for a test: port 0, one worker, its own database and Redis prefix.
+pub async fn test_settings(dir: &Path) -> Settings {
+    let mut s = Settings::default();
+    s.server.port = 0;
+    s.server.workers = Some(1);
+    s.server.shutdown_grace_secs = 0;
+    s.database.data_dir = dir.to_path_buf();
+    s.database.url = Some(SecretString::from(fresh_database(dir).await));
+    if let Some(url) = redis_url() {
+        let client =
+            redis::Client::open(url.as_str()).expect("TEST_REDIS_URL is not a valid Redis URL");
+        let mut conn = tokio::time::timeout(
+            Duration::from_secs(3),
+            client.get_multiplexed_async_connection(),
+        )
+        .await
+        .expect("TEST_REDIS_URL is set but Redis does not answer")
+        .expect("TEST_REDIS_URL is set but Redis cannot be reached");
+        let _: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .expect("Redis PING failed");
+        s.redis.url = Some(SecretString::from(url));
+        s.redis.key_prefix = format!("hearth_test:{}:", Uuid::new_v4().simple());
+    }
+    s
+}
+
+/// A running app.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    _dir: TempDir,
+}
+
+/// A GraphQL answer: status, headers and body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// `errors[0].extensions.code`.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    /// `data`, asserting there were no errors.
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// Starts the app with the default test settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app after `change` has adjusted the settings.
+    pub async fn spawn_with(change: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = test_settings(dir.path()).await;
+        change(&mut settings);
+        let app = Application::build(settings.clone())
+            .await
+            .expect("the app failed to start");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            settings,
+            _dir: dir,
+        }
+    }
+
+    /// POSTs a GraphQL operation as JSON.
+    pub async fn gql(&self, query: &str, variables: Value) -> Answer {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        Self::answer(res).await
+    }
+
+    /// Turns a response into an [`Answer`] (non-JSON bodies become `null`).
+    pub async fn answer(res: reqwest::Response) -> Answer {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    /// GETs a path.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The value of a metric without labels (or the sum over its series).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .filter(|l| {
+                l.starts_with(name)
+                    && (l[name.len()..].starts_with(' ') || l[name.len()..].starts_with('{'))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// SQL statements executed so far by this app.
+    pub async fn statements(&self) -> f64 {
+        self.metric("hearth_db_statements_total").await
+    }
+
+    /// Creates a brand and returns its id.
+    pub async fn create_brand(&self, name: &str) -> String {
+        let a = self
+            .gql(
+                "mutation($input: CreateBrandInput!) { createBrand(input: $input) { id } }",
+                json!({ "input": { "name": name } }),
+            )
+            .await;
+        a.data()["createBrand"]["id"].as_str().unwrap().to_string()
+    }
+}

@@ -1,0 +1,54 @@
+//! Migrations run up, down and up again on the test database.
+
+use hearth::db;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::helpers::{fresh_database, test_settings};
+
+async fn brand_table_exists(conn: &sea_orm::DatabaseConnection) -> bool {
+    let backend = conn.get_database_backend();
+    conn.query_one_raw(Statement::from_string(
+        backend,
+        "SELECT COUNT(*) FROM brand",
+    ))
+    .await
+    .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_run_up_down_and_up_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path()).await;
+    settings.database.url = Some(secrecy::SecretString::from(
+        fresh_database(dir.path()).await,
+    ));
+    let conn = db::connect(&settings, None).await.unwrap();
+
+    assert!(db::migration_status(&conn)
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, applied)| !applied));
+    db::migrate_up(&conn).await.unwrap();
+    assert!(db::migration_status(&conn)
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, applied)| *applied));
+    assert!(brand_table_exists(&conn).await);
+
+    let count = db::migration_status(&conn).await.unwrap().len() as u32;
+    db::migrate_down(&conn, count).await.unwrap();
+    assert!(db::migration_status(&conn)
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, applied)| !applied));
+    assert!(
+        !brand_table_exists(&conn).await,
+        "down removes what up created"
+    );
+
+    db::migrate_up(&conn).await.unwrap();
+    assert!(brand_table_exists(&conn).await);
+}

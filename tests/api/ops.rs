@@ -1,0 +1,146 @@
+//! Operational endpoints, CORS, and behaviour when Redis is down.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "up");
+    assert_eq!(body["cache"]["status"], "up");
+    let kind = if crate::helpers::redis_url().is_some() {
+        "redis"
+    } else {
+        "memory"
+    };
+    assert_eq!(body["cache"]["kind"], kind);
+
+    app.gql("query CountBrands { brands { totalCount } }", json!({}))
+        .await
+        .data();
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("hearth_http_requests_total{operation=\"CountBrands\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("hearth_http_request_duration_seconds_bucket{operation=\"CountBrands\""));
+    assert!(text.contains("hearth_db_pool_connections{state=\"idle\"}"));
+    assert!(text.contains("hearth_cache_requests_total") || !text.is_empty());
+    assert!(app.statements().await >= 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_is_served_in_development_and_can_be_turned_off() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/graphiql").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .to_lowercase()
+        .contains("graphiql"));
+
+    let off = TestApp::spawn_with(|s| s.server.graphiql = Some(false)).await;
+    assert_eq!(off.get("/graphiql").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_turns_off_introspection_and_suggestions() {
+    let app =
+        TestApp::spawn_with(|s| s.environment = hearth::config::Environment::Production).await;
+    assert_eq!(app.get("/graphiql").await.status(), StatusCode::NOT_FOUND);
+    let a = app
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(a.body["data"]["__schema"].is_null(), "{}", a.body);
+    let a = app.gql("{ brnds { totalCount } }", json!({})).await;
+    let message = a.body["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("Did you mean"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_only_configured_origins() {
+    let app =
+        TestApp::spawn_with(|s| s.server.cors_origins = vec!["https://app.example".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let none = TestApp::spawn().await;
+    let res = none
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/graphql", none.address),
+        )
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers().get("access-control-allow-origin").is_none(),
+        "no origins by default"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_redis_slows_nothing_down_and_readiness_stays_green() {
+    // Nothing listens on port 1: every Redis call fails fast.
+    let app = TestApp::spawn_with(|s| {
+        s.redis.url = Some(secrecy::SecretString::from(
+            "redis://127.0.0.1:1/".to_string(),
+        ));
+        s.redis.timeout_ms = 200;
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let id = app.create_brand("Acme").await;
+    for _ in 0..3 {
+        let a = app
+            .gql(
+                "query($id: ID!) { brand(id: $id) { name } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(a.data()["brand"]["name"], "Acme");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["cache"]["status"], "down");
+    assert!(
+        app.metric("hearth_cache_requests_total{result=\"error\"}")
+            .await
+            >= 1.0
+    );
+}
