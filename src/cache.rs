@@ -26,6 +26,11 @@ impl CacheKey {
         Self(format!("b:{brand_id}:{what}"))
     }
 
+    /// A key for `what` about one user (their own data, not a brand's).
+    pub fn user(user_id: Uuid, what: &str) -> Self {
+        Self(format!("u:{user_id}:{what}"))
+    }
+
     /// The key without the deployment prefix.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -89,6 +94,19 @@ impl Cache {
             ttl,
             metrics,
         })
+    }
+
+    /// The Redis connection and call timeout, when Redis is configured.
+    pub fn redis(&self) -> Option<(ConnectionManager, Duration)> {
+        match &self.backend {
+            Backend::Redis { conn, timeout } => Some((conn.clone(), *timeout)),
+            Backend::Memory(_) => None,
+        }
+    }
+
+    /// The deployment's key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// `redis` or `memory`.

@@ -55,6 +55,107 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Tokens and passwords.
+    pub auth: AuthSettings,
+    /// Limits on GraphQL documents.
+    pub limits: LimitSettings,
+    /// Request rate limits.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// Token and password settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 signing secret, at least 32 bytes. In development, when neither
+    /// this nor an Ed25519 key pair is given, one is generated in
+    /// `database.data_dir`; in production start-up is refused.
+    pub jwt_secret: Option<SecretString>,
+    /// Ed25519 private key (PKCS#8 PEM file) for EdDSA signing, instead of the secret.
+    pub ed25519_private_key_file: Option<PathBuf>,
+    /// Ed25519 public key (PEM file) matching the private key.
+    pub ed25519_public_key_file: Option<PathBuf>,
+    /// `iss` of issued tokens, required on presented ones.
+    pub issuer: String,
+    /// Lifetime of a user access token, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token, in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// Default lifetime of an integration token, in days.
+    pub integration_token_ttl_days: u32,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            ed25519_private_key_file: None,
+            ed25519_public_key_file: None,
+            issuer: "hearth".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            integration_token_ttl_days: 365,
+            leeway_secs: 5,
+        }
+    }
+}
+
+/// Limits on GraphQL documents (a small-budget attacker must not take the service down).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Deepest selection.
+    pub depth: usize,
+    /// Largest complexity (each field 1, lists multiplied by their page size).
+    pub complexity: usize,
+    /// Most aliased fields in a document.
+    pub aliases: usize,
+    /// Most directives on one field.
+    pub directives: usize,
+    /// Most lexical tokens in a document.
+    pub tokens: usize,
+    /// Longest document, in characters.
+    pub document_chars: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            depth: 12,
+            complexity: 5000,
+            aliases: 15,
+            directives: 50,
+            tokens: 1000,
+            document_chars: 15_000,
+        }
+    }
+}
+
+/// Request rate limits (Redis when configured, in-process otherwise).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Login attempts per client IP per minute.
+    pub login_per_ip_per_minute: u32,
+    /// Login attempts per e-mail address per minute.
+    pub login_per_account_per_minute: u32,
+    /// Requests per signed-in user or integration per minute.
+    pub requests_per_principal_per_minute: u32,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            login_per_ip_per_minute: 20,
+            login_per_account_per_minute: 10,
+            requests_per_principal_per_minute: 1200,
+            trust_forwarded_for: false,
+        }
+    }
 }
 
 /// HTTP server settings.
@@ -309,6 +410,54 @@ impl Settings {
         if self.cache.ttl_secs == 0 {
             bail!("invalid settings: cache.ttl_secs must be at least 1");
         }
+        if let Some(secret) = &self.auth.jwt_secret {
+            if secret.expose_secret().len() < 32 {
+                bail!("invalid settings: auth.jwt_secret must be at least 32 bytes");
+            }
+        }
+        if self.auth.ed25519_private_key_file.is_some()
+            != self.auth.ed25519_public_key_file.is_some()
+        {
+            bail!("invalid settings: auth.ed25519_private_key_file and auth.ed25519_public_key_file go together");
+        }
+        if self.auth.issuer.trim().is_empty() {
+            bail!("invalid settings: auth.issuer must not be empty");
+        }
+        if self.auth.access_token_ttl_secs < 60 {
+            bail!("invalid settings: auth.access_token_ttl_secs must be at least 60");
+        }
+        if self.auth.leeway_secs > 60 {
+            bail!("invalid settings: auth.leeway_secs must be at most 60");
+        }
+        for (name, value) in [
+            ("limits.depth", self.limits.depth),
+            ("limits.complexity", self.limits.complexity),
+            ("limits.tokens", self.limits.tokens),
+            ("limits.document_chars", self.limits.document_chars),
+            ("limits.directives", self.limits.directives),
+        ] {
+            if value == 0 {
+                bail!("invalid settings: {name} must be at least 1");
+            }
+        }
+        for (name, value) in [
+            (
+                "rate_limit.login_per_ip_per_minute",
+                self.rate_limit.login_per_ip_per_minute,
+            ),
+            (
+                "rate_limit.login_per_account_per_minute",
+                self.rate_limit.login_per_account_per_minute,
+            ),
+            (
+                "rate_limit.requests_per_principal_per_minute",
+                self.rate_limit.requests_per_principal_per_minute,
+            ),
+        ] {
+            if value == 0 {
+                bail!("invalid settings: {name} must be at least 1");
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .with_context(|| format!("invalid settings: log.level {:?}", self.log.level))?;
         Ok(())
@@ -411,6 +560,13 @@ mod tests {
         assert!(format!("{err:#}").contains("server.port"), "{err:#}");
         let err = Settings::load_from(None, &vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(format!("{err:#}").contains("database.url"), "{err:#}");
+    }
+
+    #[test]
+    fn short_jwt_secret_is_refused() {
+        let err =
+            Settings::load_from(None, &vars(&[("HEARTH_AUTH__JWT_SECRET", "short")])).unwrap_err();
+        assert!(format!("{err:#}").contains("auth.jwt_secret"), "{err:#}");
     }
 
     #[test]

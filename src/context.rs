@@ -1,12 +1,16 @@
-//! What every resolver can reach: the database, the cache, and helpers to
-//! read arguments.
+//! What every resolver can reach: the database, the cache, the token keys,
+//! the rate limiter, the caller, and helpers to read arguments.
+
+use std::sync::Arc;
 
 use async_graphql::{Context, ID};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
+    auth::{ratelimit::RateLimiter, tokens::TokenKeys, Caller},
     cache::Cache,
+    config::Settings,
     error::{AppError, AppResult},
 };
 
@@ -17,12 +21,20 @@ pub struct AppContext {
     pub db: DatabaseConnection,
     /// Cache (Redis or in-process).
     pub cache: Cache,
+    /// Token signing and verification.
+    pub tokens: Arc<TokenKeys>,
+    /// Rate limiter.
+    pub limiter: RateLimiter,
+    /// Settings in force.
+    pub settings: Arc<Settings>,
 }
 
 /// Accessors on the resolver context.
 pub trait ContextExt {
     /// The shared handles; an error (not a panic) if the schema was built without them.
     fn app(&self) -> AppResult<&AppContext>;
+    /// The caller of this request.
+    fn caller(&self) -> AppResult<&Caller>;
     /// Whether the client selected `totalCount` on the connection being resolved.
     fn wants_total(&self) -> bool;
 }
@@ -31,6 +43,11 @@ impl ContextExt for Context<'_> {
     fn app(&self) -> AppResult<&AppContext> {
         self.data::<AppContext>()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("schema built without AppContext")))
+    }
+
+    fn caller(&self) -> AppResult<&Caller> {
+        self.data::<Caller>()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("request executed without a Caller")))
     }
 
     fn wants_total(&self) -> bool {

@@ -38,9 +38,10 @@ pub mod code {
 /// What can go wrong in a service call, as the client will see it.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// `UNAUTHENTICATED`: no or invalid credentials.
-    #[error("authentication required")]
-    Unauthenticated,
+    /// `UNAUTHENTICATED`: no or invalid credentials; the text says which
+    /// situation without saying which part was wrong.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
     /// `FORBIDDEN`: the caller's role or scopes do not allow this.
     #[error("{0}")]
     Forbidden(String),
@@ -87,7 +88,7 @@ impl AppError {
     /// The stable code clients see.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated => code::UNAUTHENTICATED,
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::NotFound(_) => code::NOT_FOUND,
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,

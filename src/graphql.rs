@@ -1,42 +1,40 @@
 //! The schema: merges each area's queries and mutations, and sets the limits.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{dataloader::DataLoader, EmptySubscription, MergedObject, Request, Schema};
 
 use crate::{
+    account::graphql::{AccountMutation, AccountQuery, AssignmentLoader},
+    audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
     config::{Environment, Settings},
     context::AppContext,
+    integration::graphql::{IntegrationMutation, IntegrationQuery},
 };
 
 // One member per domain area.
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
-pub struct Query(BrandQuery);
+pub struct Query(AccountQuery, BrandQuery, IntegrationQuery, AuditQuery);
 
 // One member per domain area.
 /// Everything that can be changed.
 #[derive(MergedObject, Default)]
-pub struct Mutation(BrandMutation);
+pub struct Mutation(AccountMutation, BrandMutation, IntegrationMutation);
 
 /// The service's GraphQL schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Deepest selection accepted.
-pub const MAX_DEPTH: usize = 10;
-/// Largest complexity (one per field, lists weighted by their page size).
-pub const MAX_COMPLEXITY: usize = 5000;
-/// Most directives on one field.
-pub const MAX_DIRECTIVES: usize = 50;
 /// Deepest nesting of input values and fragments.
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
 
-/// Builds the schema with its shared data and limits.
+/// Builds the schema with its shared data and the limits from the settings.
 pub fn build(app: AppContext, settings: &Settings) -> AppSchema {
+    let limits = &settings.limits;
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(app)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_directives(limits.directives)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
     if !settings.introspection_enabled() {
         builder = builder.disable_introspection();
@@ -45,6 +43,15 @@ pub fn build(app: AppContext, settings: &Settings) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     builder.finish()
+}
+
+/// Adds what lives for one request only: the DataLoaders (never shared
+/// between callers, so one caller's rows cannot be served to another).
+pub fn with_request_data(request: Request, app: &AppContext) -> Request {
+    request.data(DataLoader::new(
+        AssignmentLoader(app.db.clone()),
+        tokio::spawn,
+    ))
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

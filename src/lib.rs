@@ -3,6 +3,9 @@
 //!
 //! The crate's map, one line per module:
 
+pub mod account; // sign-in, tokens, users and consultants' assignments
+pub mod audit; // the append-only audit log
+pub mod auth; // tokens, passwords, callers, brand scope, rate limits
 pub mod brand; // client brands: the tenants
 pub mod cache; // Redis, or in-process when no Redis is configured
 pub mod config; // settings: defaults < file < environment, secrets redacted
@@ -11,6 +14,7 @@ pub mod db; // database connection and migrations
 pub mod error; // one error type with stable client codes
 pub mod graphql; // the schema: every area's queries and mutations, with limits
 pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
+pub mod integration; // brands' machine clients and their tokens
 pub mod pagination; // Relay connections with keyset cursors
 pub mod startup; // build the app from settings; bind; run
 pub mod telemetry; // logs and Prometheus metrics

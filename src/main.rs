@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hearth::{config::Settings, db, graphql, startup, telemetry};
+use hearth::{account, config::Settings, db, graphql, startup, telemetry};
 
 /// Hearth: GraphQL back end for micro-community work with client brands.
 #[derive(Parser)]
@@ -34,6 +34,18 @@ enum Command {
     },
     /// Check the settings and print them (secrets redacted).
     Config,
+    /// Create the first admin (refused once an admin exists).
+    CreateAdmin {
+        /// The admin's sign-in e-mail address.
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +104,32 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::CreateAdmin {
+            email,
+            name,
+            password_stdin,
+        } => {
+            let db = db::connect(&settings, None).await?;
+            db::migrate_up(&db).await?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("could not read the password")?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (account::generate_password(), true)
+            };
+            let admin = account::service::bootstrap_admin(&db, &email, &name, password.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created admin {} ({})", admin.email, admin.id);
+            if generated {
+                println!("password: {password}");
+                println!("(shown once; sign in with the login mutation and change it with changePassword)");
+            }
+            Ok(())
+        }
         Command::ExportSchema { .. } => Ok(()),
     }
 }
@@ -109,6 +147,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     if settings.graphiql_enabled() {
         tracing::info!("GraphiQL at http://{addr}/graphiql");
+    }
+    if account::service::count_users(&app.context().db)
+        .await
+        .unwrap_or(1)
+        == 0
+    {
+        tracing::warn!(
+            "no users yet: create the first admin with `hearth create-admin --email you@example.com` \
+             (or `cargo run --release -- create-admin --email you@example.com`), then sign in with \
+             `mutation {{ login(email: \"you@example.com\", password: \"...\") {{ accessToken }} }}` and \
+             send the token as `Authorization: Bearer <accessToken>`"
+        );
     }
     app.run_until(startup::shutdown_signal()).await?;
     Ok(())

@@ -229,3 +229,43 @@ impl<T: OutputType> From<Page<T>> for Connection<T> {
         }
     }
 }
+
+/// Pages `query` newest first by its time-ordered UUID column `id_col`; the
+/// cursor carries `tag` and the last id seen.
+pub async fn newest_first<E>(
+    db: &sea_orm::DatabaseConnection,
+    query: sea_orm::Select<E>,
+    id_col: E::Column,
+    page: &PageRequest,
+    tag: &str,
+    id_of: impl Fn(&E::Model) -> uuid::Uuid,
+) -> AppResult<Page<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    let total = if page.want_total {
+        Some(query.clone().count(db).await?)
+    } else {
+        None
+    };
+    let mut query = query;
+    if let Some(after) = &page.after {
+        let id = after
+            .keys
+            .first()
+            .and_then(|k| uuid::Uuid::parse_str(k).ok())
+            .ok_or_else(|| AppError::bad_input("after", "not a valid cursor"))?;
+        query = query.filter(id_col.lt(id));
+    }
+    let rows = query
+        .order_by(id_col, Order::Desc)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total, |m| CursorKey {
+        order: tag.into(),
+        keys: vec![id_of(m).to_string()],
+    }))
+}

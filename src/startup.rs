@@ -15,6 +15,7 @@ use actix_web::{dev::Server, http::header, middleware::from_fn, web, App, HttpSe
 use anyhow::Context;
 
 use crate::{
+    auth::{ratelimit::RateLimiter, tokens::TokenKeys},
     cache::Cache,
     config::Settings,
     context::AppContext,
@@ -41,7 +42,18 @@ impl Application {
             db::migrate_up(&db).await?;
         }
         let cache = Cache::from_settings(&settings, metrics.cache.clone())?;
-        let app = AppContext { db, cache };
+        let (tokens, key_note) = TokenKeys::from_settings(&settings)?;
+        if let Some(note) = key_note {
+            tracing::warn!("{note}");
+        }
+        let limiter = RateLimiter::new(cache.clone(), settings.rate_limit.clone());
+        let app = AppContext {
+            db,
+            cache,
+            tokens: Arc::new(tokens),
+            limiter,
+            settings: settings.clone(),
+        };
         let schema = graphql::build(app.clone(), &settings);
         let state = web::Data::new(AppState {
             schema,
@@ -78,6 +90,11 @@ impl Application {
             port,
             state,
         })
+    }
+
+    /// The shared handles (database, cache, keys).
+    pub fn context(&self) -> &AppContext {
+        &self.state.app
     }
 
     /// The bound port.

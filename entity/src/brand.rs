@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Lifecycle of a brand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "UPPERCASE")]
 pub enum BrandStatus {
     /// The agency works for this brand.
     #[sea_orm(string_value = "ACTIVE")]

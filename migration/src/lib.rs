@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_brand;
+mod m20261128_000002_accounts;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_brand::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_brand::Migration),
+            Box::new(m20261128_000002_accounts::Migration),
+        ]
     }
 }

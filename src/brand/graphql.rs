@@ -61,16 +61,21 @@ pub struct BrandQuery;
 
 #[Object]
 impl BrandQuery {
-    /// One brand by id.
+    /// One brand by id, if it is in your scope.
     async fn brand(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The brand's id.")] id: ID,
     ) -> async_graphql::Result<Brand> {
-        Ok(service::get(ctx.app()?, parse_id("id", &id)?).await?.into())
+        Ok(
+            service::get(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
+                .await?
+                .into(),
+        )
     }
 
-    /// Brands, one page at a time.
+    /// The brands in your scope (all for admins, assigned ones for consultants,
+    /// your own for client users), one page at a time.
     async fn brands(
         &self,
         ctx: &Context<'_>,
@@ -90,10 +95,12 @@ impl BrandQuery {
             order_by.key_count(),
             ctx.wants_total(),
         )?;
-        Ok(service::list(ctx.app()?, filter, order_by, page)
-            .await?
-            .map(Brand::from)
-            .into())
+        Ok(
+            service::list(ctx.app()?, ctx.caller()?, filter, order_by, page)
+                .await?
+                .map(Brand::from)
+                .into(),
+        )
     }
 }
 
@@ -103,28 +110,32 @@ pub struct BrandMutation;
 
 #[Object]
 impl BrandMutation {
-    /// Creates a brand. A slug already in use is `CONFLICT`.
+    /// Creates a brand (admins only). A slug already in use is `CONFLICT`.
     async fn create_brand(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new brand.")] input: CreateBrandInput,
     ) -> async_graphql::Result<Brand> {
-        Ok(service::create(ctx.app()?, input).await?.into())
+        Ok(service::create(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .into())
     }
 
-    /// Changes a brand's details.
+    /// Changes a brand's details (admins and the brand's consultants).
     async fn update_brand(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The brand's id.")] id: ID,
         #[graphql(desc = "The changes.")] input: UpdateBrandInput,
     ) -> async_graphql::Result<Brand> {
-        Ok(service::update(ctx.app()?, parse_id("id", &id)?, input)
-            .await?
-            .into())
+        Ok(
+            service::update(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
+                .await?
+                .into(),
+        )
     }
 
-    /// Archives a brand; it stays readable but can no longer change.
+    /// Archives a brand (admins only); it stays readable but can no longer change.
     async fn archive_brand(
         &self,
         ctx: &Context<'_>,
@@ -132,10 +143,13 @@ impl BrandMutation {
         #[graphql(desc = "The version you read; refused with `CONFLICT` when stale.")]
         expected_version: Option<i32>,
     ) -> async_graphql::Result<Brand> {
-        Ok(
-            service::archive(ctx.app()?, parse_id("id", &id)?, expected_version)
-                .await?
-                .into(),
+        Ok(service::archive(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("id", &id)?,
+            expected_version,
         )
+        .await?
+        .into())
     }
 }

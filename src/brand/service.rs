@@ -5,12 +5,14 @@ use chrono::Utc;
 use entity::brand::{self, BrandStatus as DbStatus};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::{
+    audit::service::{self as audit, Event},
+    auth::Caller,
     cache::CacheKey,
     context::AppContext,
     error::{AppError, AppResult},
@@ -155,9 +157,14 @@ fn cache_key(id: Uuid) -> CacheKey {
     CacheKey::brand(id, "brand")
 }
 
-/// Creates a brand.
+/// Creates a brand (admins only).
 #[tracing::instrument(skip_all)]
-pub async fn create(app: &AppContext, input: CreateBrandInput) -> AppResult<brand::Model> {
+pub async fn create(
+    app: &AppContext,
+    caller: &Caller,
+    input: CreateBrandInput,
+) -> AppResult<brand::Model> {
+    caller.admin()?;
     let name = validation::text("input.name", &input.name, 1, NAME_MAX)?;
     let slug = match input.slug.as_deref() {
         Some(s) => validation::slug("input.slug", s)?,
@@ -195,15 +202,39 @@ pub async fn create(app: &AppContext, input: CreateBrandInput) -> AppResult<bran
         updated_at: Set(now),
         archived_at: Set(None),
     };
-    model
-        .insert(&app.db)
+    let txn = app.db.begin().await?;
+    let created = model
+        .insert(&txn)
         .await
-        .map_err(|e| AppError::from_db_unique(e, slug_taken(&slug)))
+        .map_err(|e| AppError::from_db_unique(e, slug_taken(&slug)))?;
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "brand.create",
+            object_type: "brand",
+            object_id: Some(created.id),
+            brand_id: Some(created.id),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
-/// Fetches a brand, through the cache.
-#[tracing::instrument(skip(app))]
-pub async fn get(app: &AppContext, id: Uuid) -> AppResult<brand::Model> {
+/// `NOT_FOUND` unless the brand exists (for services of other areas).
+pub async fn ensure_exists(app: &AppContext, id: Uuid) -> AppResult<()> {
+    if brand::Entity::find_by_id(id).count(&app.db).await? == 0 {
+        return Err(AppError::NotFound("brand"));
+    }
+    Ok(())
+}
+
+/// Fetches a brand in the caller's scope, through the cache.
+#[tracing::instrument(skip(app, caller))]
+pub async fn get(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<brand::Model> {
+    caller.read_scope()?.check(app, id, "brand").await?;
     let key = cache_key(id);
     if let Some(hit) = app.cache.get_json::<brand::Model>(&key).await {
         return Ok(hit);
@@ -218,10 +249,13 @@ pub async fn get(app: &AppContext, id: Uuid) -> AppResult<brand::Model> {
 
 async fn load_for_write(
     app: &AppContext,
+    caller: &Caller,
     id: Uuid,
     expected_version: Option<i32>,
 ) -> AppResult<brand::Model> {
+    let scope = caller.write_scope()?;
     let current = brand::Entity::find_by_id(id)
+        .filter(scope.condition(brand::Column::Id))
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound("brand"))?;
@@ -237,20 +271,24 @@ async fn load_for_write(
 }
 
 /// Writes `changes` only if the row still has `current.version`, so two
-/// concurrent edits cannot silently overwrite each other.
+/// concurrent edits cannot silently overwrite each other; the audit event
+/// commits with the change.
 async fn save_versioned(
     app: &AppContext,
+    caller: &Caller,
+    action: &str,
     current: &brand::Model,
     mut changes: brand::ActiveModel,
     conflict: impl FnOnce() -> String,
 ) -> AppResult<brand::Model> {
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
+    let txn = app.db.begin().await?;
     let result = brand::Entity::update_many()
         .set(changes)
         .filter(brand::Column::Id.eq(current.id))
         .filter(brand::Column::Version.eq(current.version))
-        .exec(&app.db)
+        .exec(&txn)
         .await
         .map_err(|e| AppError::from_db_unique(e, conflict))?;
     if result.rows_affected == 0 {
@@ -258,6 +296,19 @@ async fn save_versioned(
             "the brand was changed meanwhile; read it again".into(),
         ));
     }
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action,
+            object_type: "brand",
+            object_id: Some(current.id),
+            brand_id: Some(current.id),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
     app.cache.delete(&cache_key(current.id)).await;
     brand::Entity::find_by_id(current.id)
         .one(&app.db)
@@ -265,13 +316,16 @@ async fn save_versioned(
         .ok_or(AppError::NotFound("brand"))
 }
 
-/// Updates a brand's details. Archived brands are read-only.
-#[tracing::instrument(skip(app, input))]
+/// Updates a brand's details (admins and the brand's consultants).
+/// Archived brands are read-only.
+#[tracing::instrument(skip(app, caller, input))]
 pub async fn update(
     app: &AppContext,
+    caller: &Caller,
     id: Uuid,
     input: UpdateBrandInput,
 ) -> AppResult<brand::Model> {
+    caller.write_scope()?;
     let mut changes = <brand::ActiveModel as Default>::default();
     if let Some(name) = &input.name {
         changes.name = Set(validation::text("input.name", name, 1, NAME_MAX)?);
@@ -303,24 +357,34 @@ pub async fn update(
             changes.website_url = Set(Some(validation::url("input.websiteUrl", u)?))
         }
     }
-    let current = load_for_write(app, id, input.expected_version).await?;
+    let current = load_for_write(app, caller, id, input.expected_version).await?;
     if current.status == DbStatus::Archived {
         return Err(AppError::Conflict(
             "the brand is archived and cannot be changed".into(),
         ));
     }
     let slug = new_slug.unwrap_or_default();
-    save_versioned(app, &current, changes, slug_taken(&slug)).await
+    save_versioned(
+        app,
+        caller,
+        "brand.update",
+        &current,
+        changes,
+        slug_taken(&slug),
+    )
+    .await
 }
 
-/// Archives a brand (idempotent: archiving an archived brand changes nothing).
-#[tracing::instrument(skip(app))]
+/// Archives a brand (admins only; archiving an archived brand changes nothing).
+#[tracing::instrument(skip(app, caller))]
 pub async fn archive(
     app: &AppContext,
+    caller: &Caller,
     id: Uuid,
     expected_version: Option<i32>,
 ) -> AppResult<brand::Model> {
-    let current = load_for_write(app, id, expected_version).await?;
+    caller.admin()?;
+    let current = load_for_write(app, caller, id, expected_version).await?;
     if current.status == DbStatus::Archived {
         return Ok(current);
     }
@@ -329,18 +393,20 @@ pub async fn archive(
         archived_at: Set(Some(Utc::now())),
         ..<brand::ActiveModel as Default>::default()
     };
-    save_versioned(app, &current, changes, String::new).await
+    save_versioned(app, caller, "brand.archive", &current, changes, String::new).await
 }
 
-/// Lists brands, filtered and ordered, one keyset page at a time.
-#[tracing::instrument(skip(app))]
+/// Lists the brands in the caller's scope, filtered and ordered, one keyset
+/// page at a time.
+#[tracing::instrument(skip(app, caller))]
 pub async fn list(
     app: &AppContext,
+    caller: &Caller,
     filter: BrandFilter,
     order: BrandOrder,
     page: PageRequest,
 ) -> AppResult<Page<brand::Model>> {
-    let mut cond = Condition::all();
+    let mut cond = caller.read_scope()?.condition(brand::Column::Id);
     if let Some(status) = filter.status {
         cond = cond.add(brand::Column::Status.eq(DbStatus::from(status)));
     }

@@ -22,13 +22,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
+    limits::{count_aliases, count_tokens},
     observe::{OperationLabel, RequestId},
     AppState,
 };
-use crate::error::{code, AppError};
-
-/// Longest GraphQL document accepted, in characters.
-pub const MAX_DOCUMENT_CHARS: usize = 15_000;
+use crate::{
+    auth::{ratelimit::Limit, tokens::Verified, Caller, Principal, UserPrincipal},
+    error::{code, AppError},
+    graphql, integration,
+};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -94,6 +96,122 @@ fn request_error(status: StatusCode, code: &str, message: &str, format: Format) 
         .content_type(format.content_type())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+/// 401 with `WWW-Authenticate`, for a presented token that does not pass.
+fn unauthorized(format: Format) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
+        .json(json!({ "errors": [{
+            "message": "the token is invalid, expired or revoked",
+            "extensions": { "code": code::UNAUTHENTICATED }
+        }] }))
+}
+
+/// 429 with `Retry-After`.
+fn rate_limited(retry_after_secs: u64, format: Format) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .content_type(format.content_type())
+        .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "errors": [{
+            "message": format!("too many requests; retry in {retry_after_secs} s"),
+            "extensions": { "code": code::RATE_LIMITED, "retryAfter": retry_after_secs }
+        }] }))
+}
+
+/// Reads the bearer token, if any. No header: anonymous. A token that fails
+/// any check: 401. Integration tokens are also checked for revocation in the
+/// database.
+async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    format: Format,
+) -> Result<Principal, HttpResponse> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Principal::Anonymous);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized(format))?;
+    match state.app.tokens.verify(token) {
+        Err(e) => {
+            tracing::info!(reason = %e, "token refused");
+            Err(unauthorized(format))
+        }
+        Ok(Verified::User(claims)) => {
+            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| unauthorized(format))?;
+            Ok(Principal::User(UserPrincipal {
+                id,
+                role: claims.role,
+                brand_id: claims.brand,
+            }))
+        }
+        Ok(Verified::Integration(claims)) => {
+            match integration::service::authenticate(&state.app, &claims).await {
+                Ok(Some(p)) => Ok(Principal::Integration(p)),
+                Ok(None) => {
+                    tracing::info!(jti = %claims.jti, "revoked integration token refused");
+                    Err(unauthorized(format))
+                }
+                Err(AppError::Unavailable) => Err(HttpResponse::ServiceUnavailable()
+                    .insert_header((header::RETRY_AFTER, "5"))
+                    .content_type(format.content_type())
+                    .json(json!({ "errors": [{
+                    "message": AppError::Unavailable.to_string(),
+                    "extensions": { "code": code::SERVICE_UNAVAILABLE }
+                }] }))),
+                Err(e) => {
+                    tracing::error!(error = ?e, "integration token check failed");
+                    Err(HttpResponse::InternalServerError()
+                        .content_type(format.content_type())
+                        .json(json!({ "errors": [{
+                        "message": "internal error",
+                        "extensions": { "code": code::INTERNAL, "requestId": request_id(req) }
+                    }] })))
+                }
+            }
+        }
+    }
+}
+
+/// The rate-limit key of a signed-in principal.
+fn principal_key(principal: &Principal) -> Option<String> {
+    match principal {
+        Principal::Anonymous => None,
+        Principal::User(u) => Some(format!("u:{}", u.id)),
+        Principal::Integration(i) => Some(format!("i:{}", i.id)),
+    }
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when
+/// the settings say a trusted proxy sets it.
+fn client_ip(req: &HttpRequest, state: &AppState) -> String {
+    if state.settings.rate_limit.trust_forwarded_for {
+        if let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            let first = first.trim();
+            if first.parse::<std::net::IpAddr>().is_ok() {
+                return first.to_string();
+            }
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// `POST /graphql`.
@@ -281,6 +399,22 @@ async fn execute(
             )
         }
     };
+    let principal = match authenticate(req, state, format).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let caller = Caller {
+        principal,
+        request_id: request_id(req),
+        client_ip: client_ip(req, state),
+    };
+    if let Some(key) = principal_key(&caller.principal) {
+        if let Err(AppError::RateLimited { retry_after_secs }) =
+            state.app.limiter.hit(Limit::Principal, &key).await
+        {
+            return rate_limited(retry_after_secs, format);
+        }
+    }
     let status_for_request_error = |s: StatusCode| {
         if format == Format::Json {
             StatusCode::OK
@@ -288,13 +422,26 @@ async fn execute(
             s
         }
     };
-    if query.chars().count() > MAX_DOCUMENT_CHARS {
-        return request_error(
+    let limits = &state.settings.limits;
+    let over = |what: String| {
+        request_error(
             status_for_request_error(StatusCode::BAD_REQUEST),
             code::GRAPHQL_VALIDATION_FAILED,
-            &format!("the document is over the {MAX_DOCUMENT_CHARS}-character limit"),
+            &what,
             format,
-        );
+        )
+    };
+    if query.chars().count() > limits.document_chars {
+        return over(format!(
+            "the document is over the {}-character limit",
+            limits.document_chars
+        ));
+    }
+    if count_tokens(&query, limits.tokens).is_none() {
+        return over(format!(
+            "the document has more than {} tokens",
+            limits.tokens
+        ));
     }
     let doc = match parse_query(&query) {
         Ok(doc) => doc,
@@ -307,6 +454,12 @@ async fn execute(
             )
         }
     };
+    if count_aliases(&doc) > limits.aliases {
+        return over(format!(
+            "the document has more than {} aliases",
+            limits.aliases
+        ));
+    }
     let operation = selected_operation(&doc, body.operation_name.as_deref());
     req.extensions_mut().insert(OperationLabel(operation_label(
         operation.and_then(|(_, n)| n),
@@ -330,7 +483,8 @@ async fn execute(
         request = request.operation_name(name);
     }
     request.set_parsed_query(doc);
-    let rid = request_id(req);
+    let rid = caller.request_id.clone();
+    let request = graphql::with_request_data(request, &state.app).data(caller);
     let response = match tokio::time::timeout(
         state.settings.request_timeout(),
         state.schema.execute(request),
@@ -368,8 +522,6 @@ fn respond(mut response: Response, rid: &str, format: Format) -> HttpResponse {
         StatusCode::SERVICE_UNAVAILABLE
     } else if codes.contains(&code::TIMEOUT) {
         StatusCode::GATEWAY_TIMEOUT
-    } else if codes.contains(&code::UNAUTHENTICATED) {
-        StatusCode::UNAUTHORIZED
     } else if format == Format::GraphqlResponse
         && codes.iter().all(|c| *c == code::GRAPHQL_VALIDATION_FAILED)
     {
@@ -384,9 +536,6 @@ fn respond(mut response: Response, rid: &str, format: Format) -> HttpResponse {
     if let Some(secs) = retry_after {
         builder.insert_header((header::RETRY_AFTER, secs.to_string()));
     }
-    if status == StatusCode::UNAUTHORIZED {
-        builder.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
-    }
     builder.json(&response)
 }
 
@@ -398,7 +547,10 @@ fn set(err: &mut ServerError, key: &str, value: Value) {
 
 /// Sets `extensions.code` (and `field` or `requestId`) and returns the code.
 fn classify(err: &mut ServerError, rid: &str) -> &'static str {
-    if let Some(app) = err.source::<AppError>() {
+    let app = err
+        .source::<AppError>()
+        .or_else(|| err.source::<std::sync::Arc<AppError>>().map(|a| a.as_ref()));
+    if let Some(app) = app {
         let c = app.code();
         match app {
             AppError::BadUserInput { field, .. } => {

@@ -2,6 +2,7 @@
 //! per-request middleware (request id, log line, metrics).
 
 pub mod graphql;
+pub mod limits;
 pub mod observe;
 pub mod ops;
 

@@ -20,10 +20,22 @@ fn hearth() -> Command {
     cmd
 }
 
+/// A child process that is killed if the test fails before it exits.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `hearth` and returns it with the address from its "listening" log line.
-#[allow(clippy::zombie_processes, reason = "the caller waits for the child")]
-fn start(mut cmd: Command) -> (Child, String, std::sync::mpsc::Receiver<Value>) {
+fn start(mut cmd: Command) -> (Running, String, std::sync::mpsc::Receiver<Value>) {
     let mut child = cmd
+        .stdin(Stdio::null())
         .env("HEARTH_SERVER__PORT", "0")
         .env("HEARTH_SERVER__WORKERS", "1")
         .env("HEARTH_LOG__FORMAT", "json")
@@ -32,6 +44,7 @@ fn start(mut cmd: Command) -> (Child, String, std::sync::mpsc::Receiver<Value>) 
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let child = Running(child);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -57,23 +70,74 @@ fn start(mut cmd: Command) -> (Child, String, std::sync::mpsc::Receiver<Value>) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_with_no_configuration_and_shuts_down_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = hearth();
-    cmd.current_dir(dir.path())
-        .env("HEARTH_SERVER__SHUTDOWN_GRACE_SECS", "2");
-    if postgres_url().is_some() {
-        cmd.env("DATABASE_URL", fresh_database(dir.path()).await);
+    let database = match postgres_url() {
+        Some(_) => Some(fresh_database(dir.path()).await),
+        None => None,
+    };
+    let with_db = |mut cmd: Command| {
+        cmd.current_dir(dir.path());
+        if let Some(url) = &database {
+            cmd.env("DATABASE_URL", url);
+        }
+        cmd
+    };
+    // The operator's first step: create the admin (password from stdin).
+    let mut create = with_db(hearth())
+        .args([
+            "create-admin",
+            "--email",
+            "ops@agency.test",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = create.stdin.take().unwrap();
+        writeln!(stdin, "{}", crate::helpers::PASSWORD).unwrap();
     }
-    let (mut child, base, logs) = start(cmd);
-    if postgres_url().is_none() {
+    let out = create.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut serve = with_db(hearth());
+    serve.env("HEARTH_SERVER__SHUTDOWN_GRACE_SECS", "2");
+    let (mut child, base, logs) = start(serve);
+    if database.is_none() {
         assert!(
             dir.path().join("data/hearth.sqlite").exists(),
             "the embedded database lives in ./data"
         );
+        assert!(
+            dir.path().join("data/jwt-secret").exists(),
+            "the generated signing key lives in ./data"
+        );
     }
     let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({
+            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+            "variables": { "e": "ops@agency.test", "p": crate::helpers::PASSWORD }
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("login failed")
+        .to_string();
     let gql = |q: &'static str| {
         client
             .post(format!("{base}/graphql"))
+            .bearer_auth(&token)
             .json(&json!({ "query": q }))
             .send()
     };
@@ -91,13 +155,13 @@ async fn serves_with_no_configuration_and_shuts_down_gracefully_on_sigterm() {
         let l = logs
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("no request line");
-        if l["message"] == "request" && l["path"] == "/graphql" {
+        if l["message"] == "request" && l["operation"] == "Make" {
             break l;
         }
     };
-    assert_eq!(line["operation"], "Make");
     assert!(line["duration_ms"].as_f64().is_some());
     assert!(line["request_id"].is_string());
+    assert_eq!(line["status"], 200);
 
     assert_eq!(
         client
@@ -109,7 +173,7 @@ async fn serves_with_no_configuration_and_shuts_down_gracefully_on_sigterm() {
         200
     );
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -135,12 +199,12 @@ async fn serves_with_no_configuration_and_shuts_down_gracefully_on_sigterm() {
         .unwrap();
     assert_eq!(
         res["data"]["brands"]["totalCount"], 1,
-        "in-flight work still served"
+        "requests are still served"
     );
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "did not exit after SIGTERM");

@@ -84,14 +84,22 @@ pub async fn test_settings(dir: &Path) -> Settings {
         s.redis.url = Some(SecretString::from(url));
         s.redis.key_prefix = format!("hearth_test:{}:", Uuid::new_v4().simple());
     }
+    s.auth.jwt_secret = Some(SecretString::from(JWT_SECRET.to_string()));
     s
 }
 
-/// A running app.
+/// The signing secret of test apps, so tests can forge tokens.
+pub const JWT_SECRET: &str = "test-signing-secret-that-is-long-enough-0123456789";
+/// Password of every user tests create.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running app, with an admin signed in.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// Access token of the admin every test app starts with.
+    pub admin_token: String,
     _dir: TempDir,
 }
 
@@ -141,25 +149,131 @@ impl TestApp {
             .await
             .expect("the app failed to start");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let context = app.context().clone();
+        hearth::account::service::bootstrap_admin(
+            &context.db,
+            "admin@agency.test",
+            "Admin",
+            PASSWORD.into(),
+        )
+        .await
+        .expect("could not create the admin");
         tokio::spawn(app.run_until(std::future::pending()));
-        Self {
+        let mut app = Self {
             address,
             client: reqwest::Client::new(),
             settings,
+            admin_token: String::new(),
             _dir: dir,
-        }
+        };
+        app.admin_token = app.login("admin@agency.test", PASSWORD).await;
+        app
     }
 
-    /// POSTs a GraphQL operation as JSON.
+    /// POSTs a GraphQL operation as JSON, as the admin.
     pub async fn gql(&self, query: &str, variables: Value) -> Answer {
-        let res = self
+        self.gql_as(Some(&self.admin_token.clone()), query, variables)
+            .await
+    }
+
+    /// POSTs a GraphQL operation with the given bearer token (or none).
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
+        let mut req = self
             .client
             .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        Self::answer(req.send().await.unwrap()).await
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let a = self.login_payload(email, password).await;
+        a.data()["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Signs in and returns the whole answer.
+    pub async fn login_payload(&self, email: &str, password: &str) -> Answer {
+        self.gql_as(
+            None,
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id role } } }",
+            json!({ "e": email, "p": password }),
+        )
+        .await
+    }
+
+    /// Creates a user with [`PASSWORD`] and returns its id and e-mail.
+    pub async fn create_user(&self, role: &str, brand: Option<&str>) -> (String, String) {
+        let email = format!(
+            "{}-{}@brand.test",
+            role.to_lowercase(),
+            Uuid::new_v4().simple()
+        );
+        let a = self
+            .gql(
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({ "i": { "email": email, "displayName": role, "role": role, "brandId": brand, "password": PASSWORD } }),
+            )
+            .await;
+        (
+            a.data()["createUser"]["id"].as_str().unwrap().to_string(),
+            email,
+        )
+    }
+
+    /// Creates a user and signs them in: returns (user id, access token).
+    pub async fn user_token(&self, role: &str, brand: Option<&str>) -> (String, String) {
+        let (id, email) = self.create_user(role, brand).await;
+        (id, self.login(&email, PASSWORD).await)
+    }
+
+    /// A consultant assigned to `brands`: (user id, access token).
+    pub async fn consultant_for(&self, brands: &[&str]) -> (String, String) {
+        let (id, token) = self.user_token("CONSULTANT", None).await;
+        for brand in brands {
+            self.gql(
+                "mutation($u: ID!, $b: ID!) { assignConsultant(userId: $u, brandId: $b) { id } }",
+                json!({ "u": id, "b": brand }),
+            )
             .await
-            .unwrap();
-        Self::answer(res).await
+            .data();
+        }
+        (id, token)
+    }
+
+    /// An integration of `brand` with `scopes` and a token: (integration id, token, token id).
+    pub async fn integration_token(
+        &self,
+        brand: &str,
+        scopes: &[&str],
+    ) -> (String, String, String) {
+        let a = self
+            .gql(
+                "mutation($i: CreateIntegrationInput!) { createIntegration(input: $i) { id } }",
+                json!({ "i": { "brandId": brand, "name": "Bot", "scopes": scopes } }),
+            )
+            .await;
+        let id = a.data()["createIntegration"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let t = self
+            .gql(
+                "mutation($id: ID!) { issueIntegrationToken(id: $id) { token tokenId } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let t = &t.data()["issueIntegrationToken"];
+        (
+            id,
+            t["token"].as_str().unwrap().to_string(),
+            t["tokenId"].as_str().unwrap().to_string(),
+        )
     }
 
     /// Turns a response into an [`Answer`] (non-JSON bodies become `null`).

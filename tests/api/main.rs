@@ -6,10 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 #![allow(missing_docs, reason = "test code")]
 
+mod access;
+mod auth;
 mod brands;
 mod cli;
 mod helpers;
 mod http;
+mod limits;
 mod migrations;
 mod ops;
 mod schema;

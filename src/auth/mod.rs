@@ -1,0 +1,9 @@
+//! Authentication and authorization: tokens, passwords, the caller of a
+//! request and the brand scope every service applies to its queries.
+
+pub mod password;
+pub mod principal;
+pub mod ratelimit;
+pub mod tokens;
+
+pub use principal::{BrandScope, Caller, IntegrationPrincipal, Principal, UserPrincipal};

@@ -1,0 +1,225 @@
+//! Who is calling, and which brands they may see and change.
+//!
+//! Services call the guards here and apply [`BrandScope`] inside their own
+//! queries, so a resolver that forgets a check still cannot leak another
+//! brand's rows. Another brand's object looks exactly like a missing one.
+
+use entity::{consultant_assignment, user::Role};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Query},
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::{
+    cache::CacheKey,
+    context::AppContext,
+    error::{AppError, AppResult},
+};
+
+/// A signed-in person.
+#[derive(Debug, Clone)]
+pub struct UserPrincipal {
+    /// User id.
+    pub id: Uuid,
+    /// Role at the time the access token was issued.
+    pub role: Role,
+    /// The brand of a `CLIENT` user.
+    pub brand_id: Option<Uuid>,
+}
+
+/// A machine client of one brand.
+#[derive(Debug, Clone)]
+pub struct IntegrationPrincipal {
+    /// Integration id.
+    pub id: Uuid,
+    /// Its brand.
+    pub brand_id: Uuid,
+    /// Granted scopes, e.g. `ingest:activities`.
+    pub scopes: Vec<String>,
+    /// The presented token's id.
+    pub token_id: Uuid,
+}
+
+/// The authenticated party of a request.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// No token: may only sign in.
+    Anonymous,
+    /// A user access token.
+    User(UserPrincipal),
+    /// An integration token.
+    Integration(IntegrationPrincipal),
+}
+
+/// The caller of one request: principal, request id and client address.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who is calling.
+    pub principal: Principal,
+    /// The request id (also in logs and `INTERNAL` errors).
+    pub request_id: String,
+    /// The client's IP address, for login throttling.
+    pub client_ip: String,
+}
+
+/// The brands a caller may see (or change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrandScope {
+    /// Every brand (admins).
+    All,
+    /// Brands assigned to this consultant.
+    Assigned(Uuid),
+    /// Exactly one brand (client users, integrations).
+    One(Uuid),
+}
+
+impl BrandScope {
+    /// A condition restricting `brand_column` to the scope, evaluated inside
+    /// the same SQL statement (no extra round trip).
+    pub fn condition<C: ColumnTrait>(&self, brand_column: C) -> Condition {
+        match self {
+            Self::All => Condition::all(),
+            Self::One(brand) => Condition::all().add(brand_column.eq(*brand)),
+            Self::Assigned(user) => Condition::all().add(
+                Expr::col(brand_column).in_subquery(
+                    Query::select()
+                        .column(consultant_assignment::Column::BrandId)
+                        .from(consultant_assignment::Entity)
+                        .and_where(Expr::col(consultant_assignment::Column::UserId).eq(*user))
+                        .to_owned(),
+                ),
+            ),
+        }
+    }
+
+    /// Whether `brand_id` is inside the scope; `NOT_FOUND` (named `what`)
+    /// otherwise. Consultants' assignments are read through the cache.
+    pub async fn check(
+        &self,
+        app: &AppContext,
+        brand_id: Uuid,
+        what: &'static str,
+    ) -> AppResult<()> {
+        let allowed = match self {
+            Self::All => true,
+            Self::One(b) => *b == brand_id,
+            Self::Assigned(user) => assigned_brands(app, *user).await?.contains(&brand_id),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(what))
+        }
+    }
+}
+
+fn assignments_key(user: Uuid) -> CacheKey {
+    CacheKey::user(user, "assignments")
+}
+
+/// The brands assigned to a consultant (cached; invalidated on change).
+pub async fn assigned_brands(app: &AppContext, user: Uuid) -> AppResult<Vec<Uuid>> {
+    let key = assignments_key(user);
+    if let Some(hit) = app.cache.get_json::<Vec<Uuid>>(&key).await {
+        return Ok(hit);
+    }
+    let brands: Vec<Uuid> = consultant_assignment::Entity::find()
+        .select_only()
+        .column(consultant_assignment::Column::BrandId)
+        .filter(consultant_assignment::Column::UserId.eq(user))
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    app.cache.set_json(&key, &brands).await;
+    Ok(brands)
+}
+
+/// Drops the cached assignments of a consultant (after a change commits).
+pub async fn forget_assignments(app: &AppContext, user: Uuid) {
+    app.cache.delete(&assignments_key(user)).await;
+}
+
+impl Caller {
+    /// The signed-in user; anonymous callers get `UNAUTHENTICATED`, integrations `FORBIDDEN`.
+    pub fn user(&self) -> AppResult<&UserPrincipal> {
+        match &self.principal {
+            Principal::User(u) => Ok(u),
+            Principal::Anonymous => Err(AppError::Unauthenticated(
+                "sign in first: send an access token",
+            )),
+            Principal::Integration(_) => Err(AppError::Forbidden(
+                "this operation needs a user token, not an integration token".into(),
+            )),
+        }
+    }
+
+    /// The calling integration; users get `FORBIDDEN`.
+    pub fn integration(&self) -> AppResult<&IntegrationPrincipal> {
+        match &self.principal {
+            Principal::Integration(i) => Ok(i),
+            Principal::Anonymous => Err(AppError::Unauthenticated(
+                "sign in first: send an access token",
+            )),
+            Principal::User(_) => Err(AppError::Forbidden(
+                "this operation needs an integration token, not a user token".into(),
+            )),
+        }
+    }
+
+    /// The calling integration, which must hold `scope`.
+    pub fn integration_with(&self, scope: &str) -> AppResult<&IntegrationPrincipal> {
+        let i = self.integration()?;
+        if i.scopes.iter().any(|s| s == scope) {
+            Ok(i)
+        } else {
+            Err(AppError::Forbidden(format!(
+                "this integration lacks the {scope} scope"
+            )))
+        }
+    }
+
+    /// An admin; others get `FORBIDDEN`.
+    pub fn admin(&self) -> AppResult<&UserPrincipal> {
+        let u = self.user()?;
+        if u.role == Role::Admin {
+            Ok(u)
+        } else {
+            Err(AppError::Forbidden("only admins may do this".into()))
+        }
+    }
+
+    /// Brands a user may read: all (admin), assigned (consultant), their own (client).
+    pub fn read_scope(&self) -> AppResult<BrandScope> {
+        let u = self.user()?;
+        Ok(match (u.role, u.brand_id) {
+            (Role::Admin, _) => BrandScope::All,
+            (Role::Consultant, _) => BrandScope::Assigned(u.id),
+            (Role::Client, Some(b)) => BrandScope::One(b),
+            (Role::Client, None) => {
+                return Err(AppError::Forbidden("this client user has no brand".into()))
+            }
+        })
+    }
+
+    /// Brands a user may change: client users change nothing.
+    pub fn write_scope(&self) -> AppResult<BrandScope> {
+        let u = self.user()?;
+        match u.role {
+            Role::Admin => Ok(BrandScope::All),
+            Role::Consultant => Ok(BrandScope::Assigned(u.id)),
+            Role::Client => Err(AppError::Forbidden(
+                "client users can read but not change this".into(),
+            )),
+        }
+    }
+
+    /// `(actor_type, actor_id)` for the audit log.
+    pub fn actor(&self) -> (&'static str, Option<Uuid>) {
+        match &self.principal {
+            Principal::Anonymous => ("anonymous", None),
+            Principal::User(u) => ("user", Some(u.id)),
+            Principal::Integration(i) => ("integration", Some(i.id)),
+        }
+    }
+}

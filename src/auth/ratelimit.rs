@@ -1,0 +1,131 @@
+//! Request rate limits: a fixed-window counter in Redis shared by every
+//! instance, falling back to an in-process limiter (governor) when Redis is
+//! not configured or does not answer.
+
+use std::{
+    num::NonZeroU32,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter as Governor};
+
+use crate::{
+    cache::Cache,
+    config::RateLimitSettings,
+    error::{AppError, AppResult},
+};
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    /// Login attempts from one IP address.
+    LoginPerIp,
+    /// Login attempts for one e-mail address.
+    LoginPerAccount,
+    /// Requests of one user or integration.
+    Principal,
+}
+
+impl Limit {
+    fn name(self) -> &'static str {
+        match self {
+            Self::LoginPerIp => "login-ip",
+            Self::LoginPerAccount => "login-account",
+            Self::Principal => "principal",
+        }
+    }
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+struct Local {
+    login_ip: DefaultKeyedRateLimiter<String>,
+    login_account: DefaultKeyedRateLimiter<String>,
+    principal: DefaultKeyedRateLimiter<String>,
+}
+
+/// The rate limiter shared by every request.
+#[derive(Clone)]
+pub struct RateLimiter {
+    cache: Cache,
+    settings: RateLimitSettings,
+    local: Arc<Local>,
+}
+
+fn quota(per_minute: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+}
+
+impl RateLimiter {
+    /// Builds the limiter; it uses the cache's Redis connection when there is one.
+    pub fn new(cache: Cache, settings: RateLimitSettings) -> Self {
+        let local = Local {
+            login_ip: Governor::keyed(quota(settings.login_per_ip_per_minute)),
+            login_account: Governor::keyed(quota(settings.login_per_account_per_minute)),
+            principal: Governor::keyed(quota(settings.requests_per_principal_per_minute)),
+        };
+        Self {
+            cache,
+            settings,
+            local: Arc::new(local),
+        }
+    }
+
+    fn limit_of(&self, limit: Limit) -> u32 {
+        match limit {
+            Limit::LoginPerIp => self.settings.login_per_ip_per_minute,
+            Limit::LoginPerAccount => self.settings.login_per_account_per_minute,
+            Limit::Principal => self.settings.requests_per_principal_per_minute,
+        }
+    }
+
+    /// Counts one event for `key`; `RATE_LIMITED` with the seconds to wait
+    /// once the limit for the current minute is used up.
+    pub async fn hit(&self, limit: Limit, key: &str) -> AppResult<()> {
+        if let Some((mut conn, timeout)) = self.cache.redis() {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            let window = now / WINDOW.as_secs();
+            let redis_key = format!("{}rl:{}:{key}:{window}", self.cache.prefix(), limit.name());
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .incr(&redis_key, 1u32)
+                .expire(&redis_key, WINDOW.as_secs() as i64 + 1)
+                .ignore();
+            let call = pipe.query_async::<(u32,)>(&mut conn);
+            match tokio::time::timeout(timeout, call).await {
+                Ok(Ok((count,))) => {
+                    if count > self.limit_of(limit) {
+                        let retry_after_secs = (window + 1) * WINDOW.as_secs() - now;
+                        return Err(AppError::RateLimited {
+                            retry_after_secs: retry_after_secs.max(1),
+                        });
+                    }
+                    return Ok(());
+                }
+                _ => tracing::warn!("rate limiter: Redis did not answer; limiting in-process"),
+            }
+        }
+        self.hit_local(limit, key)
+    }
+
+    fn hit_local(&self, limit: Limit, key: &str) -> AppResult<()> {
+        let limiter = match limit {
+            Limit::LoginPerIp => &self.local.login_ip,
+            Limit::LoginPerAccount => &self.local.login_account,
+            Limit::Principal => &self.local.principal,
+        };
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        limiter.check_key(&key.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+}
