@@ -176,8 +176,8 @@ pub struct ServerSettings {
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
-    /// Time a request may take before it fails with `TIMEOUT`.
-    pub request_timeout_secs: u64,
+    /// Time a request may take before it fails with `TIMEOUT`, in milliseconds.
+    pub request_timeout_ms: u64,
     /// After SIGTERM: seconds readiness reports 503 before the server stops
     /// accepting (lets load balancers notice).
     pub shutdown_grace_secs: u64,
@@ -195,7 +195,7 @@ impl Default for ServerSettings {
             introspection: None,
             cors_origins: Vec::new(),
             body_limit_bytes: 1024 * 1024,
-            request_timeout_secs: 30,
+            request_timeout_ms: 30_000,
             shutdown_grace_secs: 2,
             shutdown_timeout_secs: 30,
         }
@@ -375,8 +375,8 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             bail!("invalid settings: server.body_limit_bytes must be at least 1024");
         }
-        if self.server.request_timeout_secs == 0 {
-            bail!("invalid settings: server.request_timeout_secs must be at least 1");
+        if self.server.request_timeout_ms == 0 {
+            bail!("invalid settings: server.request_timeout_ms must be at least 1");
         }
         if self.server.workers == Some(0) {
             bail!("invalid settings: server.workers must be at least 1");
@@ -507,7 +507,7 @@ impl Settings {
 
     /// Per-request time limit.
     pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.server.request_timeout_secs)
+        Duration::from_millis(self.server.request_timeout_ms)
     }
 }
 

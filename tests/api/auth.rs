@@ -341,3 +341,41 @@ async fn revocation_holds_with_redis_down() {
     .await;
     revoked_integration_tokens_are_refused(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ed25519_keys_sign_and_the_algorithm_cannot_be_switched() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let app = TestApp::spawn_with(|s| {
+        s.auth.jwt_secret = None;
+        s.auth.ed25519_private_key_file = Some(fixtures.join("test-ed25519-private.pem"));
+        s.auth.ed25519_public_key_file = Some(fixtures.join("test-ed25519-public.pem"));
+    })
+    .await;
+    let header = jsonwebtoken::decode_header(&app.admin_token).unwrap();
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let me = app.gql(ME, json!({})).await;
+    let sub = me.data()["me"]["id"].as_str().unwrap().to_string();
+    // Algorithm confusion: an HS256 token keyed with the public key is refused.
+    let public = std::fs::read_to_string(fixtures.join("test-ed25519-public.pem")).unwrap();
+    assert_refused(
+        &app,
+        &sign(&claims(&sub), "at+jwt", &public),
+        "HS256 with the public key",
+    )
+    .await;
+    assert_refused(
+        &app,
+        &sign(&claims(&sub), "at+jwt", JWT_SECRET),
+        "HS256 with a secret",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_time_limit_fails_with_timeout() {
+    // Sign-in hashes a password (tens of milliseconds by design); 1 ms is too little.
+    let slow = TestApp::spawn_with(|s| s.server.request_timeout_ms = 1).await;
+    let a = slow.login_payload("admin@agency.test", PASSWORD).await;
+    assert_eq!(a.code(), "TIMEOUT", "{}", a.body);
+    assert_eq!(a.status, StatusCode::GATEWAY_TIMEOUT);
+}

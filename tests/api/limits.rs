@@ -153,7 +153,7 @@ async fn requests_per_principal_are_limited() {
     for _ in 0..6 {
         statuses.push(app.gql("{ me { id } }", json!({})).await);
     }
-    // The admin's token was used once by spawn? No: login is anonymous. So 5 pass.
+    // The first five pass; the sixth in the same minute is refused.
     assert!(statuses[..5].iter().all(|a| a.status == StatusCode::OK));
     let last = &statuses[5];
     assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
