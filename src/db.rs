@@ -117,3 +117,35 @@ pub async fn migration_status(db: &DatabaseConnection) -> anyhow::Result<Vec<(St
         })
         .collect())
 }
+
+/// A raw statement written with `?` placeholders, numbered `$1, $2, ...`
+/// for PostgreSQL. Only for aggregate SQL the query builder cannot express;
+/// values are always bound, never spliced into the text.
+pub fn raw(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    let text = match backend {
+        DbBackend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        _ => sql.to_string(),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, text, values)
+}
+
+/// SQL for the UTC calendar day of a timestamp column.
+pub fn day_of(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("(({column}) AT TIME ZONE 'UTC')::date"),
+        _ => format!("substr({column}, 1, 10)"),
+    }
+}

@@ -6,6 +6,7 @@ use crate::{
     account::graphql::{AccountMutation, AccountQuery, AssignmentLoader},
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
+    community::graphql::{self as community, CommunityMutation, CommunityQuery},
     config::{Environment, Settings},
     context::AppContext,
     integration::graphql::{IntegrationMutation, IntegrationQuery},
@@ -14,12 +15,23 @@ use crate::{
 // One member per domain area.
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, BrandQuery, IntegrationQuery, AuditQuery);
+pub struct Query(
+    AccountQuery,
+    BrandQuery,
+    CommunityQuery,
+    IntegrationQuery,
+    AuditQuery,
+);
 
 // One member per domain area.
 /// Everything that can be changed.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, BrandMutation, IntegrationMutation);
+pub struct Mutation(
+    AccountMutation,
+    BrandMutation,
+    CommunityMutation,
+    IntegrationMutation,
+);
 
 /// The service's GraphQL schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -48,10 +60,11 @@ pub fn build(app: AppContext, settings: &Settings) -> AppSchema {
 /// Adds what lives for one request only: the DataLoaders (never shared
 /// between callers, so one caller's rows cannot be served to another).
 pub fn with_request_data(request: Request, app: &AppContext) -> Request {
-    request.data(DataLoader::new(
+    let request = request.data(DataLoader::new(
         AssignmentLoader(app.db.clone()),
         tokio::spawn,
-    ))
+    ));
+    community::loaders(request, app)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

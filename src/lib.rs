@@ -8,9 +8,11 @@ pub mod audit; // the append-only audit log
 pub mod auth; // tokens, passwords, callers, brand scope, rate limits
 pub mod brand; // client brands: the tenants
 pub mod cache; // Redis, or in-process when no Redis is configured
+pub mod community; // communities, members, activity, engagement and health
 pub mod config; // settings: defaults < file < environment, secrets redacted
 pub mod context; // what resolvers can reach, and argument helpers
 pub mod db; // database connection and migrations
+pub mod db_enum; // string-backed enums shared by GraphQL and storage
 pub mod error; // one error type with stable client codes
 pub mod graphql; // the schema: every area's queries and mutations, with limits
 pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware

@@ -4,10 +4,20 @@
 //! area in the service crate, so a column added here (a password hash, say)
 //! never reaches the API by accident.
 
+pub mod activity;
+pub mod activity_type;
 pub mod audit_event;
 pub mod brand;
+pub mod channel;
+pub mod community;
 pub mod consultant_assignment;
+pub mod feedback;
 pub mod integration;
 pub mod integration_token;
+pub mod member;
+pub mod member_identity;
+pub mod membership;
 pub mod refresh_token;
+pub mod reward_grant;
+pub mod reward_programme;
 pub mod user;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_brand;
 mod m20261128_000002_accounts;
+mod m20261128_000003_communities;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_brand::Migration),
             Box::new(m20261128_000002_accounts::Migration),
+            Box::new(m20261128_000003_communities::Migration),
         ]
     }
 }

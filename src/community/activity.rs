@@ -1,0 +1,611 @@
+//! Activity types and bulk, idempotent activity ingest.
+//!
+//! A batch runs in one transaction with a fixed number of multi-row
+//! statements per chunk of rows (never one statement per row): look up the
+//! batch's identities, create the unknown members and identities, add the
+//! missing memberships, resolve channels, insert the activities with
+//! `ON CONFLICT DO NOTHING` on the brand's source keys.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{Enum, InputObject, SimpleObject, ID};
+use chrono::{DateTime, Duration, Utc};
+use entity::{activity, activity_type, channel, member, member_identity, membership};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait, TryInsertResult,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    members::MemberRole,
+    service::{writable, Platform},
+};
+use crate::{
+    audit::service::{self as audit, Event},
+    auth::{Caller, Principal},
+    context::{parse_id, AppContext},
+    error::{AppError, AppResult},
+    validation,
+};
+
+/// Built-in weights, used where the brand has not set its own (crowd.dev's).
+pub const DEFAULT_WEIGHTS: &[(&str, &str, i32)] = &[
+    ("message", "Message", 6),
+    ("join", "Joined", 3),
+    ("topic", "New topic", 8),
+    ("reply", "Reply", 6),
+    ("like", "Like or reaction", 1),
+    ("post", "Post", 10),
+    ("comment", "Comment", 6),
+];
+/// Weight of a key with neither a brand weight nor a built-in one.
+pub const FALLBACK_WEIGHT: i32 = 2;
+/// Most rows in one ingest call.
+pub const MAX_ROWS: usize = 10_000;
+const CHUNK: usize = 500;
+
+/// An activity type with its weight.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ActivityTypeWeight {
+    /// Key used in ingest, e.g. `message`.
+    pub key: String,
+    /// Name shown.
+    pub name: String,
+    /// Weight in engagement scores.
+    pub weight: i32,
+    /// Whether the brand set it (otherwise it is a built-in default).
+    pub custom: bool,
+}
+
+/// A brand's weight for an activity type.
+#[derive(Debug, Clone, InputObject)]
+pub struct SetActivityTypeInput {
+    /// The brand.
+    pub brand_id: ID,
+    /// Key, 1-64 characters of a-z, 0-9, `_`, `-`, `:` and `.`.
+    pub key: String,
+    /// Name shown.
+    pub name: String,
+    /// Weight, 1-12.
+    pub weight: i32,
+}
+
+/// One activity pushed by an integration.
+#[derive(Debug, Clone, InputObject)]
+pub struct ActivityRowInput {
+    /// The sender's unique key for this activity (idempotency), 1-200 characters.
+    pub source_key: String,
+    /// The member's user id on the platform.
+    pub external_id: String,
+    /// The platform of that id (default: the community's).
+    pub platform: Option<Platform>,
+    /// The member's user name there, used for new members.
+    pub handle: Option<String>,
+    /// Activity type key, e.g. `message`.
+    pub kind: String,
+    /// When it happened (not more than a day ahead).
+    pub occurred_at: DateTime<Utc>,
+    /// The platform's channel id, if known.
+    pub channel_external_id: Option<String>,
+    /// Whether it answered someone else (counts towards the reply rate).
+    pub is_reply: Option<bool>,
+    /// Extra facts as a JSON object, up to 4 KB.
+    pub properties: Option<async_graphql::Json<serde_json::Value>>,
+}
+
+/// All-or-nothing, or keep the good rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum IngestMode {
+    /// Any rejected row means nothing is written (the default).
+    #[default]
+    AllOrNothing,
+    /// Good rows are written; rejected rows are reported.
+    PerRow,
+}
+
+/// A batch of activities for one community.
+#[derive(Debug, Clone, InputObject)]
+pub struct IngestActivitiesInput {
+    /// The community.
+    pub community_id: ID,
+    /// Up to 10,000 rows.
+    pub rows: Vec<ActivityRowInput>,
+    /// What to do with rejected rows (default `ALL_OR_NOTHING`).
+    pub mode: Option<IngestMode>,
+}
+
+/// Why a row was not taken.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RejectedRow {
+    /// Position in `rows`, from 0.
+    pub index: i32,
+    /// The offending field.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// What an ingest call did.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct IngestResult {
+    /// Rows stored now.
+    pub inserted: i32,
+    /// Rows whose source key was already stored (or repeated in the batch): nothing changed.
+    pub duplicates: i32,
+    /// Rows refused, with their index and reason.
+    pub rejected: Vec<RejectedRow>,
+    /// Members created from unknown identities.
+    pub members_created: i32,
+}
+
+fn key_ok(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b':' | b'.')
+        })
+}
+
+/// The brand's activity types: its own weights, then the built-in defaults.
+pub async fn types(
+    app: &AppContext,
+    caller: &Caller,
+    brand_id: Uuid,
+) -> AppResult<Vec<ActivityTypeWeight>> {
+    caller.read_scope()?.check(app, brand_id, "brand").await?;
+    let own = activity_type::Entity::find()
+        .filter(activity_type::Column::BrandId.eq(brand_id))
+        .all(&app.db)
+        .await?;
+    let mut out: Vec<ActivityTypeWeight> = own
+        .iter()
+        .map(|t| ActivityTypeWeight {
+            key: t.key.clone(),
+            name: t.name.clone(),
+            weight: t.weight,
+            custom: true,
+        })
+        .collect();
+    for (key, name, weight) in DEFAULT_WEIGHTS {
+        if !own.iter().any(|t| t.key == *key) {
+            out.push(ActivityTypeWeight {
+                key: (*key).into(),
+                name: (*name).into(),
+                weight: *weight,
+                custom: false,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Sets a brand's weight for a type (applies to activities ingested from now on).
+pub async fn set_type(
+    app: &AppContext,
+    caller: &Caller,
+    input: SetActivityTypeInput,
+) -> AppResult<ActivityTypeWeight> {
+    let brand_id = parse_id("input.brandId", &input.brand_id)?;
+    caller.write_scope()?.check(app, brand_id, "brand").await?;
+    let key = input.key.trim().to_string();
+    if !key_ok(&key) {
+        return Err(AppError::bad_input(
+            "input.key",
+            "key must be 1-64 characters of a-z, 0-9, _, -, : and .",
+        ));
+    }
+    let name = validation::text("input.name", &input.name, 1, 120)?;
+    if !(1..=12).contains(&input.weight) {
+        return Err(AppError::bad_input("input.weight", "weight must be 1-12"));
+    }
+    let txn = app.db.begin().await?;
+    let existing = activity_type::Entity::find()
+        .filter(activity_type::Column::BrandId.eq(brand_id))
+        .filter(activity_type::Column::Key.eq(key.as_str()))
+        .one(&txn)
+        .await?;
+    match existing {
+        Some(e) => {
+            let mut a: activity_type::ActiveModel = e.into();
+            a.name = Set(name.clone());
+            a.weight = Set(input.weight);
+            a.update(&txn).await?;
+        }
+        None => {
+            activity_type::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand_id),
+                key: Set(key.clone()),
+                name: Set(name.clone()),
+                weight: Set(input.weight),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "activity_type.set",
+            object_type: "activity_type",
+            object_id: None,
+            brand_id: Some(brand_id),
+            details: Some(json!({ "key": key, "weight": input.weight })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ActivityTypeWeight {
+        key,
+        name,
+        weight: input.weight,
+        custom: true,
+    })
+}
+
+struct Row {
+    source_key: String,
+    platform: String,
+    external_id: String,
+    handle: Option<String>,
+    kind: String,
+    occurred_at: DateTime<Utc>,
+    channel: Option<String>,
+    is_reply: bool,
+    properties: Option<String>,
+}
+
+fn check_row(
+    index: usize,
+    r: ActivityRowInput,
+    default_platform: &str,
+    now: DateTime<Utc>,
+) -> Result<Row, RejectedRow> {
+    let reject = |field: &str, reason: &str| RejectedRow {
+        index: index as i32,
+        field: format!("rows.{index}.{field}"),
+        reason: reason.into(),
+    };
+    let plain = |v: &str, max: usize| {
+        !v.trim().is_empty() && v.chars().count() <= max && !v.chars().any(char::is_control)
+    };
+    if !plain(&r.source_key, 200) {
+        return Err(reject(
+            "sourceKey",
+            "sourceKey must be 1-200 characters without control characters",
+        ));
+    }
+    if !plain(&r.external_id, 200) {
+        return Err(reject(
+            "externalId",
+            "externalId must be 1-200 characters without control characters",
+        ));
+    }
+    if r.handle.as_deref().is_some_and(|h| !plain(h, 200)) {
+        return Err(reject(
+            "handle",
+            "handle must be 1-200 characters without control characters",
+        ));
+    }
+    let kind = r.kind.trim().to_lowercase();
+    if !key_ok(&kind) {
+        return Err(reject(
+            "kind",
+            "kind must be 1-64 characters of a-z, 0-9, _, -, : and .",
+        ));
+    }
+    if r.occurred_at > now + Duration::days(1) {
+        return Err(reject(
+            "occurredAt",
+            "occurredAt is more than a day in the future",
+        ));
+    }
+    if r.channel_external_id
+        .as_deref()
+        .is_some_and(|c| !plain(c, 200))
+    {
+        return Err(reject(
+            "channelExternalId",
+            "channelExternalId must be 1-200 characters",
+        ));
+    }
+    let properties = match r.properties {
+        None => None,
+        Some(async_graphql::Json(v)) if v.is_object() => {
+            let text = v.to_string();
+            if text.len() > 4096 {
+                return Err(reject("properties", "properties must be at most 4 KB"));
+            }
+            Some(text)
+        }
+        Some(_) => return Err(reject("properties", "properties must be a JSON object")),
+    };
+    Ok(Row {
+        source_key: r.source_key.trim().to_string(),
+        platform: r
+            .platform
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| default_platform.to_string()),
+        external_id: r.external_id.trim().to_string(),
+        handle: r.handle.map(|h| h.trim().to_string()),
+        kind,
+        occurred_at: r.occurred_at,
+        channel: r.channel_external_id.map(|c| c.trim().to_string()),
+        is_reply: r.is_reply.unwrap_or(false),
+        properties,
+    })
+}
+
+/// Who may push activities into the community's brand: integrations with
+/// `ingest:activities` of that brand, admins and the brand's consultants.
+async fn may_ingest(
+    app: &AppContext,
+    caller: &Caller,
+    community_id: Uuid,
+) -> AppResult<entity::community::Model> {
+    match &caller.principal {
+        Principal::Integration(i) => {
+            caller.integration_with("ingest:activities")?;
+            let c = entity::community::Entity::find_by_id(community_id)
+                .filter(entity::community::Column::BrandId.eq(i.brand_id))
+                .one(&app.db)
+                .await?;
+            c.ok_or(AppError::NotFound("community"))
+        }
+        _ => writable(app, caller, community_id).await,
+    }
+}
+
+/// Ingests a batch; see the module documentation.
+#[tracing::instrument(skip_all, fields(rows = input.rows.len()))]
+pub async fn ingest(
+    app: &AppContext,
+    caller: &Caller,
+    input: IngestActivitiesInput,
+) -> AppResult<IngestResult> {
+    let community_id = parse_id("input.communityId", &input.community_id)?;
+    if input.rows.len() > MAX_ROWS {
+        return Err(AppError::bad_input(
+            "input.rows",
+            format!("at most {MAX_ROWS} rows per call"),
+        ));
+    }
+    let community = may_ingest(app, caller, community_id).await?;
+    let brand = community.brand_id;
+    let mode = input.mode.unwrap_or_default();
+    let now = Utc::now();
+
+    let mut rejected = Vec::new();
+    let mut rows = Vec::with_capacity(input.rows.len());
+    let mut seen = HashSet::new();
+    let mut repeated = 0;
+    for (i, r) in input.rows.into_iter().enumerate() {
+        match check_row(i, r, &community.platform, now) {
+            Ok(row) if !seen.insert(row.source_key.clone()) => repeated += 1,
+            Ok(row) => rows.push(row),
+            Err(rej) => rejected.push(rej),
+        }
+    }
+    if mode == IngestMode::AllOrNothing && !rejected.is_empty() {
+        return Ok(IngestResult {
+            inserted: 0,
+            duplicates: 0,
+            rejected,
+            members_created: 0,
+        });
+    }
+
+    let weights = weights(app, brand).await?;
+    let txn = app.db.begin().await?;
+    let (member_of, members_created) =
+        resolve_members(&txn, brand, community.id, &rows, now).await?;
+    let channels = resolve_channels(&txn, community.id, &rows).await?;
+    let mut inserted = 0u64;
+    for chunk in rows.chunks(CHUNK) {
+        let models = chunk.iter().filter_map(|r| {
+            let member = member_of.get(&(r.platform.clone(), r.external_id.clone()))?;
+            Some(activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                community_id: Set(community.id),
+                member_id: Set(*member),
+                channel_id: Set(r.channel.as_ref().and_then(|c| channels.get(c).copied())),
+                type_key: Set(r.kind.clone()),
+                weight: Set(weights.get(&r.kind).copied().unwrap_or(FALLBACK_WEIGHT)),
+                is_reply: Set(r.is_reply),
+                occurred_at: Set(r.occurred_at),
+                source_key: Set(r.source_key.clone()),
+                properties: Set(r.properties.clone()),
+                created_at: Set(now),
+            })
+        });
+        let result = activity::Entity::insert_many(models)
+            .on_conflict_do_nothing_on([activity::Column::BrandId, activity::Column::SourceKey])
+            .exec_without_returning(&txn)
+            .await?;
+        if let TryInsertResult::Inserted(n) = result {
+            inserted += n;
+        }
+    }
+    let duplicates = rows.len() as u64 - inserted + repeated;
+    if inserted > 0 || members_created > 0 {
+        audit::record(&txn, caller, Event {
+            action: "activity.ingest",
+            object_type: "community",
+            object_id: Some(community.id),
+            brand_id: Some(brand),
+            details: Some(json!({ "inserted": inserted, "duplicates": duplicates, "rejected": rejected.len(), "membersCreated": members_created })),
+        })
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(IngestResult {
+        inserted: inserted as i32,
+        duplicates: duplicates as i32,
+        rejected,
+        members_created: members_created as i32,
+    })
+}
+
+async fn weights(app: &AppContext, brand: Uuid) -> AppResult<HashMap<String, i32>> {
+    let mut map: HashMap<String, i32> = DEFAULT_WEIGHTS
+        .iter()
+        .map(|(k, _, w)| ((*k).to_string(), *w))
+        .collect();
+    for t in activity_type::Entity::find()
+        .filter(activity_type::Column::BrandId.eq(brand))
+        .all(&app.db)
+        .await?
+    {
+        map.insert(t.key, t.weight);
+    }
+    Ok(map)
+}
+
+/// Finds or creates the member of every (platform, external id) in the
+/// batch and makes sure each is in the community. Returns the map and how
+/// many members were created.
+async fn resolve_members<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    community: Uuid,
+    rows: &[Row],
+    now: DateTime<Utc>,
+) -> AppResult<(HashMap<(String, String), Uuid>, u64)> {
+    // First sighting of each identity: its handle and earliest activity.
+    let mut wanted: HashMap<(String, String), (Option<String>, DateTime<Utc>)> = HashMap::new();
+    for r in rows {
+        let e = wanted
+            .entry((r.platform.clone(), r.external_id.clone()))
+            .or_insert((r.handle.clone(), r.occurred_at));
+        if r.occurred_at < e.1 {
+            e.1 = r.occurred_at;
+        }
+    }
+    let keys: Vec<(String, String)> = wanted.keys().cloned().collect();
+    let mut found = find_identities(db, brand, &keys).await?;
+    let missing: Vec<&(String, String)> = keys.iter().filter(|k| !found.contains_key(*k)).collect();
+    let mut created = 0u64;
+    if !missing.is_empty() {
+        for chunk in missing.chunks(CHUNK) {
+            let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+            let members = chunk.iter().zip(&ids).map(|(k, id)| member::ActiveModel {
+                id: Set(*id),
+                brand_id: Set(brand),
+                display_name: Set(wanted.get(*k).and_then(|w| w.0.clone())),
+                customer_ref: Set(None),
+                merged_into: Set(None),
+                erased_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            member::Entity::insert_many(members)
+                .exec_without_returning(db)
+                .await?;
+            let identities = chunk
+                .iter()
+                .zip(&ids)
+                .map(|(k, id)| member_identity::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    brand_id: Set(brand),
+                    member_id: Set(*id),
+                    platform: Set(k.0.clone()),
+                    external_id: Set(k.1.clone()),
+                    handle: Set(wanted.get(*k).and_then(|w| w.0.clone())),
+                    created_at: Set(now),
+                });
+            // A concurrent batch may have created the same identity: its wins.
+            let result = member_identity::Entity::insert_many(identities)
+                .on_conflict_do_nothing_on([
+                    member_identity::Column::BrandId,
+                    member_identity::Column::Platform,
+                    member_identity::Column::ExternalId,
+                ])
+                .exec_without_returning(db)
+                .await?;
+            if let TryInsertResult::Inserted(n) = result {
+                created += n;
+            }
+        }
+        let missing_keys: Vec<(String, String)> = missing.into_iter().cloned().collect();
+        found.extend(find_identities(db, brand, &missing_keys).await?);
+    }
+    // Everyone seen in the community is a member of it, from their first activity.
+    let member_ids: Vec<(Uuid, DateTime<Utc>)> = wanted
+        .iter()
+        .filter_map(|(k, (_, first))| found.get(k).map(|m| (*m, *first)))
+        .collect();
+    for chunk in member_ids.chunks(CHUNK) {
+        let rows = chunk.iter().map(|(m, first)| membership::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            brand_id: Set(brand),
+            community_id: Set(community),
+            member_id: Set(*m),
+            role: Set(MemberRole::Member.as_str().into()),
+            joined_at: Set(*first),
+            left_at: Set(None),
+        });
+        membership::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
+                membership::Column::CommunityId,
+                membership::Column::MemberId,
+            ])
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok((found, created))
+}
+
+async fn find_identities<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    keys: &[(String, String)],
+) -> AppResult<HashMap<(String, String), Uuid>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut any = Condition::any();
+        let mut by_platform: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (p, e) in chunk {
+            by_platform.entry(p.as_str()).or_default().push(e.as_str());
+        }
+        for (p, ids) in by_platform {
+            any = any.add(
+                Condition::all()
+                    .add(member_identity::Column::Platform.eq(p))
+                    .add(member_identity::Column::ExternalId.is_in(ids)),
+            );
+        }
+        let found = member_identity::Entity::find()
+            .filter(member_identity::Column::BrandId.eq(brand))
+            .filter(any)
+            .all(db)
+            .await?;
+        for i in found {
+            out.insert((i.platform, i.external_id), i.member_id);
+        }
+    }
+    Ok(out)
+}
+
+async fn resolve_channels<C: ConnectionTrait>(
+    db: &C,
+    community: Uuid,
+    rows: &[Row],
+) -> AppResult<HashMap<String, Uuid>> {
+    let wanted: HashSet<&str> = rows.iter().filter_map(|r| r.channel.as_deref()).collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(channel::Entity::find()
+        .filter(channel::Column::CommunityId.eq(community))
+        .filter(channel::Column::ExternalId.is_in(wanted))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|c| c.external_id.map(|e| (e, c.id)))
+        .collect())
+}

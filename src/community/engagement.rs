@@ -1,0 +1,480 @@
+//! Engagement scores, member lists by band, "slipping away", community health.
+//!
+//! **Score.** Each activity in the last 90 days counts its type's weight,
+//! decayed by age: ×1 in the last 7 days, ×0.75 up to 30 days, ×0.5 up to 60,
+//! ×0.25 up to 90. The sum is computed in SQL in quarter points, so it is an
+//! exact integer and cursors over it are stable.
+//!
+//! **Level and band.** level = floor(10 × ln(1 + score) / ln(1 + 250)), capped
+//! at 10: a score of 250 (about a weighted message a day for a month, plus
+//! replies) is the top. Bands as crowd.dev: silent 0-1, quiet 2-3, engaged
+//! 4-6, fan 7-8, ultra 9-10. Bands become score ranges, so filtering by band
+//! happens in SQL.
+//!
+//! **Slipping away.** A current member whose level, computed as of 30 days
+//! ago over the 90 days before that, was fan or ultra (7+), and who has had
+//! no activity in the community in the last 30 days (after Savannah's "30
+//! inactive days" alert).
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use uuid::Uuid;
+
+use crate::{
+    context::AppContext,
+    db,
+    error::{AppError, AppResult},
+    pagination::{CursorKey, Page, PageRequest},
+};
+
+/// Score at which the level reaches 10.
+pub const TOP_SCORE: f64 = 250.0;
+/// Days an activity counts for.
+pub const WINDOW_DAYS: i64 = 90;
+/// Days without activity after which a fan is "slipping away".
+pub const INACTIVE_DAYS: i64 = 30;
+
+/// Engagement band (crowd.dev's scale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum EngagementBand {
+    /// Level 0-1.
+    Silent,
+    /// Level 2-3.
+    Quiet,
+    /// Level 4-6.
+    Engaged,
+    /// Level 7-8.
+    Fan,
+    /// Level 9-10.
+    Ultra,
+}
+
+impl EngagementBand {
+    /// The band of a level.
+    pub fn of(level: i32) -> Self {
+        match level {
+            ..=1 => Self::Silent,
+            2..=3 => Self::Quiet,
+            4..=6 => Self::Engaged,
+            7..=8 => Self::Fan,
+            _ => Self::Ultra,
+        }
+    }
+
+    fn levels(self) -> (i32, i32) {
+        match self {
+            Self::Silent => (0, 1),
+            Self::Quiet => (2, 3),
+            Self::Engaged => (4, 6),
+            Self::Fan => (7, 8),
+            Self::Ultra => (9, 10),
+        }
+    }
+}
+
+/// Level (0-10) of a score.
+pub fn level(score: f64) -> i32 {
+    let l = (10.0 * (1.0 + score.max(0.0)).ln() / (1.0 + TOP_SCORE).ln()).floor() as i32;
+    l.clamp(0, 10)
+}
+
+/// Smallest score (in quarter points) with at least `level`.
+fn min_quarters(level: i32) -> i64 {
+    if level <= 0 {
+        return 0;
+    }
+    let score = (1.0 + TOP_SCORE).powf(f64::from(level) / 10.0) - 1.0;
+    let mut q = (score * 4.0).floor() as i64;
+    // Land exactly on the first quarter whose level is `level`.
+    while self::level(q as f64 / 4.0) < level {
+        q += 1;
+    }
+    while q > 0 && self::level((q - 1) as f64 / 4.0) >= level {
+        q -= 1;
+    }
+    q
+}
+
+/// A member's engagement in one community.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Engagement {
+    /// Decayed, weighted activity over the last 90 days.
+    pub score: f64,
+    /// 0-10.
+    pub level: i32,
+    /// Band of the level.
+    pub band: EngagementBand,
+    /// Activities in the last 90 days.
+    pub activity_count: i64,
+    /// Last activity in the community.
+    pub last_active_at: Option<DateTime<Utc>>,
+}
+
+impl Engagement {
+    fn from_quarters(q: i64, count: i64, last: Option<DateTime<Utc>>) -> Self {
+        let score = q as f64 / 4.0;
+        let level = level(score);
+        Self {
+            score,
+            level,
+            band: EngagementBand::of(level),
+            activity_count: count,
+            last_active_at: last,
+        }
+    }
+}
+
+/// Orderings of a community's member list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum MemberOrder {
+    /// Most engaged first.
+    #[default]
+    EngagementDesc,
+    /// Newest members first.
+    JoinedDesc,
+}
+
+/// One member of a community with their engagement.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ScoredMember {
+    /// The member.
+    pub member_id: Uuid,
+    /// Role.
+    pub role: String,
+    /// Joined.
+    pub joined_at: DateTime<Utc>,
+    /// Left.
+    pub left_at: Option<DateTime<Utc>>,
+    /// Score in quarter points.
+    pub quarters: i64,
+    /// Activities in the window.
+    pub activity_count: i64,
+    /// Last activity.
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+impl ScoredMember {
+    /// The member's engagement.
+    pub fn engagement(&self) -> Engagement {
+        Engagement::from_quarters(self.quarters, self.activity_count, self.last_at)
+    }
+}
+
+/// The decayed score of activities up to `end`, in quarter points; binds 4 values.
+fn score_sql() -> &'static str {
+    "SUM(weight * CASE WHEN occurred_at >= ? THEN 4 WHEN occurred_at >= ? THEN 3 WHEN occurred_at >= ? THEN 2 ELSE 1 END)"
+}
+
+fn score_values(end: DateTime<Utc>) -> Vec<sea_orm::Value> {
+    vec![
+        (end - Duration::days(7)).into(),
+        (end - Duration::days(30)).into(),
+        (end - Duration::days(60)).into(),
+    ]
+}
+
+/// Filters of a community's member list.
+#[derive(Debug, Clone, Default)]
+pub struct MemberListFilter {
+    /// Only this band.
+    pub band: Option<EngagementBand>,
+    /// Include members who left.
+    pub include_left: bool,
+}
+
+/// A community's members with engagement, filtered by band, one keyset page
+/// at a time. One statement (two with the total).
+pub async fn members(
+    app: &AppContext,
+    community: Uuid,
+    filter: MemberListFilter,
+    order: MemberOrder,
+    page: PageRequest,
+) -> AppResult<Page<ScoredMember>> {
+    let backend = app.db.get_database_backend();
+    let now = Utc::now();
+    let mut values = score_values(now);
+    values.push(community.into());
+    values.push((now - Duration::days(WINDOW_DAYS)).into());
+    values.push(community.into());
+    let mut base = format!(
+        "SELECT ms.member_id AS member_id, ms.role AS role, ms.joined_at AS joined_at, ms.left_at AS left_at, \
+                COALESCE(e.quarters, 0) AS quarters, COALESCE(e.n, 0) AS activity_count, e.last_at AS last_at \
+         FROM membership ms LEFT JOIN ( \
+             SELECT member_id, {score} AS quarters, COUNT(*) AS n, MAX(occurred_at) AS last_at \
+             FROM activity WHERE community_id = ? AND occurred_at >= ? GROUP BY member_id \
+         ) e ON e.member_id = ms.member_id \
+         WHERE ms.community_id = ?",
+        score = score_sql()
+    );
+    if !filter.include_left {
+        base.push_str(" AND ms.left_at IS NULL");
+    }
+    let mut outer = String::from(" WHERE 1 = 1");
+    let mut outer_values: Vec<sea_orm::Value> = Vec::new();
+    if let Some(band) = filter.band {
+        let (lo, hi) = band.levels();
+        outer.push_str(" AND x.quarters >= ?");
+        outer_values.push(min_quarters(lo).into());
+        if hi < 10 {
+            outer.push_str(" AND x.quarters < ?");
+            outer_values.push(min_quarters(hi + 1).into());
+        }
+    }
+    let total = if page.want_total {
+        let sql = format!("SELECT COUNT(*) AS n FROM ({base}) x{outer}");
+        let mut v = values.clone();
+        v.extend(outer_values.clone());
+        let row = app.db.query_one_raw(db::raw(backend, &sql, v)).await?;
+        Some(
+            row.map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0) as u64,
+        )
+    } else {
+        None
+    };
+    let (order_sql, tag) = match order {
+        MemberOrder::EngagementDesc => ("x.quarters DESC, x.member_id DESC", "eng"),
+        MemberOrder::JoinedDesc => ("x.joined_at DESC, x.member_id DESC", "joined"),
+    };
+    if let Some(after) = &page.after {
+        let id = after
+            .keys
+            .get(1)
+            .and_then(|k| Uuid::parse_str(k).ok())
+            .ok_or_else(|| AppError::bad_input("after", "not a valid cursor"))?;
+        let first = after.keys[0].clone();
+        match order {
+            MemberOrder::EngagementDesc => {
+                let q: i64 = first
+                    .parse()
+                    .map_err(|_| AppError::bad_input("after", "not a valid cursor"))?;
+                outer.push_str(" AND (x.quarters < ? OR (x.quarters = ? AND x.member_id < ?))");
+                outer_values.extend([q.into(), q.into(), id.into()]);
+            }
+            MemberOrder::JoinedDesc => {
+                let t: DateTime<Utc> = first
+                    .parse()
+                    .map_err(|_| AppError::bad_input("after", "not a valid cursor"))?;
+                outer.push_str(" AND (x.joined_at < ? OR (x.joined_at = ? AND x.member_id < ?))");
+                outer_values.extend([t.into(), t.into(), id.into()]);
+            }
+        }
+    }
+    let sql = format!("SELECT * FROM ({base}) x{outer} ORDER BY {order_sql} LIMIT ?");
+    values.extend(outer_values);
+    values.push(((page.first + 1) as i64).into());
+    let rows = ScoredMember::find_by_statement(db::raw(backend, &sql, values))
+        .all(&app.db)
+        .await?;
+    Ok(Page::from_rows(rows, &page, total, |r| CursorKey {
+        order: tag.into(),
+        keys: vec![
+            match order {
+                MemberOrder::EngagementDesc => r.quarters.to_string(),
+                MemberOrder::JoinedDesc => r.joined_at.to_rfc3339(),
+            },
+            r.member_id.to_string(),
+        ],
+    }))
+}
+
+/// Cursor tag and key count of a member ordering.
+pub fn cursor_shape(order: MemberOrder) -> (&'static str, usize) {
+    match order {
+        MemberOrder::EngagementDesc => ("eng", 2),
+        MemberOrder::JoinedDesc => ("joined", 2),
+    }
+}
+
+/// A member who is slipping away.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct SlippingRow {
+    /// The member.
+    pub member_id: Uuid,
+    /// Score (quarter points) as of 30 days ago.
+    pub quarters: i64,
+    /// Their last activity.
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+/// Members slipping away (see the module documentation), most engaged first.
+pub async fn slipping_away(
+    app: &AppContext,
+    community: Uuid,
+    limit: u64,
+) -> AppResult<Vec<SlippingRow>> {
+    let backend = app.db.get_database_backend();
+    let now = Utc::now();
+    let then = now - Duration::days(INACTIVE_DAYS);
+    let mut values = score_values(then);
+    values.extend([
+        community.into(),
+        (then - Duration::days(WINDOW_DAYS)).into(),
+        then.into(),
+        community.into(),
+        min_quarters(7).into(),
+        community.into(),
+        then.into(),
+        (limit as i64).into(),
+    ]);
+    let sql = format!(
+        "SELECT ms.member_id AS member_id, p.quarters AS quarters, p.last_at AS last_at \
+         FROM membership ms JOIN ( \
+             SELECT member_id, {score} AS quarters, MAX(occurred_at) AS last_at \
+             FROM activity WHERE community_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY member_id \
+         ) p ON p.member_id = ms.member_id \
+         WHERE ms.community_id = ? AND ms.left_at IS NULL AND p.quarters >= ? \
+           AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.community_id = ? AND a.member_id = ms.member_id AND a.occurred_at >= ?) \
+         ORDER BY p.quarters DESC, ms.member_id DESC LIMIT ?",
+        score = score_sql()
+    );
+    Ok(
+        SlippingRow::find_by_statement(db::raw(backend, &sql, values))
+            .all(&app.db)
+            .await?,
+    )
+}
+
+/// Health of a community over a period.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CommunityHealth {
+    /// Start of the period.
+    pub from: DateTime<Utc>,
+    /// End of the period (exclusive).
+    pub to: DateTime<Utc>,
+    /// Current members (the sample size of the ratios below).
+    pub members: i64,
+    /// Members with activity in the 7 days before `to`.
+    pub active_members_7d: i64,
+    /// Members with activity in the 30 days before `to`.
+    pub active_members_30d: i64,
+    /// Average daily active members over those 30 days divided by the 30-day
+    /// active members (DAU/MAU), 0..1; null without active members.
+    pub stickiness: Option<f64>,
+    /// Members who joined in the period.
+    pub new_members: i64,
+    /// Members who left in the period.
+    pub departed_members: i64,
+    /// Activities in the period.
+    pub activities: i64,
+    /// Activities in the period per member active in it; null without any.
+    pub activities_per_active_member: Option<f64>,
+    /// Share of the period's activities that answered someone (0..1); null without activities.
+    pub reply_rate: Option<f64>,
+}
+
+#[derive(FromQueryResult)]
+struct ActivityFacts {
+    active_7: i64,
+    active_30: i64,
+    active_period: i64,
+    activities: i64,
+    replies: i64,
+    member_days: i64,
+}
+
+#[derive(FromQueryResult)]
+struct MembershipFacts {
+    members: i64,
+    joined: i64,
+    departed: i64,
+}
+
+/// Computes a community's health in SQL (two statements).
+pub async fn health(
+    app: &AppContext,
+    community: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<CommunityHealth> {
+    if from >= to {
+        return Err(AppError::bad_input("from", "from must be before to"));
+    }
+    let backend = app.db.get_database_backend();
+    let t7 = to - Duration::days(7);
+    let t30 = to - Duration::days(30);
+    let start = from.min(t30);
+    let day = db::day_of(backend, "occurred_at");
+    let sql = format!(
+        "SELECT \
+           COUNT(DISTINCT CASE WHEN occurred_at >= ? THEN member_id END) AS active_7, \
+           COUNT(DISTINCT CASE WHEN occurred_at >= ? THEN member_id END) AS active_30, \
+           COUNT(DISTINCT CASE WHEN occurred_at >= ? THEN member_id END) AS active_period, \
+           COALESCE(SUM(CASE WHEN occurred_at >= ? THEN 1 ELSE 0 END), 0) AS activities, \
+           COALESCE(SUM(CASE WHEN occurred_at >= ? AND is_reply THEN 1 ELSE 0 END), 0) AS replies, \
+           (SELECT COUNT(*) FROM (SELECT DISTINCT member_id, {day} AS d FROM activity \
+              WHERE community_id = ? AND occurred_at >= ? AND occurred_at < ?) md) AS member_days \
+         FROM activity WHERE community_id = ? AND occurred_at >= ? AND occurred_at < ?"
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        t7.into(),
+        t30.into(),
+        from.into(),
+        from.into(),
+        from.into(),
+        community.into(),
+        t30.into(),
+        to.into(),
+        community.into(),
+        start.into(),
+        to.into(),
+    ];
+    let a = ActivityFacts::find_by_statement(db::raw(backend, &sql, values))
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("health query returned no row")))?;
+    let sql = "SELECT \
+           COALESCE(SUM(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END), 0) AS members, \
+           COALESCE(SUM(CASE WHEN joined_at >= ? AND joined_at < ? THEN 1 ELSE 0 END), 0) AS joined, \
+           COALESCE(SUM(CASE WHEN left_at >= ? AND left_at < ? THEN 1 ELSE 0 END), 0) AS departed \
+         FROM membership WHERE community_id = ?";
+    let m = MembershipFacts::find_by_statement(db::raw(
+        backend,
+        sql,
+        vec![
+            from.into(),
+            to.into(),
+            from.into(),
+            to.into(),
+            community.into(),
+        ],
+    ))
+    .one(&app.db)
+    .await?
+    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("health query returned no row")))?;
+    let ratio = |num: f64, den: i64| (den > 0).then(|| num / den as f64);
+    Ok(CommunityHealth {
+        from,
+        to,
+        members: m.members,
+        active_members_7d: a.active_7,
+        active_members_30d: a.active_30,
+        stickiness: ratio(a.member_days as f64 / 30.0, a.active_30),
+        new_members: m.joined,
+        departed_members: m.departed,
+        activities: a.activities,
+        activities_per_active_member: ratio(a.activities as f64, a.active_period),
+        reply_rate: ratio(a.replies as f64, a.activities),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_bands() {
+        assert_eq!(level(0.0), 0);
+        assert_eq!(level(TOP_SCORE), 10);
+        assert_eq!(level(10_000.0), 10);
+        assert_eq!(EngagementBand::of(8), EngagementBand::Fan);
+        for l in 1..=10 {
+            let q = min_quarters(l);
+            assert!(level(q as f64 / 4.0) >= l);
+            assert!(level((q - 1) as f64 / 4.0) < l, "level {l}");
+        }
+    }
+}

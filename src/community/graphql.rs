@@ -1,0 +1,881 @@
+//! GraphQL types and resolvers for communities, members, activity and engagement.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    dataloader::{DataLoader, Loader},
+    ComplexObject, Context, Object, SimpleObject, ID,
+};
+use chrono::{DateTime, Duration, Utc};
+use entity::{channel, community, member, member_identity, membership};
+use uuid::Uuid;
+
+use super::{
+    activity::{
+        self, ActivityTypeWeight, IngestActivitiesInput, IngestResult, SetActivityTypeInput,
+    },
+    engagement::{
+        self, CommunityHealth, Engagement, EngagementBand, MemberListFilter, MemberOrder,
+        ScoredMember,
+    },
+    members::{self, CreateMemberInput, MemberRole},
+    service::{
+        self, ChannelKind, CommunityFilter, CommunityKind, CommunityStatus, CreateChannelInput,
+        CreateCommunityInput, Platform, SetupFacts, UpdateCommunityInput, CURSOR_TAG,
+    },
+};
+use crate::{
+    context::{parse_id, AppContext, ContextExt},
+    error::{AppError, AppResult},
+    pagination::{Connection, CursorKey, Page, PageRequest},
+};
+
+fn id(u: Uuid) -> ID {
+    ID(u.to_string())
+}
+
+/// How often a community may be prompted.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CadencePolicy {
+    /// Most prompts in any 7 days.
+    pub max_prompts_per_week: i32,
+    /// Least hours between prompts.
+    pub min_gap_hours: Option<i32>,
+    /// Start of quiet hours (local hour).
+    pub quiet_hours_start: Option<i32>,
+    /// End of quiet hours (local hour).
+    pub quiet_hours_end: Option<i32>,
+}
+
+/// A brand's community on one platform.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Community {
+    /// Unique id.
+    pub id: ID,
+    /// The brand.
+    pub brand_id: ID,
+    /// Name.
+    pub name: String,
+    /// Why it exists.
+    pub purpose: String,
+    /// What it is about.
+    pub kind: CommunityKind,
+    /// Where it lives.
+    pub platform: Platform,
+    /// Its address on the platform.
+    pub platform_url: Option<String>,
+    /// Lifecycle status.
+    pub status: CommunityStatus,
+    /// Intended number of members.
+    pub target_size: Option<i32>,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// How often it may be prompted; null when no policy is set.
+    pub cadence: Option<CadencePolicy>,
+    /// Version, incremented on every change.
+    pub version: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    uuid: Uuid,
+}
+
+impl TryFrom<community::Model> for Community {
+    type Error = AppError;
+
+    fn try_from(m: community::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: id(m.id),
+            uuid: m.id,
+            brand_id: id(m.brand_id),
+            name: m.name,
+            purpose: m.purpose,
+            kind: CommunityKind::from_db(&m.kind)?,
+            platform: Platform::from_db(&m.platform)?,
+            platform_url: m.platform_url,
+            status: CommunityStatus::from_db(&m.status)?,
+            target_size: m.target_size,
+            time_zone: m.time_zone,
+            cadence: m.max_prompts_per_week.map(|max| CadencePolicy {
+                max_prompts_per_week: max,
+                min_gap_hours: m.min_gap_hours,
+                quiet_hours_start: m.quiet_hours_start,
+                quiet_hours_end: m.quiet_hours_end,
+            }),
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// A room or topic inside a community.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Channel {
+    /// Unique id.
+    pub id: ID,
+    /// The community.
+    pub community_id: ID,
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub kind: ChannelKind,
+    /// The platform's id for it.
+    pub external_id: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<channel::Model> for Channel {
+    type Error = AppError;
+
+    fn try_from(m: channel::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: id(m.id),
+            community_id: id(m.community_id),
+            name: m.name,
+            kind: ChannelKind::from_db(&m.kind)?,
+            external_id: m.external_id,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// One step of setting a community up, derived from its data.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ChecklistItem {
+    /// Stable key, e.g. `CADENCE_POLICY_SET`.
+    pub key: String,
+    /// What it means.
+    pub label: String,
+    /// Whether the data shows it done.
+    pub done: bool,
+}
+
+/// The setup checklist of a community.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SetupChecklist {
+    /// The steps.
+    pub items: Vec<ChecklistItem>,
+    /// Share of steps done, 0..1.
+    pub progress: f64,
+}
+
+fn checklist(c: &Community, facts: &SetupFacts) -> SetupChecklist {
+    let items = vec![
+        (
+            "PURPOSE_SET",
+            "A clear purpose is written down",
+            !c.purpose.trim().is_empty(),
+        ),
+        (
+            "PLATFORM_CHOSEN",
+            "The platform is chosen and the community's address recorded",
+            c.platform_url.is_some(),
+        ),
+        (
+            "CHANNELS_CREATED",
+            "At least one channel exists",
+            facts.channels > 0,
+        ),
+        (
+            "RECOGNITION_PROGRAMME",
+            "A recognition programme is defined",
+            facts.programmes > 0,
+        ),
+        (
+            "CADENCE_POLICY_SET",
+            "A posting-cadence policy is set",
+            c.cadence.is_some(),
+        ),
+        (
+            "FEEDBACK_CHANNEL_OPEN",
+            "A feedback channel is open",
+            facts.feedback_channels > 0,
+        ),
+    ];
+    let done = items.iter().filter(|i| i.2).count();
+    SetupChecklist {
+        progress: done as f64 / items.len() as f64,
+        items: items
+            .into_iter()
+            .map(|(key, label, done)| ChecklistItem {
+                key: key.into(),
+                label: label.into(),
+                done,
+            })
+            .collect(),
+    }
+}
+
+/// A person in a brand's communities.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Member {
+    /// Unique id.
+    pub id: ID,
+    /// The brand.
+    pub brand_id: ID,
+    /// Name shown (null once erased).
+    pub display_name: Option<String>,
+    /// The brand's customer reference.
+    pub customer_ref: Option<String>,
+    /// Whether the member's personal data was erased.
+    pub erased: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    uuid: Uuid,
+}
+
+impl From<member::Model> for Member {
+    fn from(m: member::Model) -> Self {
+        Self {
+            id: id(m.id),
+            uuid: m.id,
+            brand_id: id(m.brand_id),
+            display_name: m.display_name,
+            customer_ref: m.customer_ref,
+            erased: m.erased_at.is_some(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A member's account on one platform.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Identity {
+    /// The platform.
+    pub platform: Platform,
+    /// The platform's user id.
+    pub external_id: String,
+    /// User name there.
+    pub handle: Option<String>,
+}
+
+impl TryFrom<member_identity::Model> for Identity {
+    type Error = AppError;
+
+    fn try_from(m: member_identity::Model) -> AppResult<Self> {
+        Ok(Self {
+            platform: Platform::from_db(&m.platform)?,
+            external_id: m.external_id,
+            handle: m.handle,
+        })
+    }
+}
+
+/// A member's place in a community.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Membership {
+    /// The community.
+    pub community_id: ID,
+    /// Role.
+    pub role: MemberRole,
+    /// Joined.
+    pub joined_at: DateTime<Utc>,
+    /// Left, if they did.
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<membership::Model> for Membership {
+    type Error = AppError;
+
+    fn try_from(m: membership::Model) -> AppResult<Self> {
+        Ok(Self {
+            community_id: id(m.community_id),
+            role: MemberRole::from_db(&m.role)?,
+            joined_at: m.joined_at,
+            left_at: m.left_at,
+        })
+    }
+}
+
+/// A member as seen from one community.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct CommunityMember {
+    /// The member's id.
+    pub member_id: ID,
+    /// Role in the community.
+    pub role: MemberRole,
+    /// Joined.
+    pub joined_at: DateTime<Utc>,
+    /// Left, if they did.
+    pub left_at: Option<DateTime<Utc>>,
+    /// Engagement over the last 90 days (null in nested member pages).
+    pub engagement: Option<Engagement>,
+    #[graphql(skip)]
+    uuid: Uuid,
+}
+
+impl CommunityMember {
+    fn scored(r: ScoredMember) -> AppResult<Self> {
+        Ok(Self {
+            member_id: id(r.member_id),
+            uuid: r.member_id,
+            role: MemberRole::from_db(&r.role)?,
+            joined_at: r.joined_at,
+            left_at: r.left_at,
+            engagement: Some(r.engagement()),
+        })
+    }
+}
+
+fn arc<E: Into<AppError>>(e: E) -> Arc<AppError> {
+    Arc::new(e.into())
+}
+
+/// Loads channels of many communities.
+pub struct ChannelLoader(pub AppContext);
+/// Loads setup facts of many communities.
+pub struct SetupLoader(pub AppContext);
+/// Loads identities of many members.
+pub struct IdentityLoader(pub AppContext);
+/// Loads memberships of many members.
+pub struct MembershipLoader(pub AppContext);
+/// Loads members by id.
+pub struct MemberLoader(pub AppContext);
+/// Loads the first members of many communities: key (community, first).
+pub struct CommunityMembersLoader(pub AppContext);
+/// Loads member counts of many communities.
+pub struct MemberCountLoader(pub AppContext);
+
+fn group<K: std::hash::Hash + Eq, V>(rows: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = HashMap::new();
+    for (k, v) in rows {
+        map.entry(k).or_default().push(v);
+    }
+    map
+}
+
+impl Loader<Uuid> for ChannelLoader {
+    type Value = Vec<channel::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = service::channels_of(&self.0, keys).await.map_err(arc)?;
+        Ok(group(rows.into_iter().map(|c| (c.community_id, c))))
+    }
+}
+
+impl Loader<Uuid> for SetupLoader {
+    type Value = SetupFacts;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = service::setup_facts(&self.0, keys).await.map_err(arc)?;
+        Ok(rows.into_iter().map(|f| (f.community_id, f)).collect())
+    }
+}
+
+impl Loader<Uuid> for IdentityLoader {
+    type Value = Vec<member_identity::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = members::identities_of(&self.0, keys).await.map_err(arc)?;
+        Ok(group(rows.into_iter().map(|i| (i.member_id, i))))
+    }
+}
+
+impl Loader<Uuid> for MembershipLoader {
+    type Value = Vec<membership::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = members::memberships_of(&self.0, keys).await.map_err(arc)?;
+        Ok(group(rows.into_iter().map(|m| (m.member_id, m))))
+    }
+}
+
+impl Loader<Uuid> for MemberLoader {
+    type Value = member::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = members::members_by_id(&self.0, keys).await.map_err(arc)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+impl Loader<(Uuid, u64)> for CommunityMembersLoader {
+    type Value = Vec<members::MemberRow>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, u64)],
+    ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
+        let mut out = HashMap::new();
+        for (first, communities) in group(keys.iter().map(|(c, f)| (*f, *c))) {
+            // One more than asked, to know whether a next page exists.
+            let rows = members::first_members_of(&self.0, &communities, first + 1)
+                .await
+                .map_err(arc)?;
+            for (community, rows) in group(rows.into_iter().map(|r| (r.community_id, r))) {
+                out.insert((community, first), rows);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<Uuid> for MemberCountLoader {
+    type Value = i64;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        Ok(members::member_counts(&self.0, keys)
+            .await
+            .map_err(arc)?
+            .into_iter()
+            .collect())
+    }
+}
+
+/// Adds this area's per-request DataLoaders.
+pub fn loaders(request: async_graphql::Request, app: &AppContext) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(ChannelLoader(app.clone()), tokio::spawn))
+        .data(DataLoader::new(SetupLoader(app.clone()), tokio::spawn))
+        .data(DataLoader::new(IdentityLoader(app.clone()), tokio::spawn))
+        .data(DataLoader::new(MembershipLoader(app.clone()), tokio::spawn))
+        .data(DataLoader::new(MemberLoader(app.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            CommunityMembersLoader(app.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            MemberCountLoader(app.clone()),
+            tokio::spawn,
+        ))
+}
+
+#[ComplexObject]
+impl Community {
+    /// Channels, by name.
+    async fn channels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Channel>> {
+        let rows = ctx
+            .data::<DataLoader<ChannelLoader>>()?
+            .load_one(self.uuid)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Channel::try_from)
+            .collect::<AppResult<_>>()?)
+    }
+
+    /// What is set up and what is left, derived from the data.
+    async fn setup_checklist(&self, ctx: &Context<'_>) -> async_graphql::Result<SetupChecklist> {
+        let facts = ctx
+            .data::<DataLoader<SetupLoader>>()?
+            .load_one(self.uuid)
+            .await?;
+        Ok(checklist(self, &facts.unwrap_or_default()))
+    }
+
+    /// Current members, newest first (for the full list with engagement,
+    /// filters and further pages use `communityMembers`).
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
+    ) -> async_graphql::Result<Connection<CommunityMember>> {
+        let page = PageRequest::new(first, None, "joined", 2, ctx.wants_total())?;
+        let rows = ctx
+            .data::<DataLoader<CommunityMembersLoader>>()?
+            .load_one((self.uuid, page.first))
+            .await?
+            .unwrap_or_default();
+        let total = if page.want_total {
+            let n = ctx
+                .data::<DataLoader<MemberCountLoader>>()?
+                .load_one(self.uuid)
+                .await?;
+            Some(n.unwrap_or(0) as u64)
+        } else {
+            None
+        };
+        let page = Page::from_rows(rows, &page, total, |r| CursorKey {
+            order: "joined".into(),
+            keys: vec![r.joined_at.to_rfc3339(), r.member_id.to_string()],
+        });
+        let mut out = Vec::new();
+        for (cursor, r) in page.rows {
+            out.push((
+                cursor,
+                CommunityMember {
+                    member_id: id(r.member_id),
+                    uuid: r.member_id,
+                    role: MemberRole::from_db(&r.role)?,
+                    joined_at: r.joined_at,
+                    left_at: r.left_at,
+                    engagement: None,
+                },
+            ));
+        }
+        Ok(Page {
+            rows: out,
+            has_next: page.has_next,
+            has_previous: false,
+            total: page.total,
+        }
+        .into())
+    }
+}
+
+#[ComplexObject]
+impl Member {
+    /// Accounts on platforms (none once erased).
+    async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identity>> {
+        let rows = ctx
+            .data::<DataLoader<IdentityLoader>>()?
+            .load_one(self.uuid)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Identity::try_from)
+            .collect::<AppResult<_>>()?)
+    }
+
+    /// Memberships in communities.
+    async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
+        let rows = ctx
+            .data::<DataLoader<MembershipLoader>>()?
+            .load_one(self.uuid)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Membership::try_from)
+            .collect::<AppResult<_>>()?)
+    }
+}
+
+#[ComplexObject]
+impl CommunityMember {
+    /// The member.
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
+        let m = ctx
+            .data::<DataLoader<MemberLoader>>()?
+            .load_one(self.uuid)
+            .await?;
+        Ok(m.ok_or(AppError::NotFound("member"))?.into())
+    }
+}
+
+/// Community queries.
+#[derive(Default)]
+pub struct CommunityQuery;
+
+#[Object]
+impl CommunityQuery {
+    /// One community by id.
+    async fn community(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community's id.")] id: ID,
+    ) -> async_graphql::Result<Community> {
+        Ok(
+            service::readable(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Communities in your scope, newest first.
+    async fn communities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Which communities to include.")] filter: Option<CommunityFilter>,
+    ) -> async_graphql::Result<Connection<Community>> {
+        let page = PageRequest::new(first, after.as_deref(), CURSOR_TAG, 1, ctx.wants_total())?;
+        let page =
+            service::list(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        Ok(try_page(page, Community::try_from)?.into())
+    }
+
+    /// One member by id.
+    async fn member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's id.")] id: ID,
+    ) -> async_graphql::Result<Member> {
+        Ok(
+            members::get(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
+                .await?
+                .into(),
+        )
+    }
+
+    /// A community's members with their engagement, filterable by band.
+    #[allow(clippy::too_many_arguments)]
+    async fn community_members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Only members in this engagement band.")] band: Option<EngagementBand>,
+        #[graphql(desc = "Include members who left (default: no).")] include_left: Option<bool>,
+        #[graphql(desc = "Order (`ENGAGEMENT_DESC` by default).")] order_by: Option<MemberOrder>,
+    ) -> async_graphql::Result<Connection<CommunityMember>> {
+        let (app, caller) = (ctx.app()?, ctx.caller()?);
+        let order = order_by.unwrap_or_default();
+        let (tag, keys) = engagement::cursor_shape(order);
+        let page = PageRequest::new(first, after.as_deref(), tag, keys, ctx.wants_total())?;
+        let c = service::readable(app, caller, parse_id("communityId", &community_id)?).await?;
+        let filter = MemberListFilter {
+            band,
+            include_left: include_left.unwrap_or(false),
+        };
+        let page = engagement::members(app, c.id, filter, order, page).await?;
+        Ok(try_page(page, CommunityMember::scored)?.into())
+    }
+
+    /// Members who were fans or ultras and have gone quiet for 30 days
+    /// (rule in the README), most engaged first.
+    async fn slipping_away(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "At most this many, 1-100 (default 20).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<CommunityMember>> {
+        let (app, caller) = (ctx.app()?, ctx.caller()?);
+        let page = PageRequest::new(first, None, "slip", 0, false)?;
+        let c = service::readable(app, caller, parse_id("communityId", &community_id)?).await?;
+        let rows = engagement::slipping_away(app, c.id, page.first).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.member_id).collect();
+        let memberships = members::memberships_of(app, &ids).await?;
+        rows.into_iter()
+            .map(|r| {
+                let ms = memberships
+                    .iter()
+                    .find(|m| m.member_id == r.member_id && m.community_id == c.id)
+                    .ok_or(AppError::NotFound("membership"))?;
+                Ok(CommunityMember {
+                    member_id: id(r.member_id),
+                    uuid: r.member_id,
+                    role: MemberRole::from_db(&ms.role)?,
+                    joined_at: ms.joined_at,
+                    left_at: ms.left_at,
+                    engagement: Some(Engagement {
+                        score: r.quarters as f64 / 4.0,
+                        level: engagement::level(r.quarters as f64 / 4.0),
+                        band: EngagementBand::of(engagement::level(r.quarters as f64 / 4.0)),
+                        activity_count: 0,
+                        last_active_at: r.last_at,
+                    }),
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()
+            .map_err(Into::into)
+    }
+
+    /// Health figures of a community over a period (default: the last 30 days).
+    async fn community_health(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "Start of the period.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "End of the period (exclusive; default now).")] to: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<CommunityHealth> {
+        let (app, caller) = (ctx.app()?, ctx.caller()?);
+        let c = service::readable(app, caller, parse_id("communityId", &community_id)?).await?;
+        let to = to.unwrap_or_else(Utc::now);
+        let from = from.unwrap_or(to - Duration::days(30));
+        Ok(engagement::health(app, c.id, from, to).await?)
+    }
+
+    /// A brand's activity types and weights (its own, then the defaults).
+    async fn activity_types(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+    ) -> async_graphql::Result<Vec<ActivityTypeWeight>> {
+        Ok(activity::types(ctx.app()?, ctx.caller()?, parse_id("brandId", &brand_id)?).await?)
+    }
+}
+
+fn try_page<T, U>(page: Page<T>, f: impl Fn(T) -> AppResult<U>) -> AppResult<Page<U>> {
+    let mut rows = Vec::with_capacity(page.rows.len());
+    for (cursor, r) in page.rows {
+        rows.push((cursor, f(r)?));
+    }
+    Ok(Page {
+        rows,
+        has_next: page.has_next,
+        has_previous: page.has_previous,
+        total: page.total,
+    })
+}
+
+/// Community mutations.
+#[derive(Default)]
+pub struct CommunityMutation;
+
+#[Object]
+impl CommunityMutation {
+    /// Creates a community (status `PLANNED`).
+    async fn create_community(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new community.")] input: CreateCommunityInput,
+    ) -> async_graphql::Result<Community> {
+        Ok(service::create(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .try_into()?)
+    }
+
+    /// Changes a community's details.
+    async fn update_community(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateCommunityInput,
+    ) -> async_graphql::Result<Community> {
+        Ok(
+            service::update(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Moves a community along its lifecycle (PLANNED → SETTING_UP → ACTIVE ⇄
+    /// PAUSED; any → ARCHIVED); other moves are `BAD_USER_INPUT`.
+    async fn change_community_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] id: ID,
+        #[graphql(desc = "The new status.")] status: CommunityStatus,
+        #[graphql(desc = "The version you read; stale is `CONFLICT`.")] expected_version: Option<
+            i32,
+        >,
+    ) -> async_graphql::Result<Community> {
+        let c = service::change_status(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("id", &id)?,
+            status,
+            expected_version,
+        )
+        .await?;
+        Ok(c.try_into()?)
+    }
+
+    /// Adds a channel to a community.
+    async fn create_channel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new channel.")] input: CreateChannelInput,
+    ) -> async_graphql::Result<Channel> {
+        Ok(service::create_channel(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .try_into()?)
+    }
+
+    /// Adds a member by hand (ingest adds unknown members automatically).
+    async fn create_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new member.")] input: CreateMemberInput,
+    ) -> async_graphql::Result<Member> {
+        Ok(members::create(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .into())
+    }
+
+    /// Puts a member in a community or changes their role there.
+    async fn set_membership(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "The member.")] member_id: ID,
+        #[graphql(desc = "Role (default `MEMBER` for new memberships).")] role: Option<MemberRole>,
+    ) -> async_graphql::Result<Membership> {
+        let (c, m) = (
+            parse_id("communityId", &community_id)?,
+            parse_id("memberId", &member_id)?,
+        );
+        Ok(
+            members::set_membership(ctx.app()?, ctx.caller()?, c, m, role, false)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Records that a member left a community.
+    async fn leave_community(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "The member.")] member_id: ID,
+    ) -> async_graphql::Result<Membership> {
+        let (c, m) = (
+            parse_id("communityId", &community_id)?,
+            parse_id("memberId", &member_id)?,
+        );
+        Ok(
+            members::set_membership(ctx.app()?, ctx.caller()?, c, m, None, true)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Merges one member into another: identities, memberships, activities
+    /// and rewards move over; never across brands.
+    async fn merge_members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member that stays.")] keep_id: ID,
+        #[graphql(desc = "The member merged into it.")] merge_id: ID,
+    ) -> async_graphql::Result<Member> {
+        let (k, m) = (
+            parse_id("keepId", &keep_id)?,
+            parse_id("mergeId", &merge_id)?,
+        );
+        Ok(members::merge(ctx.app()?, ctx.caller()?, k, m)
+            .await?
+            .into())
+    }
+
+    /// Erases a member's personal data (privacy request); anonymous counts stay.
+    async fn erase_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member.")] id: ID,
+    ) -> async_graphql::Result<Member> {
+        Ok(
+            members::erase(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Sets a brand's weight for an activity type.
+    async fn set_activity_type(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The type and weight.")] input: SetActivityTypeInput,
+    ) -> async_graphql::Result<ActivityTypeWeight> {
+        Ok(activity::set_type(ctx.app()?, ctx.caller()?, input).await?)
+    }
+
+    /// Pushes up to 10,000 activities; idempotent by each row's `sourceKey`.
+    /// Integrations need `ingest:activities`.
+    async fn ingest_activities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The batch.")] input: IngestActivitiesInput,
+    ) -> async_graphql::Result<IngestResult> {
+        Ok(activity::ingest(ctx.app()?, ctx.caller()?, input).await?)
+    }
+}

@@ -1,0 +1,487 @@
+//! Members, their identities per platform and memberships per community;
+//! merging and erasure.
+
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{activity, member, member_identity, membership, reward_grant};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::service::{writable, Platform};
+use crate::{
+    audit::service::{self as audit, Event},
+    auth::Caller,
+    context::{parse_id, AppContext},
+    db, db_enum,
+    error::{AppError, AppResult},
+    validation,
+};
+
+db_enum! {
+    /// A member's role in a community.
+    pub enum MemberRole {
+        /// A member.
+        Member = "MEMBER",
+        /// Keeps the conversation healthy.
+        Moderator = "MODERATOR",
+        /// Speaks for the community.
+        Ambassador = "AMBASSADOR",
+        /// Runs events.
+        Host = "HOST",
+        /// The brand's or the agency's staff.
+        Staff = "STAFF",
+    }
+}
+
+/// An identity given when adding a member.
+#[derive(Debug, Clone, InputObject)]
+pub struct IdentityInput {
+    /// The platform.
+    pub platform: Platform,
+    /// The platform's user id.
+    pub external_id: String,
+    /// User name on the platform.
+    pub handle: Option<String>,
+}
+
+/// A new member, optionally placed in a community.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateMemberInput {
+    /// The brand.
+    pub brand_id: ID,
+    /// Name shown.
+    pub display_name: Option<String>,
+    /// The brand's customer reference, for impact measurement.
+    pub customer_ref: Option<String>,
+    /// Accounts on platforms; each unique per brand.
+    pub identities: Vec<IdentityInput>,
+    /// A community to join now.
+    pub community_id: Option<ID>,
+    /// Role in that community (default `MEMBER`).
+    pub role: Option<MemberRole>,
+}
+
+fn text_opt(field: &str, v: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    validation::optional_text(field, v, max)
+}
+
+/// A member of the caller's readable brands (merged members redirect).
+pub async fn get(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<member::Model> {
+    let scope = caller.read_scope()?;
+    member::Entity::find_by_id(id)
+        .filter(scope.condition(member::Column::BrandId))
+        .filter(member::Column::MergedInto.is_null())
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound("member"))
+}
+
+async fn get_writable(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<member::Model> {
+    let scope = caller.write_scope()?;
+    member::Entity::find_by_id(id)
+        .filter(scope.condition(member::Column::BrandId))
+        .filter(member::Column::MergedInto.is_null())
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound("member"))
+}
+
+/// Adds a member by hand (ingest creates them automatically).
+pub async fn create(
+    app: &AppContext,
+    caller: &Caller,
+    input: CreateMemberInput,
+) -> AppResult<member::Model> {
+    let brand_id = parse_id("input.brandId", &input.brand_id)?;
+    caller.write_scope()?.check(app, brand_id, "brand").await?;
+    let community = match &input.community_id {
+        Some(c) => {
+            let c = writable(app, caller, parse_id("input.communityId", c)?).await?;
+            if c.brand_id != brand_id {
+                return Err(AppError::bad_input(
+                    "input.communityId",
+                    "the community belongs to another brand",
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    let display_name = text_opt("input.displayName", input.display_name.as_deref(), 200)?;
+    let customer_ref = text_opt("input.customerRef", input.customer_ref.as_deref(), 200)?;
+    let mut identities = Vec::new();
+    for (i, ident) in input.identities.iter().enumerate() {
+        let field = format!("input.identities.{i}.externalId");
+        let external = validation::text(&field, &ident.external_id, 1, 200)?;
+        let handle = text_opt(
+            &format!("input.identities.{i}.handle"),
+            ident.handle.as_deref(),
+            200,
+        )?;
+        identities.push((ident.platform, external, handle));
+    }
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    let created = member::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        brand_id: Set(brand_id),
+        display_name: Set(display_name),
+        customer_ref: Set(customer_ref),
+        merged_into: Set(None),
+        erased_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    if !identities.is_empty() {
+        let rows = identities
+            .iter()
+            .map(|(p, e, h)| member_identity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand_id),
+                member_id: Set(created.id),
+                platform: Set(p.as_str().into()),
+                external_id: Set(e.clone()),
+                handle: Set(h.clone()),
+                created_at: Set(now),
+            });
+        member_identity::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| {
+                AppError::from_db_unique(e, || {
+                    "one of these identities already belongs to a member of this brand".into()
+                })
+            })?;
+    }
+    if let Some(c) = &community {
+        membership::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            brand_id: Set(brand_id),
+            community_id: Set(c.id),
+            member_id: Set(created.id),
+            role: Set(input.role.unwrap_or(MemberRole::Member).as_str().into()),
+            joined_at: Set(now),
+            left_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "member.create",
+            object_type: "member",
+            object_id: Some(created.id),
+            brand_id: Some(brand_id),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Sets (or changes) a member's role in a community, joining it if needed;
+/// `left = true` records that they left.
+pub async fn set_membership(
+    app: &AppContext,
+    caller: &Caller,
+    community_id: Uuid,
+    member_id: Uuid,
+    role: Option<MemberRole>,
+    left: bool,
+) -> AppResult<membership::Model> {
+    let c = writable(app, caller, community_id).await?;
+    let m = get_writable(app, caller, member_id).await?;
+    if m.brand_id != c.brand_id {
+        return Err(AppError::NotFound("member"));
+    }
+    let existing = membership::Entity::find()
+        .filter(membership::Column::CommunityId.eq(c.id))
+        .filter(membership::Column::MemberId.eq(m.id))
+        .one(&app.db)
+        .await?;
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    let saved = match existing {
+        Some(e) => {
+            let mut a: membership::ActiveModel = e.into();
+            if let Some(r) = role {
+                a.role = Set(r.as_str().into());
+            }
+            a.left_at = Set(left.then_some(now));
+            a.update(&txn).await?
+        }
+        None => {
+            membership::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(c.brand_id),
+                community_id: Set(c.id),
+                member_id: Set(m.id),
+                role: Set(role.unwrap_or(MemberRole::Member).as_str().into()),
+                joined_at: Set(now),
+                left_at: Set(left.then_some(now)),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: if left {
+                "membership.leave"
+            } else {
+                "membership.set"
+            },
+            object_type: "membership",
+            object_id: Some(saved.id),
+            brand_id: Some(c.brand_id),
+            details: Some(json!({ "member": m.id, "community": c.id, "role": saved.role })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Merges `merged` into `kept`: every identity, membership, activity and
+/// reward moves to `kept`; `merged` is hidden. Both must be the same brand's.
+pub async fn merge(
+    app: &AppContext,
+    caller: &Caller,
+    kept: Uuid,
+    merged: Uuid,
+) -> AppResult<member::Model> {
+    if kept == merged {
+        return Err(AppError::bad_input(
+            "mergeId",
+            "a member cannot be merged into itself",
+        ));
+    }
+    let keep = get_writable(app, caller, kept).await?;
+    let gone = get_writable(app, caller, merged).await?;
+    if keep.brand_id != gone.brand_id {
+        // Across brands the other member is, for this brand, simply not there.
+        return Err(AppError::NotFound("member"));
+    }
+    let txn = app.db.begin().await?;
+    member_identity::Entity::update_many()
+        .col_expr(member_identity::Column::MemberId, Expr::value(keep.id))
+        .filter(member_identity::Column::MemberId.eq(gone.id))
+        .exec(&txn)
+        .await?;
+    activity::Entity::update_many()
+        .col_expr(activity::Column::MemberId, Expr::value(keep.id))
+        .filter(activity::Column::MemberId.eq(gone.id))
+        .exec(&txn)
+        .await?;
+    // Memberships: keep the earlier join where both were in a community.
+    let keep_ms = membership::Entity::find()
+        .filter(membership::Column::MemberId.eq(keep.id))
+        .all(&txn)
+        .await?;
+    let gone_ms = membership::Entity::find()
+        .filter(membership::Column::MemberId.eq(gone.id))
+        .all(&txn)
+        .await?;
+    for g in gone_ms {
+        match keep_ms.iter().find(|k| k.community_id == g.community_id) {
+            Some(k) => {
+                if g.joined_at < k.joined_at {
+                    let mut a: membership::ActiveModel = k.clone().into();
+                    a.joined_at = Set(g.joined_at);
+                    a.update(&txn).await?;
+                }
+                membership::Entity::delete_by_id(g.id).exec(&txn).await?;
+            }
+            None => {
+                let mut a: membership::ActiveModel = g.into();
+                a.member_id = Set(keep.id);
+                a.update(&txn).await?;
+            }
+        }
+    }
+    let keep_grants: Vec<Uuid> = reward_grant::Entity::find()
+        .filter(reward_grant::Column::MemberId.eq(keep.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|g| g.programme_id)
+        .collect();
+    reward_grant::Entity::delete_many()
+        .filter(reward_grant::Column::MemberId.eq(gone.id))
+        .filter(reward_grant::Column::ProgrammeId.is_in(keep_grants))
+        .exec(&txn)
+        .await?;
+    reward_grant::Entity::update_many()
+        .col_expr(reward_grant::Column::MemberId, Expr::value(keep.id))
+        .filter(reward_grant::Column::MemberId.eq(gone.id))
+        .exec(&txn)
+        .await?;
+    let mut k: member::ActiveModel = keep.clone().into();
+    if keep.display_name.is_none() {
+        k.display_name = Set(gone.display_name.clone());
+    }
+    if keep.customer_ref.is_none() {
+        k.customer_ref = Set(gone.customer_ref.clone());
+    }
+    k.updated_at = Set(Utc::now());
+    let kept_model = k.update(&txn).await?;
+    let mut g: member::ActiveModel = gone.clone().into();
+    g.merged_into = Set(Some(keep.id));
+    g.display_name = Set(None);
+    g.customer_ref = Set(None);
+    g.updated_at = Set(Utc::now());
+    g.update(&txn).await?;
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "member.merge",
+            object_type: "member",
+            object_id: Some(keep.id),
+            brand_id: Some(keep.brand_id),
+            details: Some(json!({ "merged": gone.id })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(kept_model)
+}
+
+/// Erases a member's personal data on a privacy request: name, customer
+/// reference, identities and activity properties go; the member row, its
+/// memberships and its activities stay, anonymous, so counts stay true.
+pub async fn erase(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<member::Model> {
+    let m = get_writable(app, caller, id).await?;
+    let txn = app.db.begin().await?;
+    member_identity::Entity::delete_many()
+        .filter(member_identity::Column::MemberId.eq(m.id))
+        .exec(&txn)
+        .await?;
+    activity::Entity::update_many()
+        .col_expr(
+            activity::Column::Properties,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(activity::Column::MemberId.eq(m.id))
+        .exec(&txn)
+        .await?;
+    let mut a: member::ActiveModel = m.clone().into();
+    a.display_name = Set(None);
+    a.customer_ref = Set(None);
+    a.erased_at = Set(Some(Utc::now()));
+    a.updated_at = Set(Utc::now());
+    let erased = a.update(&txn).await?;
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "member.erase",
+            object_type: "member",
+            object_id: Some(m.id),
+            brand_id: Some(m.brand_id),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(erased)
+}
+
+/// Identities of many members (one statement, for the DataLoader).
+pub async fn identities_of(
+    app: &AppContext,
+    members: &[Uuid],
+) -> AppResult<Vec<member_identity::Model>> {
+    Ok(member_identity::Entity::find()
+        .filter(member_identity::Column::MemberId.is_in(members.to_vec()))
+        .order_by_asc(member_identity::Column::Id)
+        .all(&app.db)
+        .await?)
+}
+
+/// Memberships of many members (one statement, for the DataLoader).
+pub async fn memberships_of(
+    app: &AppContext,
+    members: &[Uuid],
+) -> AppResult<Vec<membership::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::MemberId.is_in(members.to_vec()))
+        .order_by_asc(membership::Column::JoinedAt)
+        .all(&app.db)
+        .await?)
+}
+
+/// Members by id (one statement, for the DataLoader).
+pub async fn members_by_id(app: &AppContext, ids: &[Uuid]) -> AppResult<Vec<member::Model>> {
+    Ok(member::Entity::find()
+        .filter(member::Column::Id.is_in(ids.to_vec()))
+        .all(&app.db)
+        .await?)
+}
+
+/// A row of a community's member page.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct MemberRow {
+    /// The community.
+    pub community_id: Uuid,
+    /// The member.
+    pub member_id: Uuid,
+    /// Role in the community.
+    pub role: String,
+    /// Joined.
+    pub joined_at: DateTime<Utc>,
+    /// Left.
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+/// The newest `first` current members of each of many communities, in one
+/// statement (a window function), for nested member pages.
+pub async fn first_members_of(
+    app: &AppContext,
+    communities: &[Uuid],
+    first: u64,
+) -> AppResult<Vec<MemberRow>> {
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = app.db.get_database_backend();
+    let marks = vec!["?"; communities.len()].join(", ");
+    let sql = format!(
+        "SELECT community_id, member_id, role, joined_at, left_at FROM (\
+           SELECT community_id, member_id, role, joined_at, left_at, \
+                  ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY joined_at DESC, member_id DESC) AS rn \
+           FROM membership WHERE community_id IN ({marks}) AND left_at IS NULL\
+         ) ranked WHERE rn <= ? ORDER BY community_id, rn"
+    );
+    let mut values: Vec<sea_orm::Value> = communities.iter().map(|c| (*c).into()).collect();
+    values.push((first as i64).into());
+    Ok(MemberRow::find_by_statement(db::raw(backend, &sql, values))
+        .all(&app.db)
+        .await?)
+}
+
+/// Current member counts of many communities (one statement).
+pub async fn member_counts(app: &AppContext, communities: &[Uuid]) -> AppResult<Vec<(Uuid, i64)>> {
+    use sea_orm::QuerySelect;
+    Ok(membership::Entity::find()
+        .select_only()
+        .column(membership::Column::CommunityId)
+        .column_as(membership::Column::Id.count(), "n")
+        .filter(membership::Column::CommunityId.is_in(communities.to_vec()))
+        .filter(membership::Column::LeftAt.is_null())
+        .group_by(membership::Column::CommunityId)
+        .into_tuple()
+        .all(&app.db)
+        .await?)
+}
