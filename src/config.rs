@@ -194,7 +194,8 @@ impl Default for ServerSettings {
             graphiql: None,
             introspection: None,
             cors_origins: Vec::new(),
-            body_limit_bytes: 1024 * 1024,
+            // Room for a full ingest batch (10,000 rows).
+            body_limit_bytes: 16 * 1024 * 1024,
             request_timeout_ms: 30_000,
             shutdown_grace_secs: 2,
             shutdown_timeout_secs: 30,

@@ -60,11 +60,21 @@ pub fn build(app: AppContext, settings: &Settings) -> AppSchema {
 /// Adds what lives for one request only: the DataLoaders (never shared
 /// between callers, so one caller's rows cannot be served to another).
 pub fn with_request_data(request: Request, app: &AppContext) -> Request {
-    let request = request.data(DataLoader::new(
-        AssignmentLoader(app.db.clone()),
-        tokio::spawn,
-    ));
+    let request = request.data(loader(AssignmentLoader(app.db.clone())));
     community::loaders(request, app)
+}
+
+/// The DataLoader type every area uses.
+pub type Loader<T> = DataLoader<T, async_graphql::dataloader::HashMapCache>;
+
+/// A per-request DataLoader with a per-request cache (so list resolvers can
+/// prefetch a whole level in one statement and feed it in).
+pub fn loader<T: Send + Sync + 'static>(inner: T) -> Loader<T> {
+    DataLoader::with_cache(
+        inner,
+        tokio::spawn,
+        async_graphql::dataloader::HashMapCache::default(),
+    )
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -2,10 +2,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::{
-    dataloader::{DataLoader, Loader},
-    ComplexObject, Context, Object, SimpleObject, ID,
-};
+use async_graphql::{dataloader::Loader, ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::user;
 use sea_orm::DatabaseConnection;
@@ -89,7 +86,7 @@ impl User {
         if self.role != Role::Consultant {
             return Ok(Vec::new());
         }
-        let loader = ctx.data::<DataLoader<AssignmentLoader>>()?;
+        let loader = ctx.data::<crate::graphql::Loader<AssignmentLoader>>()?;
         Ok(loader.load_one(self.uuid).await?.unwrap_or_default())
     }
 }

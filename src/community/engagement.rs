@@ -348,8 +348,10 @@ pub struct CommunityHealth {
     /// Current members (the sample size of the ratios below).
     pub members: i64,
     /// Members with activity in the 7 days before `to`.
+    #[graphql(name = "activeMembers7d")]
     pub active_members_7d: i64,
     /// Members with activity in the 30 days before `to`.
+    #[graphql(name = "activeMembers30d")]
     pub active_members_30d: i64,
     /// Average daily active members over those 30 days divided by the 30-day
     /// active members (DAU/MAU), 0..1; null without active members.

@@ -3,8 +3,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
-    dataloader::{DataLoader, Loader},
-    ComplexObject, Context, Object, SimpleObject, ID,
+    dataloader::Loader, ComplexObject, Context, Object, SelectionField, SimpleObject, ID,
 };
 use chrono::{DateTime, Duration, Utc};
 use entity::{channel, community, member, member_identity, membership};
@@ -440,19 +439,13 @@ impl Loader<Uuid> for MemberCountLoader {
 /// Adds this area's per-request DataLoaders.
 pub fn loaders(request: async_graphql::Request, app: &AppContext) -> async_graphql::Request {
     request
-        .data(DataLoader::new(ChannelLoader(app.clone()), tokio::spawn))
-        .data(DataLoader::new(SetupLoader(app.clone()), tokio::spawn))
-        .data(DataLoader::new(IdentityLoader(app.clone()), tokio::spawn))
-        .data(DataLoader::new(MembershipLoader(app.clone()), tokio::spawn))
-        .data(DataLoader::new(MemberLoader(app.clone()), tokio::spawn))
-        .data(DataLoader::new(
-            CommunityMembersLoader(app.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            MemberCountLoader(app.clone()),
-            tokio::spawn,
-        ))
+        .data(crate::graphql::loader(ChannelLoader(app.clone())))
+        .data(crate::graphql::loader(SetupLoader(app.clone())))
+        .data(crate::graphql::loader(IdentityLoader(app.clone())))
+        .data(crate::graphql::loader(MembershipLoader(app.clone())))
+        .data(crate::graphql::loader(MemberLoader(app.clone())))
+        .data(crate::graphql::loader(CommunityMembersLoader(app.clone())))
+        .data(crate::graphql::loader(MemberCountLoader(app.clone())))
 }
 
 #[ComplexObject]
@@ -460,7 +453,7 @@ impl Community {
     /// Channels, by name.
     async fn channels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Channel>> {
         let rows = ctx
-            .data::<DataLoader<ChannelLoader>>()?
+            .data::<crate::graphql::Loader<ChannelLoader>>()?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -473,7 +466,7 @@ impl Community {
     /// What is set up and what is left, derived from the data.
     async fn setup_checklist(&self, ctx: &Context<'_>) -> async_graphql::Result<SetupChecklist> {
         let facts = ctx
-            .data::<DataLoader<SetupLoader>>()?
+            .data::<crate::graphql::Loader<SetupLoader>>()?
             .load_one(self.uuid)
             .await?;
         Ok(checklist(self, &facts.unwrap_or_default()))
@@ -488,13 +481,13 @@ impl Community {
     ) -> async_graphql::Result<Connection<CommunityMember>> {
         let page = PageRequest::new(first, None, "joined", 2, ctx.wants_total())?;
         let rows = ctx
-            .data::<DataLoader<CommunityMembersLoader>>()?
+            .data::<crate::graphql::Loader<CommunityMembersLoader>>()?
             .load_one((self.uuid, page.first))
             .await?
             .unwrap_or_default();
         let total = if page.want_total {
             let n = ctx
-                .data::<DataLoader<MemberCountLoader>>()?
+                .data::<crate::graphql::Loader<MemberCountLoader>>()?
                 .load_one(self.uuid)
                 .await?;
             Some(n.unwrap_or(0) as u64)
@@ -534,7 +527,7 @@ impl Member {
     /// Accounts on platforms (none once erased).
     async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identity>> {
         let rows = ctx
-            .data::<DataLoader<IdentityLoader>>()?
+            .data::<crate::graphql::Loader<IdentityLoader>>()?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -547,7 +540,7 @@ impl Member {
     /// Memberships in communities.
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
         let rows = ctx
-            .data::<DataLoader<MembershipLoader>>()?
+            .data::<crate::graphql::Loader<MembershipLoader>>()?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -563,7 +556,7 @@ impl CommunityMember {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
         let m = ctx
-            .data::<DataLoader<MemberLoader>>()?
+            .data::<crate::graphql::Loader<MemberLoader>>()?
             .load_one(self.uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())
@@ -598,8 +591,10 @@ impl CommunityQuery {
         #[graphql(desc = "Which communities to include.")] filter: Option<CommunityFilter>,
     ) -> async_graphql::Result<Connection<Community>> {
         let page = PageRequest::new(first, after.as_deref(), CURSOR_TAG, 1, ctx.wants_total())?;
-        let page =
-            service::list(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        let app = ctx.app()?;
+        let page = service::list(app, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        let ids: Vec<Uuid> = page.rows.iter().map(|(_, c)| c.id).collect();
+        prefetch_members(ctx, app, &ids).await?;
         Ok(try_page(page, Community::try_from)?.into())
     }
 
@@ -703,6 +698,97 @@ impl CommunityQuery {
     ) -> async_graphql::Result<Vec<ActivityTypeWeight>> {
         Ok(activity::types(ctx.app()?, ctx.caller()?, parse_id("brandId", &brand_id)?).await?)
     }
+}
+
+fn child<'a>(field: SelectionField<'a>, name: &str) -> Option<SelectionField<'a>> {
+    field.selection_set().find(|f| f.name() == name)
+}
+
+/// Loads, one statement per level, what the selection asks for below a page
+/// of communities (each one's first members, their count, the members and
+/// their identities) and feeds it to the loaders, so nested pages cost the
+/// same number of statements however many rows they hold.
+async fn prefetch_members(
+    ctx: &Context<'_>,
+    app: &AppContext,
+    communities: &[Uuid],
+) -> async_graphql::Result<()> {
+    let Some(members_field) = child(ctx.field(), "edges")
+        .and_then(|e| child(e, "node"))
+        .and_then(|n| child(n, "members"))
+    else {
+        return Ok(());
+    };
+    if communities.is_empty() {
+        return Ok(());
+    }
+    let first = members_field
+        .arguments()?
+        .into_iter()
+        .find(|(name, _)| name.as_str() == "first")
+        .and_then(|(_, v)| match v {
+            async_graphql::Value::Number(n) => n.as_i64(),
+            _ => None,
+        })
+        .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    let first = PageRequest::new(first, None, "joined", 2, false)?.first;
+    let rows = members::first_members_of(app, communities, first + 1).await?;
+    let mut pages = group(rows.into_iter().map(|r| (r.community_id, r)));
+    let member_ids: Vec<Uuid> = {
+        let mut ids: Vec<Uuid> = pages.values().flatten().map(|r| r.member_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    ctx.data::<crate::graphql::Loader<CommunityMembersLoader>>()?
+        .feed_many(
+            communities
+                .iter()
+                .map(|c| ((*c, first), pages.remove(c).unwrap_or_default())),
+        )
+        .await;
+    if child(members_field, "totalCount").is_some() {
+        let counts: HashMap<Uuid, i64> = members::member_counts(app, communities)
+            .await?
+            .into_iter()
+            .collect();
+        ctx.data::<crate::graphql::Loader<MemberCountLoader>>()?
+            .feed_many(
+                communities
+                    .iter()
+                    .map(|c| (*c, counts.get(c).copied().unwrap_or(0))),
+            )
+            .await;
+    }
+    let Some(member_field) = child(members_field, "edges")
+        .and_then(|e| child(e, "node"))
+        .and_then(|n| child(n, "member"))
+    else {
+        return Ok(());
+    };
+    if member_ids.is_empty() {
+        return Ok(());
+    }
+    let found = members::members_by_id(app, &member_ids).await?;
+    ctx.data::<crate::graphql::Loader<MemberLoader>>()?
+        .feed_many(found.into_iter().map(|m| (m.id, m)))
+        .await;
+    if child(member_field, "identities").is_some() {
+        let mut identities = group(
+            members::identities_of(app, &member_ids)
+                .await?
+                .into_iter()
+                .map(|i| (i.member_id, i)),
+        );
+        ctx.data::<crate::graphql::Loader<IdentityLoader>>()?
+            .feed_many(
+                member_ids
+                    .iter()
+                    .map(|m| (*m, identities.remove(m).unwrap_or_default())),
+            )
+            .await;
+    }
+    Ok(())
 }
 
 fn try_page<T, U>(page: Page<T>, f: impl Fn(T) -> AppResult<U>) -> AppResult<Page<U>> {

@@ -216,10 +216,7 @@ fn time_zone(field: &str, tz: Option<&str>) -> AppResult<String> {
 /// A validated cadence policy: prompts per week, gap, quiet-hour bounds.
 type Cadence = (i32, Option<i32>, Option<i32>, Option<i32>);
 
-fn cadence(
-    field: &str,
-    c: &CadencePolicyInput,
-) -> AppResult<Cadence> {
+fn cadence(field: &str, c: &CadencePolicyInput) -> AppResult<Cadence> {
     if !(1..=50).contains(&c.max_prompts_per_week) {
         return Err(AppError::bad_input(
             format!("{field}.maxPromptsPerWeek"),

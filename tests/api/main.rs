@@ -10,6 +10,7 @@ mod access;
 mod auth;
 mod brands;
 mod cli;
+mod communities;
 mod helpers;
 mod http;
 mod limits;

@@ -1,0 +1,669 @@
+//! Communities: setup, lifecycle, checklist, members, ingest, engagement,
+//! health, merge, erasure, and brand scope.
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::{Answer, TestApp};
+
+const CREATE: &str = "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id status version setupChecklist { progress items { key done } } } }";
+const INGEST: &str = "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted duplicates membersCreated rejected { index field reason } } }";
+
+async fn community(app: &TestApp, brand: &str, name: &str) -> String {
+    let a = app
+        .gql(
+            CREATE,
+            json!({ "i": { "brandId": brand, "name": name, "purpose": "Owners swap trail tips", "kind": "PRODUCT", "platform": "DISCORD" } }),
+        )
+        .await;
+    a.data()["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn row(key: &str, member: &str, kind: &str, days_ago: i64) -> Value {
+    json!({
+        "sourceKey": key, "externalId": member, "handle": member, "kind": kind,
+        "occurredAt": (Utc::now() - Duration::days(days_ago) - Duration::minutes(1)).to_rfc3339(),
+    })
+}
+
+async fn ingest_as(
+    app: &TestApp,
+    token: Option<&str>,
+    community: &str,
+    rows: Vec<Value>,
+    mode: Option<&str>,
+) -> Answer {
+    app.gql_as(
+        token,
+        INGEST,
+        json!({ "i": { "communityId": community, "rows": rows, "mode": mode } }),
+    )
+    .await
+}
+
+async fn ingest(app: &TestApp, community: &str, rows: Vec<Value>) -> Value {
+    ingest_as(app, Some(&app.admin_token), community, rows, None)
+        .await
+        .data()["ingestActivities"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_validates_and_the_checklist_follows_the_data() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let bad = [
+        (json!({ "purpose": " " }), "input.purpose"),
+        (json!({ "timeZone": "Mars/Olympus" }), "input.timeZone"),
+        (json!({ "targetSize": 1 }), "input.targetSize"),
+        (json!({ "platformUrl": "not a url" }), "input.platformUrl"),
+        (
+            json!({ "cadence": { "maxPromptsPerWeek": 0 } }),
+            "input.cadence.maxPromptsPerWeek",
+        ),
+        (
+            json!({ "cadence": { "maxPromptsPerWeek": 3, "quietHoursStart": 22 } }),
+            "input.cadence.quietHoursEnd",
+        ),
+    ];
+    for (patch, field) in bad {
+        let mut input = json!({ "brandId": brand, "name": "Trail", "purpose": "Tips", "kind": "PRODUCT", "platform": "DISCORD" });
+        for (k, v) in patch.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let a = app.gql(CREATE, json!({ "i": input })).await;
+        assert_eq!(a.code(), "BAD_USER_INPUT", "{patch}: {}", a.body);
+        assert_eq!(a.body["errors"][0]["extensions"]["field"], field, "{patch}");
+    }
+    let none = app.gql("{ communities { totalCount } }", json!({})).await;
+    assert_eq!(
+        none.data()["communities"]["totalCount"],
+        0,
+        "nothing was written"
+    );
+
+    let a = app
+        .gql(CREATE, json!({ "i": { "brandId": brand, "name": "Trail", "purpose": "Tips", "kind": "PRODUCT", "platform": "DISCORD", "timeZone": "Europe/Paris" } }))
+        .await;
+    let c = &a.data()["createCommunity"];
+    assert_eq!(c["status"], "PLANNED");
+    let id = c["id"].as_str().unwrap().to_string();
+    // Purpose only: 1 of 6.
+    assert!((c["setupChecklist"]["progress"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-9);
+    let dup = app
+        .gql(CREATE, json!({ "i": { "brandId": brand, "name": "Trail", "purpose": "Again", "kind": "LOCAL", "platform": "SLACK" } }))
+        .await;
+    assert_eq!(dup.code(), "CONFLICT");
+
+    app.gql(
+        "mutation($id: ID!) { updateCommunity(id: $id, input: { platformUrl: \"https://discord.gg/trail\", cadence: { maxPromptsPerWeek: 3, minGapHours: 12 } }) { version } }",
+        json!({ "id": id }),
+    )
+    .await
+    .data();
+    for (name, kind) in [("general", "CHAT"), ("ideas", "FEEDBACK")] {
+        app.gql(
+            "mutation($c: ID!, $n: String!, $k: ChannelKind!) { createChannel(input: { communityId: $c, name: $n, kind: $k }) { id } }",
+            json!({ "c": id, "n": name, "k": kind }),
+        )
+        .await
+        .data();
+    }
+    let check = app
+        .gql("query($id: ID!) { community(id: $id) { channels { name } setupChecklist { progress items { key done } } } }", json!({ "id": id }))
+        .await;
+    let items = check.data()["community"]["setupChecklist"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let done: Vec<&str> = items
+        .iter()
+        .filter(|i| i["done"] == true)
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        done,
+        [
+            "PURPOSE_SET",
+            "PLATFORM_CHOSEN",
+            "CHANNELS_CREATED",
+            "CADENCE_POLICY_SET",
+            "FEEDBACK_CHANNEL_OPEN"
+        ]
+    );
+    assert_eq!(
+        check.data()["community"]["channels"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_changes_follow_the_lifecycle() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let id = community(&app, &brand, "Trail").await;
+    let q = "mutation($id: ID!, $s: CommunityStatus!) { changeCommunityStatus(id: $id, status: $s) { status } }";
+    let bad = app.gql(q, json!({ "id": id, "s": "PAUSED" })).await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert!(bad.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("SETTING_UP"));
+    for s in ["SETTING_UP", "ACTIVE", "PAUSED", "ACTIVE", "ARCHIVED"] {
+        let a = app.gql(q, json!({ "id": id, "s": s })).await;
+        assert_eq!(a.data()["changeCommunityStatus"]["status"], s);
+    }
+    assert_eq!(
+        app.gql(q, json!({ "id": id, "s": "ACTIVE" })).await.code(),
+        "BAD_USER_INPUT"
+    );
+    let upd = app
+        .gql(
+            "mutation($id: ID!) { updateCommunity(id: $id, input: { name: \"X\" }) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(upd.code(), "CONFLICT", "archived communities are read-only");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_brands_community_is_not_found_and_clients_only_read() {
+    let app = TestApp::spawn().await;
+    let a = app.create_brand("Alpha").await;
+    let b = app.create_brand("Beta").await;
+    let ca = community(&app, &a, "A club").await;
+    let cb = community(&app, &b, "B club").await;
+    let (_, consultant) = app.consultant_for(&[&a]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&a)).await;
+    let read = "query($id: ID!) { community(id: $id) { name } }";
+    for token in [&consultant, &client] {
+        let t = Some(token.as_str());
+        assert_eq!(
+            app.gql_as(t, read, json!({ "id": ca })).await.data()["community"]["name"],
+            "A club"
+        );
+        assert_eq!(
+            app.gql_as(t, read, json!({ "id": cb })).await.code(),
+            "NOT_FOUND"
+        );
+        let list = app
+            .gql_as(t, "{ communities { totalCount } }", json!({}))
+            .await;
+        assert_eq!(list.data()["communities"]["totalCount"], 1);
+        for q in [
+            "query($id: ID!) { communityMembers(communityId: $id) { totalCount } }",
+            "query($id: ID!) { communityHealth(communityId: $id) { members } }",
+            "query($id: ID!) { slippingAway(communityId: $id) { memberId } }",
+        ] {
+            assert_eq!(
+                app.gql_as(t, q, json!({ "id": cb })).await.code(),
+                "NOT_FOUND",
+                "{q}"
+            );
+        }
+    }
+    let upd =
+        "mutation($id: ID!) { updateCommunity(id: $id, input: { name: \"Renamed\" }) { name } }";
+    assert_eq!(
+        app.gql_as(Some(&consultant), upd, json!({ "id": cb }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql_as(Some(&client), upd, json!({ "id": ca }))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+    let create = app
+        .gql_as(
+            Some(&consultant),
+            CREATE,
+            json!({ "i": { "brandId": b, "name": "Sneaky", "purpose": "x", "kind": "LOCAL", "platform": "SLACK" } }),
+        )
+        .await;
+    assert_eq!(create.code(), "NOT_FOUND");
+    assert_eq!(
+        app.gql_as(Some(&client), read, json!({ "id": ca }))
+            .await
+            .data()["community"]["name"],
+        "A club"
+    );
+    let ingest = ingest_as(
+        &app,
+        Some(&client),
+        &ca,
+        vec![row("k1", "u1", "message", 0)],
+        None,
+    )
+    .await;
+    assert_eq!(ingest.code(), "FORBIDDEN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_is_idempotent_reports_rejects_and_creates_members() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    let rows = vec![
+        row("m-1", "ana", "message", 1),
+        row("m-2", "ana", "reply", 0),
+        row("m-3", "bo", "like", 2),
+        row("m-3", "bo", "like", 2),
+    ];
+    let first = ingest(&app, &c, rows.clone()).await;
+    assert_eq!(first["inserted"], 3);
+    assert_eq!(first["duplicates"], 1, "the repeated source key");
+    assert_eq!(first["membersCreated"], 2);
+    let replay = ingest(&app, &c, rows).await;
+    assert_eq!(replay["inserted"], 0);
+    assert_eq!(replay["duplicates"], 4);
+    assert_eq!(replay["membersCreated"], 0);
+
+    let mut future = row("f-1", "cy", "message", 0);
+    future["occurredAt"] = json!((Utc::now() + Duration::days(3)).to_rfc3339());
+    let mut bad_kind = row("f-2", "cy", "Not A Kind!", 0);
+    bad_kind["kind"] = json!("Not A Kind!");
+    let batch = vec![
+        row("ok-1", "cy", "message", 0),
+        future,
+        bad_kind,
+        row("", "cy", "message", 0),
+    ];
+    let all = ingest_as(&app, Some(&app.admin_token), &c, batch.clone(), None).await;
+    let all = &all.data()["ingestActivities"];
+    assert_eq!(all["inserted"], 0, "all or nothing by default");
+    let rejected: Vec<(i64, String)> = all["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_i64().unwrap(),
+                r["field"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (1, "rows.1.occurredAt".to_string()),
+            (2, "rows.2.kind".to_string()),
+            (3, "rows.3.sourceKey".to_string())
+        ]
+    );
+    let per_row = ingest_as(&app, Some(&app.admin_token), &c, batch, Some("PER_ROW")).await;
+    assert_eq!(per_row.data()["ingestActivities"]["inserted"], 1);
+    assert_eq!(
+        per_row.data()["ingestActivities"]["rejected"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let members = app
+        .gql(
+            "query($c: ID!) { communityMembers(communityId: $c, orderBy: JOINED_DESC) { totalCount edges { node { member { displayName identities { platform externalId } } } } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    assert_eq!(members.data()["communityMembers"]["totalCount"], 3);
+    let ids: Vec<&str> = members.data()["communityMembers"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["node"]["member"]["identities"][0]["externalId"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.contains(&"ana") && ids.contains(&"bo") && ids.contains(&"cy"));
+
+    let too_many: Vec<Value> = (0..10_001)
+        .map(|i| row(&format!("x{i}"), "z", "like", 0))
+        .collect();
+    let a = ingest_as(&app, Some(&app.admin_token), &c, too_many, None).await;
+    assert_eq!(a.code(), "BAD_USER_INPUT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_by_integrations_needs_the_scope_and_the_brand() {
+    let app = TestApp::spawn().await;
+    let a = app.create_brand("Alpha").await;
+    let b = app.create_brand("Beta").await;
+    let ca = community(&app, &a, "A club").await;
+    let (_, good, _) = app.integration_token(&a, &["INGEST_ACTIVITIES"]).await;
+    let (_, no_scope, _) = app.integration_token(&a, &["INGEST_ORDERS"]).await;
+    let (_, other_brand, _) = app.integration_token(&b, &["INGEST_ACTIVITIES"]).await;
+    let ok = ingest_as(
+        &app,
+        Some(&good),
+        &ca,
+        vec![row("k1", "u1", "message", 0)],
+        None,
+    )
+    .await;
+    assert_eq!(ok.data()["ingestActivities"]["inserted"], 1);
+    let forbidden = ingest_as(
+        &app,
+        Some(&no_scope),
+        &ca,
+        vec![row("k2", "u1", "message", 0)],
+        None,
+    )
+    .await;
+    assert_eq!(forbidden.code(), "FORBIDDEN");
+    let hidden = ingest_as(
+        &app,
+        Some(&other_brand),
+        &ca,
+        vec![row("k3", "u1", "message", 0)],
+        None,
+    )
+    .await;
+    assert_eq!(hidden.code(), "NOT_FOUND");
+    let health = app
+        .gql(
+            "query($c: ID!) { communityHealth(communityId: $c) { activities } }",
+            json!({ "c": ca }),
+        )
+        .await;
+    assert_eq!(
+        health.data()["communityHealth"]["activities"],
+        1,
+        "only the allowed push was stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_uses_the_same_number_of_statements_for_50_and_400_rows() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    let mut counts = Vec::new();
+    for (batch, n) in [("a", 50), ("b", 400)] {
+        let rows: Vec<Value> = (0..n)
+            .map(|i| {
+                row(
+                    &format!("{batch}{i}"),
+                    &format!("{batch}-user{i}"),
+                    "message",
+                    0,
+                )
+            })
+            .collect();
+        let before = app.statements().await;
+        let r = ingest(&app, &c, rows).await;
+        assert_eq!(r["inserted"], n);
+        counts.push(app.statements().await - before);
+    }
+    assert_eq!(counts[0], counts[1], "statements per batch: {counts:?}");
+    assert!(counts[0] <= 12.0, "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engagement_bands_slipping_away_and_health() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    let mut rows = vec![
+        row("a1", "ana", "message", 0),
+        row("a2", "ana", "message", 0),
+        row("b1", "bo", "like", 40),
+    ];
+    rows[1]["isReply"] = json!(true);
+    for i in 0..30 {
+        rows.push(row(&format!("c{i}"), "cy", "post", i % 7));
+    }
+    for i in 0..20 {
+        rows.push(row(&format!("d{i}"), "di", "post", 40 + i));
+    }
+    ingest(&app, &c, rows).await;
+
+    let q = "query($c: ID!, $band: EngagementBand) { communityMembers(communityId: $c, band: $band) { totalCount edges { cursor node { memberId member { displayName } engagement { score level band activityCount } } } } }";
+    let all = app.gql(q, json!({ "c": c })).await;
+    let edges = all.data()["communityMembers"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let by_name = |n: &str| {
+        edges
+            .iter()
+            .find(|e| e["node"]["member"]["displayName"] == n)
+            .unwrap()["node"]["engagement"]
+            .clone()
+    };
+    // ana: two messages today: 2 x 6 = 12 -> level 4 (engaged).
+    assert_eq!(by_name("ana")["score"], 12.0);
+    assert_eq!(by_name("ana")["band"], "ENGAGED");
+    // cy: 30 posts this week: 300 -> level 10 (ultra).
+    assert_eq!(by_name("cy")["score"], 300.0);
+    assert_eq!(by_name("cy")["band"], "ULTRA");
+    // bo: one like 40 days ago: 1 x 0.5.
+    assert_eq!(by_name("bo")["score"], 0.5);
+    assert_eq!(by_name("bo")["band"], "SILENT");
+    // di: 20 posts 40-59 days ago, decayed.
+    assert_eq!(
+        edges[0]["node"]["member"]["displayName"], "cy",
+        "most engaged first"
+    );
+
+    let ultra = app.gql(q, json!({ "c": c, "band": "ULTRA" })).await;
+    assert_eq!(ultra.data()["communityMembers"]["totalCount"], 1);
+    let engaged = app.gql(q, json!({ "c": c, "band": "ENGAGED" })).await;
+    let names: Vec<&str> = engaged.data()["communityMembers"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["member"]["displayName"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"ana"), "{names:?}");
+
+    // Pages of one walk the same order as one big page.
+    let paged = "query($c: ID!, $after: String) { communityMembers(communityId: $c, first: 1, after: $after) { edges { node { memberId } } pageInfo { endCursor hasNextPage } } }";
+    let mut walked = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let p = app.gql(paged, json!({ "c": c, "after": after })).await;
+        let conn = &p.data()["communityMembers"];
+        walked.push(
+            conn["edges"][0]["node"]["memberId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        if conn["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    let all_ids: Vec<String> = edges
+        .iter()
+        .map(|e| e["node"]["memberId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(walked, all_ids);
+
+    // di was ultra a month ago and has been silent since.
+    let slipping = app
+        .gql("query($c: ID!) { slippingAway(communityId: $c) { member { displayName } engagement { band } } }", json!({ "c": c }))
+        .await;
+    let slipping = slipping.data()["slippingAway"].as_array().unwrap().clone();
+    assert_eq!(slipping.len(), 1, "{slipping:?}");
+    assert_eq!(slipping[0]["member"]["displayName"], "di");
+
+    let h = app
+        .gql(
+            "query($c: ID!) { communityHealth(communityId: $c) { members activeMembers7d activeMembers30d stickiness newMembers departedMembers activities activitiesPerActiveMember replyRate } }",
+            json!({ "c": c }),
+        )
+        .await;
+    let h = &h.data()["communityHealth"];
+    assert_eq!(h["members"], 4);
+    assert_eq!(h["activeMembers7d"], 2);
+    assert_eq!(h["activeMembers30d"], 2);
+    assert_eq!(h["activities"], 32);
+    assert_eq!(h["activitiesPerActiveMember"], 16.0);
+    assert!((h["replyRate"].as_f64().unwrap() - 1.0 / 32.0).abs() < 1e-9);
+    // ana 1 day + cy 7 days = 8 member-days over 30 days, divided by 2 monthly actives.
+    assert!(
+        (h["stickiness"].as_f64().unwrap() - 8.0 / 30.0 / 2.0).abs() < 1e-9,
+        "{h}"
+    );
+    assert_eq!(h["newMembers"], 2, "ana and cy joined this month");
+    assert_eq!(h["departedMembers"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_keeps_everything_and_never_crosses_brands() {
+    let app = TestApp::spawn().await;
+    let a = app.create_brand("Alpha").await;
+    let b = app.create_brand("Beta").await;
+    let ca = community(&app, &a, "A club").await;
+    let cb = community(&app, &b, "B club").await;
+    ingest(
+        &app,
+        &ca,
+        vec![
+            row("1", "ana-discord", "message", 0),
+            row("2", "ana-alt", "message", 1),
+        ],
+    )
+    .await;
+    ingest(&app, &cb, vec![row("3", "bob", "message", 0)]).await;
+    let ids = |cid: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .gql("query($c: ID!) { communityMembers(communityId: $c) { edges { node { memberId member { identities { externalId } } } } } }", json!({ "c": cid }))
+                .await;
+            r.data()["communityMembers"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["memberId"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let a_members = ids(ca.clone()).await;
+    let b_members = ids(cb.clone()).await;
+    let merge = "mutation($k: ID!, $m: ID!) { mergeMembers(keepId: $k, mergeId: $m) { id identities { externalId } memberships { communityId } } }";
+    let cross = app
+        .gql(merge, json!({ "k": a_members[0], "m": b_members[0] }))
+        .await;
+    assert_eq!(cross.code(), "NOT_FOUND");
+
+    let merged = app
+        .gql(merge, json!({ "k": a_members[0], "m": a_members[1] }))
+        .await;
+    let m = &merged.data()["mergeMembers"];
+    assert_eq!(m["identities"].as_array().unwrap().len(), 2);
+    assert_eq!(m["memberships"].as_array().unwrap().len(), 1);
+    let after = app
+        .gql("query($c: ID!) { communityMembers(communityId: $c) { totalCount edges { node { engagement { activityCount } } } } }", json!({ "c": ca }))
+        .await;
+    assert_eq!(after.data()["communityMembers"]["totalCount"], 1);
+    assert_eq!(
+        after.data()["communityMembers"]["edges"][0]["node"]["engagement"]["activityCount"],
+        2,
+        "activities moved over"
+    );
+    let gone = app
+        .gql(
+            "query($id: ID!) { member(id: $id) { id } }",
+            json!({ "id": a_members[1] }),
+        )
+        .await;
+    assert_eq!(gone.code(), "NOT_FOUND");
+    let log = app
+        .gql(
+            "{ auditEvents(filter: { action: \"member.merge\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(log.data()["auditEvents"]["totalCount"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_removes_personal_data_and_keeps_counts() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    ingest(
+        &app,
+        &c,
+        vec![row("1", "ana", "message", 0), row("2", "ana", "message", 0)],
+    )
+    .await;
+    let list = app
+        .gql(
+            "query($c: ID!) { communityMembers(communityId: $c) { edges { node { memberId } } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    let member = list.data()["communityMembers"]["edges"][0]["node"]["memberId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let erased = app
+        .gql("mutation($id: ID!) { eraseMember(id: $id) { displayName erased identities { externalId } } }", json!({ "id": member }))
+        .await;
+    let e = &erased.data()["eraseMember"];
+    assert!(e["displayName"].is_null());
+    assert_eq!(e["erased"], true);
+    assert_eq!(e["identities"], json!([]));
+    let h = app
+        .gql(
+            "query($c: ID!) { communityHealth(communityId: $c) { members activities } }",
+            json!({ "c": c }),
+        )
+        .await;
+    assert_eq!(h.data()["communityHealth"]["members"], 1);
+    assert_eq!(h.data()["communityHealth"]["activities"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_communities_members_identities_use_the_same_statements_for_20_and_100() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    for n in 0..3 {
+        let c = community(&app, &brand, &format!("Club {n}")).await;
+        let rows: Vec<Value> = (0..120)
+            .map(|i| row(&format!("{n}-{i}"), &format!("{n}-user{i}"), "message", 0))
+            .collect();
+        ingest(&app, &c, rows).await;
+    }
+    let q = "query($n: Int!) { communities(first: $n) { edges { node { name members(first: $n) { totalCount edges { node { role member { displayName identities { platform externalId } } } } } } } } }";
+    let mut counts = Vec::new();
+    for n in [20, 100] {
+        let before = app.statements().await;
+        let a = app.gql(q, json!({ "n": n })).await;
+        let edges = a.data()["communities"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), 3);
+        for e in edges {
+            let members = &e["node"]["members"];
+            assert_eq!(members["totalCount"], 120);
+            assert_eq!(members["edges"].as_array().unwrap().len(), n as usize);
+            assert_eq!(
+                members["edges"][0]["node"]["member"]["identities"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+        counts.push(app.statements().await - before);
+    }
+    assert_eq!(counts[0], counts[1], "{counts:?}");
+    // communities, members page, member counts, members, identities.
+    assert_eq!(counts[0], 5.0, "{counts:?}");
+}
