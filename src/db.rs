@@ -149,3 +149,11 @@ pub fn day_of(backend: DbBackend, column: &str) -> String {
         _ => format!("substr({column}, 1, 10)"),
     }
 }
+
+/// SQL for the seconds from timestamp column `from` to column `to`.
+pub fn seconds_between(backend: DbBackend, from: &str, to: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("EXTRACT(EPOCH FROM ({to} - {from}))"),
+        _ => format!("((julianday({to}) - julianday({from})) * 86400.0)"),
+    }
+}

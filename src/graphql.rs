@@ -6,7 +6,9 @@ use crate::{
     account::graphql::{AccountMutation, AccountQuery, AssignmentLoader},
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
-    community::graphql::{self as community, CommunityMutation, CommunityQuery},
+    community::graphql::{
+        self as community, CommunityMutation, CommunityQuery, RecognitionMutation, RecognitionQuery,
+    },
     config::{Environment, Settings},
     context::AppContext,
     integration::graphql::{IntegrationMutation, IntegrationQuery},
@@ -19,6 +21,7 @@ pub struct Query(
     AccountQuery,
     BrandQuery,
     CommunityQuery,
+    RecognitionQuery,
     IntegrationQuery,
     AuditQuery,
 );
@@ -30,6 +33,7 @@ pub struct Mutation(
     AccountMutation,
     BrandMutation,
     CommunityMutation,
+    RecognitionMutation,
     IntegrationMutation,
 );
 

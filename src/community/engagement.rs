@@ -80,7 +80,7 @@ pub fn level(score: f64) -> i32 {
 }
 
 /// Smallest score (in quarter points) with at least `level`.
-fn min_quarters(level: i32) -> i64 {
+pub fn min_quarters(level: i32) -> i64 {
     if level <= 0 {
         return 0;
     }
@@ -161,12 +161,13 @@ impl ScoredMember {
     }
 }
 
-/// The decayed score of activities up to `end`, in quarter points; binds 4 values.
-fn score_sql() -> &'static str {
-    "SUM(weight * CASE WHEN occurred_at >= ? THEN 4 WHEN occurred_at >= ? THEN 3 WHEN occurred_at >= ? THEN 2 ELSE 1 END)"
-}
+/// The decayed score of activities, in quarter points; binds the 3 values of
+/// [`score_values_at`].
+pub const SCORE_SQL: &str =
+    "SUM(weight * CASE WHEN occurred_at >= ? THEN 4 WHEN occurred_at >= ? THEN 3 WHEN occurred_at >= ? THEN 2 ELSE 1 END)";
 
-fn score_values(end: DateTime<Utc>) -> Vec<sea_orm::Value> {
+/// The bounds [`SCORE_SQL`] binds, for a score as of `end`.
+pub fn score_values(end: DateTime<Utc>) -> Vec<sea_orm::Value> {
     vec![
         (end - Duration::days(7)).into(),
         (end - Duration::days(30)).into(),
@@ -206,7 +207,7 @@ pub async fn members(
              FROM activity WHERE community_id = ? AND occurred_at >= ? GROUP BY member_id \
          ) e ON e.member_id = ms.member_id \
          WHERE ms.community_id = ?",
-        score = score_sql()
+        score = SCORE_SQL
     );
     if !filter.include_left {
         base.push_str(" AND ms.left_at IS NULL");
@@ -329,7 +330,7 @@ pub async fn slipping_away(
          WHERE ms.community_id = ? AND ms.left_at IS NULL AND p.quarters >= ? \
            AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.community_id = ? AND a.member_id = ms.member_id AND a.occurred_at >= ?) \
          ORDER BY p.quarters DESC, ms.member_id DESC LIMIT ?",
-        score = score_sql()
+        score = SCORE_SQL
     );
     Ok(
         SlippingRow::find_by_statement(db::raw(backend, &sql, values))

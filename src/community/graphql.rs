@@ -17,7 +17,11 @@ use super::{
         self, CommunityHealth, Engagement, EngagementBand, MemberListFilter, MemberOrder,
         ScoredMember,
     },
+    feedback::{
+        self, CreateFeedbackInput, FeedbackCategory, FeedbackFilter, FeedbackStats, FeedbackStatus,
+    },
     members::{self, CreateMemberInput, MemberRole},
+    recognition::{self, CreateRewardProgrammeInput, RewardCriteria, RewardImpact, RewardKind},
     service::{
         self, ChannelKind, CommunityFilter, CommunityKind, CommunityStatus, CreateChannelInput,
         CreateCommunityInput, Platform, SetupFacts, UpdateCommunityInput, CURSOR_TAG,
@@ -963,5 +967,382 @@ impl CommunityMutation {
         #[graphql(desc = "The batch.")] input: IngestActivitiesInput,
     ) -> async_graphql::Result<IngestResult> {
         Ok(activity::ingest(ctx.app()?, ctx.caller()?, input).await?)
+    }
+}
+
+/// A recognition programme of a community.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RewardProgramme {
+    /// Unique id.
+    pub id: ID,
+    /// The community.
+    pub community_id: ID,
+    /// Name.
+    pub name: String,
+    /// What the reward is.
+    pub kind: RewardKind,
+    /// Details.
+    pub description: Option<String>,
+    /// Who qualifies.
+    pub criteria: RewardCriteria,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<entity::reward_programme::Model> for RewardProgramme {
+    type Error = AppError;
+
+    fn try_from(m: entity::reward_programme::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: id(m.id),
+            community_id: id(m.community_id),
+            name: m.name,
+            kind: RewardKind::from_db(&m.kind)?,
+            description: m.description,
+            criteria: RewardCriteria {
+                min_activities: m.min_activities,
+                window_days: m.window_days,
+                min_level: m.min_level,
+            },
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// A reward given to a member.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct RewardGrant {
+    /// Unique id.
+    pub id: ID,
+    /// The programme.
+    pub programme_id: ID,
+    /// The member's id.
+    pub member_id: ID,
+    /// When it was granted.
+    pub granted_at: DateTime<Utc>,
+    /// A note.
+    pub note: Option<String>,
+    #[graphql(skip)]
+    member_uuid: Uuid,
+}
+
+impl From<entity::reward_grant::Model> for RewardGrant {
+    fn from(m: entity::reward_grant::Model) -> Self {
+        Self {
+            id: id(m.id),
+            programme_id: id(m.programme_id),
+            member_id: id(m.member_id),
+            member_uuid: m.member_id,
+            granted_at: m.granted_at,
+            note: m.note,
+        }
+    }
+}
+
+#[ComplexObject]
+impl RewardGrant {
+    /// The member.
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
+        let m = ctx
+            .data::<crate::graphql::Loader<MemberLoader>>()?
+            .load_one(self.member_uuid)
+            .await?;
+        Ok(m.ok_or(AppError::NotFound("member"))?.into())
+    }
+}
+
+/// A member who meets a programme's criteria and has no grant yet.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct SuggestedRecipient {
+    /// The member's id.
+    pub member_id: ID,
+    /// Activities in the programme's window.
+    pub activities: i64,
+    /// Engagement level, 0-10.
+    pub level: i32,
+    #[graphql(skip)]
+    uuid: Uuid,
+}
+
+#[ComplexObject]
+impl SuggestedRecipient {
+    /// The member.
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
+        let m = ctx
+            .data::<crate::graphql::Loader<MemberLoader>>()?
+            .load_one(self.uuid)
+            .await?;
+        Ok(m.ok_or(AppError::NotFound("member"))?.into())
+    }
+}
+
+/// Feedback from a community.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Feedback {
+    /// Unique id.
+    pub id: ID,
+    /// The community.
+    pub community_id: ID,
+    /// The member who gave it, if known.
+    pub member_id: Option<ID>,
+    /// Title.
+    pub title: String,
+    /// Details.
+    pub body: Option<String>,
+    /// What it is about.
+    pub category: FeedbackCategory,
+    /// Tone, -1..1.
+    pub sentiment: Option<f64>,
+    /// Where it stands.
+    pub status: FeedbackStatus,
+    /// The brand's answer.
+    pub answer: Option<String>,
+    /// When it was first answered.
+    pub first_answered_at: Option<DateTime<Utc>>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Received.
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<entity::feedback::Model> for Feedback {
+    type Error = AppError;
+
+    fn try_from(m: entity::feedback::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: id(m.id),
+            community_id: id(m.community_id),
+            member_id: m.member_id.map(id),
+            title: m.title,
+            body: m.body,
+            category: FeedbackCategory::from_db(&m.category)?,
+            sentiment: m.sentiment,
+            status: FeedbackStatus::from_db(&m.status)?,
+            answer: m.answer,
+            first_answered_at: m.first_answered_at,
+            closed_at: m.closed_at,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Recognition and feedback queries.
+#[derive(Default)]
+pub struct RecognitionQuery;
+
+#[Object]
+impl RecognitionQuery {
+    /// A community's reward programmes, newest first.
+    async fn reward_programmes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<RewardProgramme>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            recognition::PROGRAMME_CURSOR,
+            1,
+            ctx.wants_total(),
+        )?;
+        let page = recognition::list(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("communityId", &community_id)?,
+            page,
+        )
+        .await?;
+        Ok(try_page(page, RewardProgramme::try_from)?.into())
+    }
+
+    /// A programme's grants, newest first.
+    async fn reward_grants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] programme_id: ID,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<RewardGrant>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            recognition::GRANT_CURSOR,
+            1,
+            ctx.wants_total(),
+        )?;
+        let page = recognition::grants(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("programmeId", &programme_id)?,
+            page,
+        )
+        .await?;
+        Ok(page.map(RewardGrant::from).into())
+    }
+
+    /// Members who meet a programme's criteria and have no grant yet, most engaged first.
+    async fn suggested_recipients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] programme_id: ID,
+        #[graphql(desc = "At most this many, 0-100 (default 20).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<SuggestedRecipient>> {
+        let limit = PageRequest::new(first, None, "suggested", 0, false)?.first;
+        let rows = recognition::suggested(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("programmeId", &programme_id)?,
+            limit,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| SuggestedRecipient {
+                member_id: id(c.member_id),
+                uuid: c.member_id,
+                activities: c.activities,
+                level: engagement::level(c.quarters as f64 / 4.0),
+            })
+            .collect())
+    }
+
+    /// Activity of rewarded members in the 60 days before and after their
+    /// grant, against members never rewarded.
+    async fn reward_impact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] programme_id: ID,
+    ) -> async_graphql::Result<RewardImpact> {
+        Ok(recognition::impact(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("programmeId", &programme_id)?,
+        )
+        .await?)
+    }
+
+    /// A community's feedback, newest first.
+    async fn feedback_items(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Which items to include.")] filter: Option<FeedbackFilter>,
+    ) -> async_graphql::Result<Connection<Feedback>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            feedback::CURSOR_TAG,
+            1,
+            ctx.wants_total(),
+        )?;
+        let community = parse_id("communityId", &community_id)?;
+        let page = feedback::list(
+            ctx.app()?,
+            ctx.caller()?,
+            community,
+            filter.unwrap_or_default(),
+            page,
+        )
+        .await?;
+        Ok(try_page(page, Feedback::try_from)?.into())
+    }
+
+    /// Closure rate and median time to first answer of a community's
+    /// feedback received in a period (default: the last 90 days).
+    async fn feedback_stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "Start of the period.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "End of the period (exclusive; default now).")] to: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<FeedbackStats> {
+        Ok(feedback::stats(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("communityId", &community_id)?,
+            from,
+            to,
+        )
+        .await?)
+    }
+}
+
+/// Recognition and feedback mutations.
+#[derive(Default)]
+pub struct RecognitionMutation;
+
+#[Object]
+impl RecognitionMutation {
+    /// Defines a reward programme for a community.
+    async fn create_reward_programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new programme.")] input: CreateRewardProgrammeInput,
+    ) -> async_graphql::Result<RewardProgramme> {
+        Ok(recognition::create(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .try_into()?)
+    }
+
+    /// Grants a programme's reward to a member (once per member).
+    async fn grant_reward(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] programme_id: ID,
+        #[graphql(desc = "The member.")] member_id: ID,
+        #[graphql(desc = "A note, up to 500 characters.")] note: Option<String>,
+    ) -> async_graphql::Result<RewardGrant> {
+        let (p, m) = (
+            parse_id("programmeId", &programme_id)?,
+            parse_id("memberId", &member_id)?,
+        );
+        Ok(recognition::grant(ctx.app()?, ctx.caller()?, p, m, note)
+            .await?
+            .into())
+    }
+
+    /// Records feedback from a community.
+    async fn create_feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The feedback.")] input: CreateFeedbackInput,
+    ) -> async_graphql::Result<Feedback> {
+        Ok(feedback::create(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .try_into()?)
+    }
+
+    /// Writes the brand's answer to feedback.
+    async fn answer_feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The feedback.")] id: ID,
+        #[graphql(desc = "The answer, 1-5000 characters.")] answer: String,
+    ) -> async_graphql::Result<Feedback> {
+        Ok(
+            feedback::answer(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, answer)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Moves feedback along NEW → ACKNOWLEDGED → PLANNED → DONE or DECLINED.
+    async fn change_feedback_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The feedback.")] id: ID,
+        #[graphql(desc = "The new status.")] status: FeedbackStatus,
+    ) -> async_graphql::Result<Feedback> {
+        Ok(
+            feedback::change_status(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, status)
+                .await?
+                .try_into()?,
+        )
     }
 }

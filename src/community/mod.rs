@@ -7,6 +7,8 @@
 
 pub mod activity;
 pub mod engagement;
+pub mod feedback;
 pub mod graphql;
 pub mod members;
+pub mod recognition;
 pub mod service;

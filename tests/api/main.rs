@@ -16,4 +16,5 @@ mod http;
 mod limits;
 mod migrations;
 mod ops;
+mod recognition;
 mod schema;

@@ -1,0 +1,425 @@
+//! Recognition: reward programmes with criteria, grants, suggested
+//! recipients, and reward impact.
+//!
+//! **Impact** (after Savannah's gift impact): for each grant, the rewarded
+//! member's activities in the 60 days before and the 60 days after it;
+//! against that, the activities of the community's members who were never
+//! rewarded in the same windows, per member. Counted in SQL.
+
+use async_graphql::{InputObject, SimpleObject, ID};
+use chrono::{DateTime, Duration, Utc};
+use entity::{reward_grant, reward_programme};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    engagement,
+    service::{readable, writable},
+};
+use crate::{
+    audit::service::{self as audit, Event},
+    auth::Caller,
+    context::{parse_id, AppContext},
+    db, db_enum,
+    error::{AppError, AppResult},
+    pagination::{newest_first, Page, PageRequest},
+    validation,
+};
+
+db_enum! {
+    /// What a reward is.
+    pub enum RewardKind {
+        /// A badge.
+        Badge = "BADGE",
+        /// Points.
+        Points = "POINTS",
+        /// A perk.
+        Perk = "PERK",
+        /// Early access to something new.
+        EarlyAccess = "EARLY_ACCESS",
+        /// A public thank-you.
+        ShoutOut = "SHOUT_OUT",
+        /// A gift.
+        Gift = "GIFT",
+    }
+}
+
+/// Who qualifies for a programme.
+#[derive(Debug, Clone, InputObject, SimpleObject)]
+#[graphql(input_name = "RewardCriteriaInput")]
+pub struct RewardCriteria {
+    /// At least this many activities (0-100000)...
+    pub min_activities: i32,
+    /// ...in this many days (1-365).
+    pub window_days: i32,
+    /// And at least this engagement level (0-10).
+    pub min_level: i32,
+}
+
+/// A new reward programme.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateRewardProgrammeInput {
+    /// The community.
+    pub community_id: ID,
+    /// Name, 1-120 characters.
+    pub name: String,
+    /// What the reward is.
+    pub kind: RewardKind,
+    /// Details.
+    pub description: Option<String>,
+    /// Who qualifies.
+    pub criteria: RewardCriteria,
+}
+
+/// Cursor tag of programme lists.
+pub const PROGRAMME_CURSOR: &str = "programmes";
+/// Cursor tag of grant lists.
+pub const GRANT_CURSOR: &str = "grants";
+/// Days on each side of a grant that impact compares.
+pub const IMPACT_DAYS: i64 = 60;
+
+/// Creates a programme.
+pub async fn create(
+    app: &AppContext,
+    caller: &Caller,
+    input: CreateRewardProgrammeInput,
+) -> AppResult<reward_programme::Model> {
+    let c = writable(
+        app,
+        caller,
+        parse_id("input.communityId", &input.community_id)?,
+    )
+    .await?;
+    let name = validation::text("input.name", &input.name, 1, 120)?;
+    let description =
+        validation::optional_text("input.description", input.description.as_deref(), 2000)?;
+    let cr = &input.criteria;
+    if !(0..=100_000).contains(&cr.min_activities) {
+        return Err(AppError::bad_input(
+            "input.criteria.minActivities",
+            "minActivities must be 0-100000",
+        ));
+    }
+    if !(1..=365).contains(&cr.window_days) {
+        return Err(AppError::bad_input(
+            "input.criteria.windowDays",
+            "windowDays must be 1-365",
+        ));
+    }
+    if !(0..=10).contains(&cr.min_level) {
+        return Err(AppError::bad_input(
+            "input.criteria.minLevel",
+            "minLevel must be 0-10",
+        ));
+    }
+    let txn = app.db.begin().await?;
+    let created = reward_programme::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        brand_id: Set(c.brand_id),
+        community_id: Set(c.id),
+        name: Set(name),
+        kind: Set(input.kind.as_str().into()),
+        description: Set(description),
+        min_activities: Set(cr.min_activities),
+        window_days: Set(cr.window_days),
+        min_level: Set(cr.min_level),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "reward_programme.create",
+            object_type: "reward_programme",
+            object_id: Some(created.id),
+            brand_id: Some(c.brand_id),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// A programme the caller may read.
+pub async fn get(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<reward_programme::Model> {
+    let scope = caller.read_scope()?;
+    reward_programme::Entity::find_by_id(id)
+        .filter(scope.condition(reward_programme::Column::BrandId))
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound("reward programme"))
+}
+
+/// A community's programmes, newest first.
+pub async fn list(
+    app: &AppContext,
+    caller: &Caller,
+    community: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<reward_programme::Model>> {
+    let c = readable(app, caller, community).await?;
+    let q = reward_programme::Entity::find().filter(reward_programme::Column::CommunityId.eq(c.id));
+    newest_first(
+        &app.db,
+        q,
+        reward_programme::Column::Id,
+        &page,
+        PROGRAMME_CURSOR,
+        |m| m.id,
+    )
+    .await
+}
+
+/// Grants a programme's reward to a member of its community (once).
+pub async fn grant(
+    app: &AppContext,
+    caller: &Caller,
+    programme: Uuid,
+    member: Uuid,
+    note: Option<String>,
+) -> AppResult<reward_grant::Model> {
+    let scope = caller.write_scope()?;
+    let p = reward_programme::Entity::find_by_id(programme)
+        .filter(scope.condition(reward_programme::Column::BrandId))
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound("reward programme"))?;
+    let in_community = entity::membership::Entity::find()
+        .filter(entity::membership::Column::CommunityId.eq(p.community_id))
+        .filter(entity::membership::Column::MemberId.eq(member))
+        .filter(entity::membership::Column::BrandId.eq(p.brand_id))
+        .one(&app.db)
+        .await?;
+    if in_community.is_none() {
+        return Err(AppError::NotFound("member"));
+    }
+    let note = validation::optional_text("note", note.as_deref(), 500)?;
+    let txn = app.db.begin().await?;
+    let created = reward_grant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        brand_id: Set(p.brand_id),
+        programme_id: Set(p.id),
+        member_id: Set(member),
+        granted_at: Set(Utc::now()),
+        note: Set(note),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| AppError::from_db_unique(e, || "this member already has this reward".into()))?;
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "reward.grant",
+            object_type: "reward_grant",
+            object_id: Some(created.id),
+            brand_id: Some(p.brand_id),
+            details: Some(json!({ "programme": p.id, "member": member })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// A programme's grants, newest first.
+pub async fn grants(
+    app: &AppContext,
+    caller: &Caller,
+    programme: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<reward_grant::Model>> {
+    let p = get(app, caller, programme).await?;
+    let q = reward_grant::Entity::find().filter(reward_grant::Column::ProgrammeId.eq(p.id));
+    newest_first(
+        &app.db,
+        q,
+        reward_grant::Column::Id,
+        &page,
+        GRANT_CURSOR,
+        |m| m.id,
+    )
+    .await
+}
+
+/// A member who qualifies and has no grant yet.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Candidate {
+    /// The member.
+    pub member_id: Uuid,
+    /// Activities in the programme's window.
+    pub activities: i64,
+    /// Engagement score in quarter points.
+    pub quarters: i64,
+}
+
+/// Members who meet the criteria and have no grant yet, most engaged first.
+pub async fn suggested(
+    app: &AppContext,
+    caller: &Caller,
+    programme: Uuid,
+    limit: u64,
+) -> AppResult<Vec<Candidate>> {
+    let p = get(app, caller, programme).await?;
+    let backend = app.db.get_database_backend();
+    let now = Utc::now();
+    let mut values = engagement::score_values(now);
+    values.extend([
+        (now - Duration::days(i64::from(p.window_days))).into(),
+        p.community_id.into(),
+        (now - Duration::days(engagement::WINDOW_DAYS.max(i64::from(p.window_days)))).into(),
+        p.community_id.into(),
+        p.id.into(),
+        i64::from(p.min_activities).into(),
+        engagement::min_quarters(p.min_level).into(),
+        (limit as i64).into(),
+    ]);
+    let sql = format!(
+        "SELECT ms.member_id AS member_id, COALESCE(e.recent, 0) AS activities, COALESCE(e.quarters, 0) AS quarters \
+         FROM membership ms LEFT JOIN ( \
+             SELECT member_id, {score} AS quarters, SUM(CASE WHEN occurred_at >= ? THEN 1 ELSE 0 END) AS recent \
+             FROM activity WHERE community_id = ? AND occurred_at >= ? GROUP BY member_id \
+         ) e ON e.member_id = ms.member_id \
+         WHERE ms.community_id = ? AND ms.left_at IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM reward_grant g WHERE g.programme_id = ? AND g.member_id = ms.member_id) \
+           AND COALESCE(e.recent, 0) >= ? AND COALESCE(e.quarters, 0) >= ? \
+         ORDER BY quarters DESC, ms.member_id DESC LIMIT ?",
+        score = engagement::SCORE_SQL
+    );
+    Ok(Candidate::find_by_statement(db::raw(backend, &sql, values))
+        .all(&app.db)
+        .await?)
+}
+
+/// What a programme's rewards did to activity.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RewardImpact {
+    /// Grants made (the sample size of the rewarded figures).
+    pub grants: i64,
+    /// Rewarded members' activities in the 60 days before their grant, on average.
+    pub rewarded_before: Option<f64>,
+    /// ...and in the 60 days after it.
+    pub rewarded_after: Option<f64>,
+    /// Members never rewarded (the sample size of the control figures).
+    pub control_members: i64,
+    /// Their activities in the same 60 days before each grant, per member and grant.
+    pub control_before: Option<f64>,
+    /// ...and after.
+    pub control_after: Option<f64>,
+    /// Rewarded change (after − before) minus the control's change; null without data.
+    pub uplift: Option<f64>,
+    /// Whether every grant's 60 days after have passed (otherwise "after" is partial).
+    pub windows_complete: bool,
+}
+
+#[derive(FromQueryResult)]
+struct ImpactCounts {
+    rewarded_before: i64,
+    rewarded_after: i64,
+    control_before: i64,
+    control_after: i64,
+    control_members: i64,
+}
+
+/// Computes reward impact (see the module documentation).
+pub async fn impact(app: &AppContext, caller: &Caller, programme: Uuid) -> AppResult<RewardImpact> {
+    let p = get(app, caller, programme).await?;
+    let grants: Vec<(Uuid, DateTime<Utc>)> = reward_grant::Entity::find()
+        .select_only()
+        .column(reward_grant::Column::MemberId)
+        .column(reward_grant::Column::GrantedAt)
+        .filter(reward_grant::Column::ProgrammeId.eq(p.id))
+        .order_by_asc(reward_grant::Column::GrantedAt)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    let n = grants.len() as i64;
+    let windows_complete = grants
+        .iter()
+        .all(|(_, g)| *g + Duration::days(IMPACT_DAYS) <= Utc::now());
+    let empty = RewardImpact {
+        grants: 0,
+        rewarded_before: None,
+        rewarded_after: None,
+        control_members: 0,
+        control_before: None,
+        control_after: None,
+        uplift: None,
+        windows_complete: true,
+    };
+    if grants.is_empty() {
+        return Ok(empty);
+    }
+    let backend = app.db.get_database_backend();
+    let rows = vec!["(?, ?, ?, ?)"; grants.len()].join(", ");
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    for (member, at) in &grants {
+        values.extend([
+            (*member).into(),
+            (*at - Duration::days(IMPACT_DAYS)).into(),
+            (*at).into(),
+            (*at + Duration::days(IMPACT_DAYS)).into(),
+        ]);
+    }
+    let sql = format!(
+        "WITH g(member_id, s, m, e) AS (VALUES {rows}) SELECT \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND a.occurred_at >= g.s AND a.occurred_at < g.m) AS rewarded_before, \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND a.occurred_at >= g.m AND a.occurred_at < g.e) AS rewarded_after, \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND a.occurred_at >= g.s AND a.occurred_at < g.m \
+              AND a.member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_before, \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND a.occurred_at >= g.m AND a.occurred_at < g.e \
+              AND a.member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_after, \
+           (SELECT COUNT(*) FROM membership WHERE community_id = ? \
+              AND member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_members"
+    );
+    let c = p.community_id;
+    values.extend([
+        c.into(),
+        c.into(),
+        c.into(),
+        p.id.into(),
+        c.into(),
+        p.id.into(),
+        c.into(),
+        p.id.into(),
+    ]);
+    let counts = ImpactCounts::find_by_statement(db::raw(backend, &sql, values))
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("impact query returned no row")))?;
+    let per = |total: i64, den: i64| (den > 0).then(|| total as f64 / den as f64);
+    let rewarded_before = per(counts.rewarded_before, n);
+    let rewarded_after = per(counts.rewarded_after, n);
+    let control_before = per(counts.control_before, n * counts.control_members);
+    let control_after = per(counts.control_after, n * counts.control_members);
+    let uplift = match (
+        rewarded_before,
+        rewarded_after,
+        control_before,
+        control_after,
+    ) {
+        (Some(rb), Some(ra), Some(cb), Some(ca)) => Some((ra - rb) - (ca - cb)),
+        _ => None,
+    };
+    Ok(RewardImpact {
+        grants: n,
+        rewarded_before,
+        rewarded_after,
+        control_members: counts.control_members,
+        control_before,
+        control_after,
+        uplift,
+        windows_complete,
+    })
+}

@@ -1,0 +1,301 @@
+//! Recognition (programmes, grants, suggestions, impact) and feedback.
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+async fn setup(app: &TestApp, brand_name: &str) -> (String, String) {
+    let brand = app.create_brand(brand_name).await;
+    let c = app
+        .gql(
+            "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Club\", purpose: \"Tips\", kind: PRODUCT, platform: DISCORD }) { id } }",
+            json!({ "b": brand }),
+        )
+        .await;
+    (
+        brand,
+        c.data()["createCommunity"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+fn row(key: &str, member: &str, days_ago: i64) -> Value {
+    json!({ "sourceKey": key, "externalId": member, "handle": member, "kind": "message",
+            "occurredAt": (Utc::now() - Duration::days(days_ago) - Duration::minutes(5)).to_rfc3339() })
+}
+
+async fn ingest(app: &TestApp, community: &str, rows: Vec<Value>) {
+    app.gql(
+        "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+        json!({ "i": { "communityId": community, "rows": rows } }),
+    )
+    .await
+    .data();
+}
+
+async fn member_id(app: &TestApp, community: &str, name: &str) -> String {
+    let a = app
+        .gql("query($c: ID!) { communityMembers(communityId: $c, first: 100) { edges { node { memberId member { displayName } } } } }", json!({ "c": community }))
+        .await;
+    a.data()["communityMembers"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["member"]["displayName"] == name)
+        .unwrap()["node"]["memberId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+const PROGRAMME: &str = "mutation($c: ID!, $crit: RewardCriteriaInput!) { createRewardProgramme(input: { communityId: $c, name: \"Top helper\", kind: BADGE, criteria: $crit }) { id criteria { minActivities } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn programmes_suggest_grant_and_measure_impact() {
+    let app = TestApp::spawn().await;
+    let (_, c) = setup(&app, "Acme").await;
+    let mut rows: Vec<Value> = (0..5)
+        .map(|i| row(&format!("a{i}"), "ana", i * 5))
+        .collect();
+    rows.extend((0..2).map(|i| row(&format!("b{i}"), "bo", i * 5)));
+    ingest(&app, &c, rows).await;
+
+    let bad = app
+        .gql(
+            PROGRAMME,
+            json!({ "c": c, "crit": { "minActivities": 3, "windowDays": 0, "minLevel": 0 } }),
+        )
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert_eq!(
+        bad.body["errors"][0]["extensions"]["field"],
+        "input.criteria.windowDays"
+    );
+
+    let p = app
+        .gql(
+            PROGRAMME,
+            json!({ "c": c, "crit": { "minActivities": 3, "windowDays": 30, "minLevel": 0 } }),
+        )
+        .await;
+    let programme = p.data()["createRewardProgramme"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let check = app
+        .gql(
+            "query($c: ID!) { community(id: $c) { setupChecklist { items { key done } } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    let item = check.data()["community"]["setupChecklist"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "RECOGNITION_PROGRAMME")
+        .unwrap()
+        .clone();
+    assert_eq!(item["done"], true);
+
+    let suggested = "query($p: ID!) { suggestedRecipients(programmeId: $p) { activities level member { displayName } } }";
+    let s = app.gql(suggested, json!({ "p": programme })).await;
+    let s = s.data()["suggestedRecipients"].as_array().unwrap().clone();
+    assert_eq!(s.len(), 1, "only ana has 3+ activities in 30 days: {s:?}");
+    assert_eq!(s[0]["member"]["displayName"], "ana");
+    assert_eq!(s[0]["activities"], 5);
+
+    let ana = member_id(&app, &c, "ana").await;
+    let grant = "mutation($p: ID!, $m: ID!) { grantReward(programmeId: $p, memberId: $m, note: \"Thanks!\") { id member { displayName } } }";
+    let g = app.gql(grant, json!({ "p": programme, "m": ana })).await;
+    assert_eq!(g.data()["grantReward"]["member"]["displayName"], "ana");
+    assert_eq!(
+        app.gql(grant, json!({ "p": programme, "m": ana }))
+            .await
+            .code(),
+        "CONFLICT"
+    );
+    let s = app.gql(suggested, json!({ "p": programme })).await;
+    assert_eq!(
+        s.data()["suggestedRecipients"],
+        json!([]),
+        "granted members are no longer suggested"
+    );
+    let grants = app
+        .gql(
+            "query($p: ID!) { rewardGrants(programmeId: $p) { totalCount } }",
+            json!({ "p": programme }),
+        )
+        .await;
+    assert_eq!(grants.data()["rewardGrants"]["totalCount"], 1);
+
+    let i = app
+        .gql(
+            "query($p: ID!) { rewardImpact(programmeId: $p) { grants rewardedBefore rewardedAfter controlMembers controlBefore controlAfter uplift windowsComplete } }",
+            json!({ "p": programme }),
+        )
+        .await;
+    let i = &i.data()["rewardImpact"];
+    assert_eq!(i["grants"], 1);
+    assert_eq!(i["rewardedBefore"], 5.0);
+    assert_eq!(i["rewardedAfter"], 0.0);
+    assert_eq!(i["controlMembers"], 1);
+    assert_eq!(i["controlBefore"], 2.0);
+    assert_eq!(i["controlAfter"], 0.0);
+    assert_eq!(i["uplift"], -3.0);
+    assert_eq!(i["windowsComplete"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recognition_and_feedback_stay_inside_the_brand() {
+    let app = TestApp::spawn().await;
+    let (brand_a, ca) = setup(&app, "Alpha").await;
+    let (_, cb) = setup(&app, "Beta").await;
+    ingest(&app, &cb, vec![row("x", "zed", 0)]).await;
+    let zed = member_id(&app, &cb, "zed").await;
+    let p = app
+        .gql(
+            PROGRAMME,
+            json!({ "c": ca, "crit": { "minActivities": 0, "windowDays": 30, "minLevel": 0 } }),
+        )
+        .await;
+    let programme = p.data()["createRewardProgramme"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A member of another brand cannot be rewarded here.
+    let g = app
+        .gql(
+            "mutation($p: ID!, $m: ID!) { grantReward(programmeId: $p, memberId: $m) { id } }",
+            json!({ "p": programme, "m": zed }),
+        )
+        .await;
+    assert_eq!(g.code(), "NOT_FOUND");
+
+    let (_, consultant_b) = app.consultant_for(&[]).await;
+    let (_, client_a) = app.user_token("CLIENT", Some(&brand_a)).await;
+    let reads = [
+        (
+            "query($id: ID!) { rewardProgrammes(communityId: $id) { totalCount } }",
+            ca.clone(),
+        ),
+        (
+            "query($id: ID!) { rewardGrants(programmeId: $id) { totalCount } }",
+            programme.clone(),
+        ),
+        (
+            "query($id: ID!) { suggestedRecipients(programmeId: $id) { memberId } }",
+            programme.clone(),
+        ),
+        (
+            "query($id: ID!) { rewardImpact(programmeId: $id) { grants } }",
+            programme.clone(),
+        ),
+        (
+            "query($id: ID!) { feedbackItems(communityId: $id) { totalCount } }",
+            ca.clone(),
+        ),
+        (
+            "query($id: ID!) { feedbackStats(communityId: $id) { received } }",
+            ca.clone(),
+        ),
+    ];
+    for (q, id) in &reads {
+        assert_eq!(
+            app.gql_as(Some(&consultant_b), q, json!({ "id": id }))
+                .await
+                .code(),
+            "NOT_FOUND",
+            "{q}"
+        );
+        assert!(
+            app.gql_as(Some(&client_a), q, json!({ "id": id }))
+                .await
+                .body
+                .get("errors")
+                .is_none(),
+            "{q}"
+        );
+    }
+    let writes = [
+        "mutation($id: ID!) { createFeedback(input: { communityId: $id, title: \"x\", category: BUG }) { id } }",
+        "mutation($id: ID!) { createRewardProgramme(input: { communityId: $id, name: \"x\", kind: GIFT, criteria: { minActivities: 0, windowDays: 1, minLevel: 0 } }) { id } }",
+    ];
+    for q in writes {
+        assert_eq!(
+            app.gql_as(Some(&client_a), q, json!({ "id": ca }))
+                .await
+                .code(),
+            "FORBIDDEN",
+            "{q}"
+        );
+        assert_eq!(
+            app.gql_as(Some(&consultant_b), q, json!({ "id": ca }))
+                .await
+                .code(),
+            "NOT_FOUND",
+            "{q}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_follows_its_workflow_and_is_measured() {
+    let app = TestApp::spawn().await;
+    let (_, c) = setup(&app, "Acme").await;
+    let create = "mutation($c: ID!, $t: String!, $s: Float) { createFeedback(input: { communityId: $c, title: $t, category: FEATURE_REQUEST, sentiment: $s }) { id status } }";
+    let bad = app
+        .gql(create, json!({ "c": c, "t": "Dark mode", "s": 2.0 }))
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert_eq!(
+        bad.body["errors"][0]["extensions"]["field"],
+        "input.sentiment"
+    );
+    let mut ids = Vec::new();
+    for t in ["Dark mode", "Offline maps", "Bigger fonts"] {
+        let a = app.gql(create, json!({ "c": c, "t": t, "s": 0.5 })).await;
+        assert_eq!(a.data()["createFeedback"]["status"], "NEW");
+        ids.push(
+            a.data()["createFeedback"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let status = "mutation($id: ID!, $s: FeedbackStatus!) { changeFeedbackStatus(id: $id, status: $s) { status closedAt } }";
+    let done = app.gql(status, json!({ "id": ids[0], "s": "DONE" })).await;
+    assert!(done.data()["changeFeedbackStatus"]["closedAt"].is_string());
+    let reopen = app
+        .gql(status, json!({ "id": ids[0], "s": "PLANNED" }))
+        .await;
+    assert_eq!(
+        reopen.code(),
+        "BAD_USER_INPUT",
+        "closed feedback stays closed"
+    );
+    let answer = "mutation($id: ID!) { answerFeedback(id: $id, answer: \"On the roadmap\") { answer firstAnsweredAt } }";
+    for id in &ids[..2] {
+        let a = app.gql(answer, json!({ "id": id })).await;
+        assert!(a.data()["answerFeedback"]["firstAnsweredAt"].is_string());
+    }
+    let list = app
+        .gql("query($c: ID!) { feedbackItems(communityId: $c, filter: { status: NEW }) { totalCount } }", json!({ "c": c }))
+        .await;
+    assert_eq!(list.data()["feedbackItems"]["totalCount"], 2);
+    let stats = app
+        .gql("query($c: ID!) { feedbackStats(communityId: $c) { received closed closureRate answered medianHoursToFirstAnswer } }", json!({ "c": c }))
+        .await;
+    let s = &stats.data()["feedbackStats"];
+    assert_eq!(s["received"], 3);
+    assert_eq!(s["closed"], 1);
+    assert!((s["closureRate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(s["answered"], 2);
+    let median = s["medianHoursToFirstAnswer"].as_f64().unwrap();
+    assert!(
+        (0.0..0.1).contains(&median),
+        "answered within seconds: {median}"
+    );
+}
