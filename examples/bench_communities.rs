@@ -8,7 +8,11 @@
 //! SQL statements directly, and prints the ratios. Run it with
 //! `scripts/bench-communities.sh` (release build; PostgreSQL when
 //! `BENCH_DATABASE_URL` is set, SQLite otherwise).
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly"
+)]
 
 use std::time::{Duration, Instant};
 
@@ -59,26 +63,45 @@ async fn main() {
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.rate_limit.requests_per_principal_per_minute = 1_000_000;
-    settings.auth.jwt_secret = Some(SecretString::from("benchmark-secret-benchmark-secret-0123456789".to_string()));
+    settings.auth.jwt_secret = Some(SecretString::from(
+        "benchmark-secret-benchmark-secret-0123456789".to_string(),
+    ));
     settings.database.data_dir = dir.path().to_path_buf();
     let url = match std::env::var("BENCH_DATABASE_URL") {
         Ok(admin) => {
             let name = format!("hearth_bench_{}", Uuid::new_v4().simple());
             let conn = Database::connect(admin.as_str()).await.unwrap();
-            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
             format!("{base}/{name}")
         }
-        Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("bench.sqlite").display()),
+        Err(_) => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.sqlite").display()
+        ),
     };
     settings.database.url = Some(SecretString::from(url.clone()));
-    println!("database: {}", if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" });
+    println!(
+        "database: {}",
+        if url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    );
     let app = Application::build(settings).await.unwrap();
     let base = format!("http://127.0.0.1:{}/graphql", app.port());
     let ctx = app.context().clone();
-    let admin = hearth::account::service::bootstrap_admin(&ctx.db, "bench@agency.test", "Bench", "benchmark password 1".into())
-        .await
-        .unwrap();
+    let admin = hearth::account::service::bootstrap_admin(
+        &ctx.db,
+        "bench@agency.test",
+        "Bench",
+        "benchmark password 1".into(),
+    )
+    .await
+    .unwrap();
     let (token, _) = ctx.tokens.issue_user(admin.id, admin.role, None).unwrap();
     tokio::spawn(app.run_until(std::future::pending()));
     let api = Api {
@@ -91,7 +114,11 @@ async fn main() {
         async move { api.call(&q, v).await }
     };
 
-    let brand = gql("mutation { createBrand(input: { name: \"Bench Outdoors\" }) { id } }".into(), json!({})).await["createBrand"]["id"]
+    let brand = gql(
+        "mutation { createBrand(input: { name: \"Bench Outdoors\" }) { id } }".into(),
+        json!({}),
+    )
+    .await["createBrand"]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -125,7 +152,8 @@ async fn main() {
     for b in 0..BATCHES {
         let c = &communities[b % COMMUNITIES];
         let r = gql(
-            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }".into(),
+            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }"
+                .into(),
             json!({ "i": { "communityId": c, "rows": rows(b) } }),
         )
         .await;
@@ -136,7 +164,12 @@ async fn main() {
     // 2. The same number of rows, as plain multi-row INSERTs of 500.
     let brand_id = Uuid::parse_str(&brand).unwrap();
     let community_id = Uuid::parse_str(&communities[0]).unwrap();
-    let member = entity::member::Entity::find().one(&ctx.db).await.unwrap().unwrap().id;
+    let member = entity::member::Entity::find()
+        .one(&ctx.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let started = Instant::now();
     for b in 0..BATCHES {
         let txn = sea_orm::TransactionTrait::begin(&ctx.db).await.unwrap();
@@ -155,7 +188,10 @@ async fn main() {
                 properties: Set(None),
                 created_at: Set(now),
             });
-            entity::activity::Entity::insert_many(models).exec_without_returning(&txn).await.unwrap();
+            entity::activity::Entity::insert_many(models)
+                .exec_without_returning(&txn)
+                .await
+                .unwrap();
         }
         txn.commit().await.unwrap();
     }
@@ -175,7 +211,10 @@ async fn main() {
 
     // 4. The same statements, straight to the database.
     let backend = ctx.db.get_database_backend();
-    let ids: Vec<Uuid> = communities.iter().map(|c| Uuid::parse_str(c).unwrap()).collect();
+    let ids: Vec<Uuid> = communities
+        .iter()
+        .map(|c| Uuid::parse_str(c).unwrap())
+        .collect();
     let db = ctx.db.clone();
     let sql_page = timed(PAGE_REQUESTS, |_| {
         let db = db.clone();
@@ -208,10 +247,22 @@ async fn main() {
 
     println!("ingest through the API: {api_rate:>10.0} rows/s");
     println!("raw multi-row INSERT:   {raw_rate:>10.0} rows/s");
-    println!("ingest ratio:           {:>10.2}  (target >= 0.70)", api_rate / raw_rate);
-    println!("nested page over HTTP:  {:>10.0} pages/s", PAGE_REQUESTS as f64 / api_page.as_secs_f64());
-    println!("same SQL, direct:       {:>10.0} pages/s", PAGE_REQUESTS as f64 / sql_page.as_secs_f64());
-    println!("page ratio:             {:>10.2}  (target >= 0.60)", sql_page.as_secs_f64() / api_page.as_secs_f64());
+    println!(
+        "ingest ratio:           {:>10.2}  (target >= 0.70)",
+        api_rate / raw_rate
+    );
+    println!(
+        "nested page over HTTP:  {:>10.0} pages/s",
+        PAGE_REQUESTS as f64 / api_page.as_secs_f64()
+    );
+    println!(
+        "same SQL, direct:       {:>10.0} pages/s",
+        PAGE_REQUESTS as f64 / sql_page.as_secs_f64()
+    );
+    println!(
+        "page ratio:             {:>10.2}  (target >= 0.60)",
+        sql_page.as_secs_f64() / api_page.as_secs_f64()
+    );
 }
 
 /// Runs `n` calls of `f`, `CONCURRENCY` at a time; returns the elapsed time.

@@ -61,6 +61,22 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Request rate limits.
     pub rate_limit: RateLimitSettings,
+    /// Impact reports.
+    pub reports: ReportSettings,
+}
+
+/// Impact report settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Figures from fewer people than this are flagged as insufficient.
+    pub min_sample: u32,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self { min_sample: 30 }
+    }
 }
 
 /// Token and password settings.
@@ -458,6 +474,9 @@ impl Settings {
             if value == 0 {
                 bail!("invalid settings: {name} must be at least 1");
             }
+        }
+        if self.reports.min_sample == 0 {
+            bail!("invalid settings: reports.min_sample must be at least 1");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .with_context(|| format!("invalid settings: log.level {:?}", self.log.level))?;

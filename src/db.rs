@@ -157,3 +157,21 @@ pub fn seconds_between(backend: DbBackend, from: &str, to: &str) -> String {
         _ => format!("((julianday({to}) - julianday({from})) * 86400.0)"),
     }
 }
+
+/// SQL for the UTC month (`YYYY-MM`) of a timestamp column.
+pub fn month_of(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM')"),
+        _ => format!("substr({column}, 1, 7)"),
+    }
+}
+
+/// SQL for the Monday (`YYYY-MM-DD`, UTC) of a timestamp column's week.
+pub fn week_of(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            format!("to_char(date_trunc('week', ({column}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')")
+        }
+        _ => format!("date({column}, '-6 days', 'weekday 1')"),
+    }
+}

@@ -11,6 +11,7 @@ use crate::{
     },
     config::{Environment, Settings},
     context::AppContext,
+    impact::graphql::{ImpactMutation, ImpactQuery},
     integration::graphql::{IntegrationMutation, IntegrationQuery},
 };
 
@@ -22,6 +23,7 @@ pub struct Query(
     BrandQuery,
     CommunityQuery,
     RecognitionQuery,
+    ImpactQuery,
     IntegrationQuery,
     AuditQuery,
 );
@@ -34,6 +36,7 @@ pub struct Mutation(
     BrandMutation,
     CommunityMutation,
     RecognitionMutation,
+    ImpactMutation,
     IntegrationMutation,
 );
 

@@ -16,6 +16,8 @@ pub mod db_enum; // string-backed enums shared by GraphQL and storage
 pub mod error; // one error type with stable client codes
 pub mod graphql; // the schema: every area's queries and mutations, with limits
 pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
+pub mod impact; // customers, orders, surveys in; impact reports out
+pub mod ingest; // what every bulk ingest shares
 pub mod integration; // brands' machine clients and their tokens
 pub mod pagination; // Relay connections with keyset cursors
 pub mod startup; // build the app from settings; bind; run

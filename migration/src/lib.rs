@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_brand;
 mod m20261128_000002_accounts;
 mod m20261128_000003_communities;
+mod m20261128_000004_impact;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_brand::Migration),
             Box::new(m20261128_000002_accounts::Migration),
             Box::new(m20261128_000003_communities::Migration),
+            Box::new(m20261128_000004_impact::Migration),
         ]
     }
 }

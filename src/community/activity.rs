@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::{Enum, InputObject, SimpleObject, ID};
+use async_graphql::{InputObject, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::{activity, activity_type, channel, member, member_identity, membership};
 use sea_orm::{
@@ -27,6 +27,7 @@ use crate::{
     auth::{Caller, Principal},
     context::{parse_id, AppContext},
     error::{AppError, AppResult},
+    ingest::{plain, IngestMode, RejectedRow, CHUNK, MAX_ROWS},
     validation,
 };
 
@@ -42,9 +43,6 @@ pub const DEFAULT_WEIGHTS: &[(&str, &str, i32)] = &[
 ];
 /// Weight of a key with neither a brand weight nor a built-in one.
 pub const FALLBACK_WEIGHT: i32 = 2;
-/// Most rows in one ingest call.
-pub const MAX_ROWS: usize = 10_000;
-const CHUNK: usize = 500;
 
 /// An activity type with its weight.
 #[derive(Debug, Clone, SimpleObject)]
@@ -95,16 +93,6 @@ pub struct ActivityRowInput {
     pub properties: Option<async_graphql::Json<serde_json::Value>>,
 }
 
-/// All-or-nothing, or keep the good rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
-pub enum IngestMode {
-    /// Any rejected row means nothing is written (the default).
-    #[default]
-    AllOrNothing,
-    /// Good rows are written; rejected rows are reported.
-    PerRow,
-}
-
 /// A batch of activities for one community.
 #[derive(Debug, Clone, InputObject)]
 pub struct IngestActivitiesInput {
@@ -114,17 +102,6 @@ pub struct IngestActivitiesInput {
     pub rows: Vec<ActivityRowInput>,
     /// What to do with rejected rows (default `ALL_OR_NOTHING`).
     pub mode: Option<IngestMode>,
-}
-
-/// Why a row was not taken.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct RejectedRow {
-    /// Position in `rows`, from 0.
-    pub index: i32,
-    /// The offending field.
-    pub field: String,
-    /// What is wrong.
-    pub reason: String,
 }
 
 /// What an ingest call did.
@@ -265,14 +242,7 @@ fn check_row(
     default_platform: &str,
     now: DateTime<Utc>,
 ) -> Result<Row, RejectedRow> {
-    let reject = |field: &str, reason: &str| RejectedRow {
-        index: index as i32,
-        field: format!("rows.{index}.{field}"),
-        reason: reason.into(),
-    };
-    let plain = |v: &str, max: usize| {
-        !v.trim().is_empty() && v.chars().count() <= max && !v.chars().any(char::is_control)
-    };
+    let reject = |field: &str, reason: &str| RejectedRow::new(index, field, reason);
     if !plain(&r.source_key, 200) {
         return Err(reject(
             "sourceKey",
@@ -442,7 +412,11 @@ pub async fn ingest(
         })
         .await?;
     }
+    if inserted > 0 || members_created > 0 {
+        crate::brand::data_version::bump(&txn, brand).await?;
+    }
     txn.commit().await?;
+    crate::brand::data_version::forget(app, brand).await;
     Ok(IngestResult {
         inserted: inserted as i32,
         duplicates: duplicates as i32,

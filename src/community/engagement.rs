@@ -340,7 +340,7 @@ pub async fn slipping_away(
 }
 
 /// Health of a community over a period.
-#[derive(Debug, Clone, SimpleObject)]
+#[derive(Debug, Clone, SimpleObject, serde::Serialize, serde::Deserialize)]
 pub struct CommunityHealth {
     /// Start of the period.
     pub from: DateTime<Utc>,

@@ -184,7 +184,9 @@ pub async fn create(
         },
     )
     .await?;
+    crate::brand::data_version::bump(&txn, brand_id).await?;
     txn.commit().await?;
+    crate::brand::data_version::forget(app, brand_id).await;
     Ok(created)
 }
 
@@ -249,7 +251,9 @@ pub async fn set_membership(
         },
     )
     .await?;
+    crate::brand::data_version::bump(&txn, c.brand_id).await?;
     txn.commit().await?;
+    crate::brand::data_version::forget(app, c.brand_id).await;
     Ok(saved)
 }
 
@@ -354,7 +358,9 @@ pub async fn merge(
         },
     )
     .await?;
+    crate::brand::data_version::bump(&txn, keep.brand_id).await?;
     txn.commit().await?;
+    crate::brand::data_version::forget(app, keep.brand_id).await;
     Ok(kept_model)
 }
 
@@ -394,7 +400,9 @@ pub async fn erase(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<mem
         },
     )
     .await?;
+    crate::brand::data_version::bump(&txn, m.brand_id).await?;
     txn.commit().await?;
+    crate::brand::data_version::forget(app, m.brand_id).await;
     Ok(erased)
 }
 

@@ -142,6 +142,11 @@ impl TestApp {
 
     /// Starts the app after `change` has adjusted the settings.
     pub async fn spawn_with(change: impl FnOnce(&mut Settings)) -> Self {
+        // Errors the app logs (internal errors with their cause) show with a failing test.
+        hearth::telemetry::init_logging(&hearth::config::LogSettings {
+            format: hearth::config::LogFormat::Text,
+            level: "error".into(),
+        });
         let dir = tempfile::tempdir().unwrap();
         let mut settings = test_settings(dir.path()).await;
         change(&mut settings);

@@ -13,6 +13,7 @@ mod cli;
 mod communities;
 mod helpers;
 mod http;
+mod impact;
 mod limits;
 mod migrations;
 mod ops;

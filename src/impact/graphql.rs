@@ -1,0 +1,308 @@
+//! GraphQL types and resolvers for impact measurement.
+
+use async_graphql::{Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Duration, Utc};
+use entity::report_snapshot;
+use sea_orm::EntityTrait;
+
+use super::{
+    ingest::{self, IngestCustomersInput, IngestOrdersInput, IngestSurveysInput},
+    report::{self, ImpactReport, Interval, ReportParams, TimePoint},
+    snapshot,
+};
+use crate::{
+    auth::{BrandScope, Caller, Principal},
+    context::{parse_id, AppContext, ContextExt},
+    error::{AppError, AppResult},
+    ingest::IngestSummary,
+    pagination::{Connection, PageRequest},
+};
+
+/// Who may read reports: users in their read scope, and integrations of the
+/// brand holding `read:reports`.
+pub fn report_scope(caller: &Caller) -> AppResult<BrandScope> {
+    match &caller.principal {
+        Principal::Integration(i) => {
+            caller.integration_with("read:reports")?;
+            Ok(BrandScope::One(i.brand_id))
+        }
+        _ => caller.read_scope(),
+    }
+}
+
+/// A frozen report.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ReportSnapshot {
+    /// Unique id.
+    pub id: ID,
+    /// The brand.
+    pub brand_id: ID,
+    /// Period start.
+    pub from: DateTime<Utc>,
+    /// Period end (exclusive).
+    pub to: DateTime<Utc>,
+    /// When it was frozen.
+    pub created_at: DateTime<Utc>,
+    /// The report as it was then.
+    pub report: ImpactReport,
+}
+
+fn snapshot(m: report_snapshot::Model, report: ImpactReport) -> ReportSnapshot {
+    ReportSnapshot {
+        id: ID(m.id.to_string()),
+        brand_id: ID(m.brand_id.to_string()),
+        from: m.period_from,
+        to: m.period_to,
+        created_at: m.created_at,
+        report,
+    }
+}
+
+/// The main figures over time, for charts.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ImpactTimeSeries {
+    /// Currency of the amounts.
+    pub currency: String,
+    /// Bucket size.
+    pub interval: Interval,
+    /// One point per bucket with orders.
+    pub points: Vec<TimePoint>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn params(
+    app: &AppContext,
+    caller: &Caller,
+    brand_id: &ID,
+    community_id: Option<&ID>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    currency: Option<String>,
+    min_sample: Option<i32>,
+) -> AppResult<ReportParams> {
+    let brand = parse_id("brandId", brand_id)?;
+    report_scope(caller)?.check(app, brand, "brand").await?;
+    let community = match community_id {
+        Some(c) => {
+            let c = parse_id("communityId", c)?;
+            let found = entity::community::Entity::find_by_id(c)
+                .one(&app.db)
+                .await?
+                .filter(|m| m.brand_id == brand)
+                .ok_or(AppError::NotFound("community"))?;
+            Some(found.id)
+        }
+        None => None,
+    };
+    let to = to.unwrap_or_else(Utc::now);
+    let from = from.unwrap_or(to - Duration::days(365));
+    if from >= to {
+        return Err(AppError::bad_input("from", "from must be before to"));
+    }
+    if to - from > Duration::days(3 * 366) {
+        return Err(AppError::bad_input(
+            "from",
+            "a report covers at most 3 years",
+        ));
+    }
+    let min_sample = match min_sample {
+        None => i64::from(app.settings.reports.min_sample),
+        Some(n) if (1..=10_000).contains(&n) => i64::from(n),
+        Some(_) => {
+            return Err(AppError::bad_input(
+                "minSample",
+                "minSample must be 1-10000",
+            ))
+        }
+    };
+    Ok(ReportParams {
+        brand_id: brand,
+        community_id: community,
+        from,
+        to,
+        currency,
+        min_sample,
+        cohort_months: 6,
+    })
+}
+
+/// Impact queries.
+#[derive(Default)]
+pub struct ImpactQuery;
+
+#[Object]
+impl ImpactQuery {
+    /// The impact report of a brand (or one of its communities) over a
+    /// period (default: the last 365 days). Cached until the brand's data changes.
+    #[allow(clippy::too_many_arguments)]
+    async fn impact_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+        #[graphql(desc = "Only this community's members count as members.")] community_id: Option<
+            ID,
+        >,
+        #[graphql(desc = "Period start.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Period end (exclusive; default now).")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Currency of the sales figures; required when orders use several.")]
+        currency: Option<String>,
+        #[graphql(desc = "Minimum sample (default from settings, 30).")] min_sample: Option<i32>,
+    ) -> async_graphql::Result<ImpactReport> {
+        let (app, caller) = (ctx.app()?, ctx.caller()?);
+        let p = params(
+            app,
+            caller,
+            &brand_id,
+            community_id.as_ref(),
+            from,
+            to,
+            currency,
+            min_sample,
+        )
+        .await?;
+        Ok(report::cached(app, &p).await?)
+    }
+
+    /// Spend and orders of members and other customers per week or month.
+    #[allow(clippy::too_many_arguments)]
+    async fn impact_time_series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+        #[graphql(desc = "Only this community's members count as members.")] community_id: Option<
+            ID,
+        >,
+        #[graphql(desc = "Period start.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Period end (exclusive; default now).")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Currency; required when orders use several.")] currency: Option<String>,
+        #[graphql(desc = "Bucket size.")] interval: Interval,
+    ) -> async_graphql::Result<ImpactTimeSeries> {
+        let (app, caller) = (ctx.app()?, ctx.caller()?);
+        let p = params(
+            app,
+            caller,
+            &brand_id,
+            community_id.as_ref(),
+            from,
+            to,
+            currency,
+            None,
+        )
+        .await?;
+        let (currency, points) = report::time_series(app, &p, interval).await?;
+        Ok(ImpactTimeSeries {
+            currency,
+            interval,
+            points,
+        })
+    }
+
+    /// A brand's frozen reports, newest first.
+    async fn report_snapshots(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<ReportSnapshot>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            snapshot::CURSOR_TAG,
+            1,
+            ctx.wants_total(),
+        )?;
+        let page = snapshot::list(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("brandId", &brand_id)?,
+            page,
+        )
+        .await?;
+        let mut rows = Vec::with_capacity(page.rows.len());
+        for (cursor, m) in page.rows {
+            let report: ImpactReport =
+                serde_json::from_str(&m.report).map_err(|e| AppError::Internal(e.into()))?;
+            rows.push((cursor, snapshot(m, report)));
+        }
+        Ok(crate::pagination::Page {
+            rows,
+            has_next: page.has_next,
+            has_previous: page.has_previous,
+            total: page.total,
+        }
+        .into())
+    }
+
+    /// One frozen report.
+    async fn report_snapshot(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The snapshot.")] id: ID,
+    ) -> async_graphql::Result<ReportSnapshot> {
+        let (m, report) = snapshot::get(ctx.app()?, ctx.caller()?, parse_id("id", &id)?).await?;
+        Ok(snapshot(m, report))
+    }
+}
+
+/// Impact mutations.
+#[derive(Default)]
+pub struct ImpactMutation;
+
+#[Object]
+impl ImpactMutation {
+    /// Pushes customers (integrations need `ingest:orders`); idempotent by `externalRef`.
+    async fn ingest_customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The batch.")] input: IngestCustomersInput,
+    ) -> async_graphql::Result<IngestSummary> {
+        Ok(ingest::customers(ctx.app()?, ctx.caller()?, input).await?)
+    }
+
+    /// Pushes orders (integrations need `ingest:orders`); idempotent by `externalId`.
+    async fn ingest_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The batch.")] input: IngestOrdersInput,
+    ) -> async_graphql::Result<IngestSummary> {
+        Ok(ingest::orders(ctx.app()?, ctx.caller()?, input).await?)
+    }
+
+    /// Pushes survey responses (integrations need `ingest:surveys`); idempotent by `externalId`.
+    async fn ingest_survey_responses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The batch.")] input: IngestSurveysInput,
+    ) -> async_graphql::Result<IngestSummary> {
+        Ok(ingest::surveys(ctx.app()?, ctx.caller()?, input).await?)
+    }
+
+    /// Freezes the impact report for a period; it never changes afterwards.
+    async fn freeze_impact_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+        #[graphql(desc = "Only this community's members count as members.")] community_id: Option<
+            ID,
+        >,
+        #[graphql(desc = "Period start.")] from: DateTime<Utc>,
+        #[graphql(desc = "Period end (exclusive).")] to: DateTime<Utc>,
+        #[graphql(desc = "Currency; required when orders use several.")] currency: Option<String>,
+    ) -> async_graphql::Result<ReportSnapshot> {
+        let (app, caller) = (ctx.app()?, ctx.caller()?);
+        let p = params(
+            app,
+            caller,
+            &brand_id,
+            community_id.as_ref(),
+            Some(from),
+            Some(to),
+            currency,
+            None,
+        )
+        .await?;
+        let (m, report) = snapshot::freeze(app, caller, &p).await?;
+        Ok(snapshot(m, report))
+    }
+}

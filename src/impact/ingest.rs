@@ -1,0 +1,615 @@
+//! Bulk, idempotent ingest of customers, orders and survey responses: one
+//! transaction of multi-row statements (a fixed number per 500 rows),
+//! `ON CONFLICT DO NOTHING` on each row's external id.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{Enum, InputObject, ID};
+use chrono::{DateTime, Duration, Utc};
+use entity::{customer, customer_order, member_identity, survey_response};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    TryInsertResult,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit::service::{self as audit, Event},
+    auth::{Caller, Principal},
+    brand::data_version,
+    community::service::Platform,
+    context::{parse_id, AppContext},
+    db,
+    error::{AppError, AppResult},
+    ingest::{plain, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS},
+};
+
+/// A customer of the brand.
+#[derive(Debug, Clone, InputObject)]
+pub struct CustomerRowInput {
+    /// The brand's customer reference (unique per brand).
+    pub external_ref: String,
+    /// Platform of the member this customer is, if known.
+    pub member_platform: Option<Platform>,
+    /// The member's user id on that platform.
+    pub member_external_id: Option<String>,
+}
+
+/// A batch of customers.
+#[derive(Debug, Clone, InputObject)]
+pub struct IngestCustomersInput {
+    /// The brand.
+    pub brand_id: ID,
+    /// Up to 10,000 rows.
+    pub rows: Vec<CustomerRowInput>,
+    /// What to do with rejected rows (default `ALL_OR_NOTHING`).
+    pub mode: Option<IngestMode>,
+}
+
+/// An order.
+#[derive(Debug, Clone, InputObject)]
+pub struct OrderRowInput {
+    /// The shop's order id (unique per brand).
+    pub external_id: String,
+    /// The customer's reference; unknown customers are created.
+    pub customer_ref: String,
+    /// When it was placed.
+    pub ordered_at: DateTime<Utc>,
+    /// Amount as a decimal string, e.g. `"49.90"` (0 or more, at most 4 decimals).
+    pub amount: String,
+    /// ISO 4217 currency code, e.g. `EUR`.
+    pub currency: String,
+    /// Items in the order (default 1).
+    pub item_count: Option<i32>,
+}
+
+/// A batch of orders.
+#[derive(Debug, Clone, InputObject)]
+pub struct IngestOrdersInput {
+    /// The brand.
+    pub brand_id: ID,
+    /// Up to 10,000 rows.
+    pub rows: Vec<OrderRowInput>,
+    /// What to do with rejected rows (default `ALL_OR_NOTHING`).
+    pub mode: Option<IngestMode>,
+}
+
+/// Survey kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SurveyKind {
+    /// Net Promoter Score, 0-10.
+    Nps,
+    /// Customer satisfaction, 1-5.
+    Csat,
+    /// Customer effort score, 1-7.
+    Ces,
+}
+
+impl SurveyKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Nps => "NPS",
+            Self::Csat => "CSAT",
+            Self::Ces => "CES",
+        }
+    }
+
+    fn range(self) -> (i32, i32) {
+        match self {
+            Self::Nps => (0, 10),
+            Self::Csat => (1, 5),
+            Self::Ces => (1, 7),
+        }
+    }
+}
+
+/// A survey response.
+#[derive(Debug, Clone, InputObject)]
+pub struct SurveyRowInput {
+    /// The survey tool's id for the answer (unique per brand).
+    pub external_id: String,
+    /// Which survey.
+    pub kind: SurveyKind,
+    /// The score: NPS 0-10, CSAT 1-5, CES 1-7.
+    pub score: i32,
+    /// Free text, up to 2000 characters.
+    pub comment: Option<String>,
+    /// The customer who answered, if known (unknown customers are created).
+    pub customer_ref: Option<String>,
+    /// Platform of the member who answered, if known.
+    pub member_platform: Option<Platform>,
+    /// The member's user id on that platform.
+    pub member_external_id: Option<String>,
+    /// When they answered.
+    pub responded_at: DateTime<Utc>,
+}
+
+/// A batch of survey responses.
+#[derive(Debug, Clone, InputObject)]
+pub struct IngestSurveysInput {
+    /// The brand.
+    pub brand_id: ID,
+    /// Up to 10,000 rows.
+    pub rows: Vec<SurveyRowInput>,
+    /// What to do with rejected rows (default `ALL_OR_NOTHING`).
+    pub mode: Option<IngestMode>,
+}
+
+/// Who may push into `brand`: integrations of that brand with `scope`, or staff.
+async fn may_ingest(app: &AppContext, caller: &Caller, brand: Uuid, scope: &str) -> AppResult<()> {
+    match &caller.principal {
+        Principal::Integration(i) => {
+            caller.integration_with(scope)?;
+            if i.brand_id != brand {
+                return Err(AppError::NotFound("brand"));
+            }
+            Ok(())
+        }
+        _ => {
+            caller.write_scope()?.check(app, brand, "brand").await?;
+            crate::brand::service::ensure_exists(app, brand).await
+        }
+    }
+}
+
+fn check_count(n: usize) -> AppResult<()> {
+    if n > MAX_ROWS {
+        return Err(AppError::bad_input(
+            "input.rows",
+            format!("at most {MAX_ROWS} rows per call"),
+        ));
+    }
+    Ok(())
+}
+
+fn not_future(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    at <= now + Duration::days(1)
+}
+
+/// Parses an amount into ten-thousandths: non-negative, at most 4 decimals.
+pub fn parse_amount(s: &str) -> Result<i64, &'static str> {
+    let d: Decimal = s
+        .trim()
+        .parse()
+        .map_err(|_| "amount must be a decimal number such as 49.90")?;
+    if d.is_sign_negative() {
+        return Err("amount must not be negative");
+    }
+    if d.scale() > 4 && d.normalize().scale() > 4 {
+        return Err("amount has more than 4 decimal places");
+    }
+    let e4 = (d * Decimal::from(10_000)).trunc();
+    i64::try_from(e4).map_err(|_| "amount is too large")
+}
+
+/// Formats ten-thousandths as a decimal string with 2 to 4 decimals.
+pub fn format_amount(e4: i64) -> String {
+    let d = Decimal::new(e4, 4).normalize();
+    if d.scale() < 2 {
+        format!("{:.2}", d)
+    } else {
+        d.to_string()
+    }
+}
+
+fn currency_ok(c: &str) -> bool {
+    c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Customers for refs, creating the unknown ones (whose refs are returned
+/// too); a fixed number of statements per chunk.
+async fn customers_for<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    refs: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> AppResult<(HashMap<String, Uuid>, HashSet<String>)> {
+    let refs: Vec<String> = refs.iter().cloned().collect();
+    let mut map = find_customers(db, brand, &refs).await?;
+    let missing: Vec<String> = refs
+        .iter()
+        .filter(|r| !map.contains_key(*r))
+        .cloned()
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
+        let rows = chunk.iter().map(|r| customer::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            brand_id: Set(brand),
+            external_ref: Set(r.clone()),
+            member_id: Set(None),
+            created_at: Set(now),
+        });
+        customer::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([customer::Column::BrandId, customer::Column::ExternalRef])
+            .exec_without_returning(db)
+            .await?;
+    }
+    map.extend(find_customers(db, brand, &missing).await?);
+    Ok((map, missing.into_iter().collect()))
+}
+
+async fn find_customers<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    refs: &[String],
+) -> AppResult<HashMap<String, Uuid>> {
+    let mut map = HashMap::new();
+    for chunk in refs.chunks(CHUNK) {
+        for c in customer::Entity::find()
+            .filter(customer::Column::BrandId.eq(brand))
+            .filter(customer::Column::ExternalRef.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            map.insert(c.external_ref, c.id);
+        }
+    }
+    Ok(map)
+}
+
+/// Members for (platform, external id) identities, one lookup per chunk.
+async fn members_for<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    keys: &HashSet<(String, String)>,
+) -> AppResult<HashMap<(String, String), Uuid>> {
+    let keys: Vec<&(String, String)> = keys.iter().collect();
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut any = Condition::any();
+        for (p, e) in chunk {
+            any = any.add(
+                Condition::all()
+                    .add(member_identity::Column::Platform.eq(p.as_str()))
+                    .add(member_identity::Column::ExternalId.eq(e.as_str())),
+            );
+        }
+        for i in member_identity::Entity::find()
+            .filter(member_identity::Column::BrandId.eq(brand))
+            .filter(any)
+            .all(db)
+            .await?
+        {
+            out.insert((i.platform, i.external_id), i.member_id);
+        }
+    }
+    Ok(out)
+}
+
+fn member_key(
+    index: usize,
+    platform: Option<Platform>,
+    id: &Option<String>,
+) -> Result<Option<(String, String)>, RejectedRow> {
+    match (platform, id) {
+        (None, None) => Ok(None),
+        (Some(p), Some(e)) if plain(e, 200) => {
+            Ok(Some((p.as_str().to_string(), e.trim().to_string())))
+        }
+        (Some(_), Some(_)) => Err(RejectedRow::new(
+            index,
+            "memberExternalId",
+            "memberExternalId must be 1-200 characters",
+        )),
+        _ => Err(RejectedRow::new(
+            index,
+            "memberExternalId",
+            "give memberPlatform and memberExternalId together",
+        )),
+    }
+}
+
+async fn finish(
+    app: &AppContext,
+    caller: &Caller,
+    txn: sea_orm::DatabaseTransaction,
+    brand: Uuid,
+    action: &str,
+    summary: &IngestSummary,
+) -> AppResult<()> {
+    if summary.inserted > 0 || summary.updated > 0 {
+        audit::record(&txn, caller, Event {
+            action,
+            object_type: "brand",
+            object_id: Some(brand),
+            brand_id: Some(brand),
+            details: Some(json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })),
+        })
+        .await?;
+        data_version::bump(&txn, brand).await?;
+    }
+    txn.commit().await?;
+    data_version::forget(app, brand).await;
+    Ok(())
+}
+
+/// Ingests customers; a row with a member identity links the customer to
+/// that member (counted as `updated` when the link is new).
+pub async fn customers(
+    app: &AppContext,
+    caller: &Caller,
+    input: IngestCustomersInput,
+) -> AppResult<IngestSummary> {
+    let brand = parse_id("input.brandId", &input.brand_id)?;
+    check_count(input.rows.len())?;
+    may_ingest(app, caller, brand, "ingest:orders").await?;
+    let mut summary = IngestSummary::default();
+    let mut good: Vec<(String, Option<(String, String)>)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, r) in input.rows.iter().enumerate() {
+        if !plain(&r.external_ref, 200) {
+            summary.rejected.push(RejectedRow::new(
+                i,
+                "externalRef",
+                "externalRef must be 1-200 characters",
+            ));
+            continue;
+        }
+        match member_key(i, r.member_platform, &r.member_external_id) {
+            Err(rej) => summary.rejected.push(rej),
+            Ok(_) if !seen.insert(r.external_ref.trim().to_string()) => summary.duplicates += 1,
+            Ok(key) => good.push((r.external_ref.trim().to_string(), key)),
+        }
+    }
+    if input.mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty() {
+        summary.duplicates = 0;
+        return Ok(summary);
+    }
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    let refs: HashSet<String> = good.iter().map(|(r, _)| r.clone()).collect();
+    let (map, created) = customers_for(&txn, brand, &refs, now).await?;
+    summary.inserted = created.len() as i32;
+    let keys: HashSet<(String, String)> = good.iter().filter_map(|(_, k)| k.clone()).collect();
+    let members = members_for(&txn, brand, &keys).await?;
+    // Link customers to members: one UPDATE ... FROM (VALUES ...) per chunk.
+    let links: Vec<(Uuid, Uuid)> = good
+        .iter()
+        .filter_map(|(r, k)| Some((*map.get(r)?, *members.get(k.as_ref()?)?)))
+        .collect();
+    let links_to_new = good
+        .iter()
+        .filter(|(r, k)| created.contains(r) && k.as_ref().is_some_and(|k| members.contains_key(k)))
+        .count() as i32;
+    let backend = txn.get_database_backend();
+    for chunk in links.chunks(CHUNK) {
+        let values = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "WITH v(id, member_id) AS (VALUES {values}) \
+             UPDATE customer SET member_id = v.member_id FROM v \
+             WHERE customer.id = v.id AND (customer.member_id IS NULL OR customer.member_id <> v.member_id)"
+        );
+        let params = chunk
+            .iter()
+            .flat_map(|(c, m)| [sea_orm::Value::from(*c), (*m).into()])
+            .collect();
+        let res = txn.execute_raw(db::raw(backend, &sql, params)).await?;
+        summary.updated += res.rows_affected() as i32;
+    }
+    // Links set on customers created just now are part of their insert.
+    summary.updated = (summary.updated - links_to_new).max(0);
+    summary.duplicates += (good.len() as i32 - summary.inserted - summary.updated).max(0);
+    finish(app, caller, txn, brand, "impact.ingest_customers", &summary).await?;
+    Ok(summary)
+}
+
+/// Ingests orders; unknown customers are created from their reference.
+pub async fn orders(
+    app: &AppContext,
+    caller: &Caller,
+    input: IngestOrdersInput,
+) -> AppResult<IngestSummary> {
+    let brand = parse_id("input.brandId", &input.brand_id)?;
+    check_count(input.rows.len())?;
+    may_ingest(app, caller, brand, "ingest:orders").await?;
+    let now = Utc::now();
+    let mut summary = IngestSummary::default();
+    let mut good = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, r) in input.rows.iter().enumerate() {
+        let reject = |f: &str, why: &str| RejectedRow::new(i, f, why);
+        let row = (|| {
+            if !plain(&r.external_id, 200) {
+                return Err(reject("externalId", "externalId must be 1-200 characters"));
+            }
+            if !plain(&r.customer_ref, 200) {
+                return Err(reject(
+                    "customerRef",
+                    "customerRef must be 1-200 characters",
+                ));
+            }
+            let amount = parse_amount(&r.amount).map_err(|why| reject("amount", why))?;
+            let currency = r.currency.trim().to_uppercase();
+            if !currency_ok(&currency) {
+                return Err(reject(
+                    "currency",
+                    "currency must be an ISO 4217 code such as EUR",
+                ));
+            }
+            if !not_future(r.ordered_at, now) {
+                return Err(reject(
+                    "orderedAt",
+                    "orderedAt is more than a day in the future",
+                ));
+            }
+            let items = r.item_count.unwrap_or(1);
+            if !(0..=100_000).contains(&items) {
+                return Err(reject("itemCount", "itemCount must be 0-100000"));
+            }
+            Ok((
+                r.external_id.trim().to_string(),
+                r.customer_ref.trim().to_string(),
+                r.ordered_at,
+                amount,
+                currency,
+                items,
+            ))
+        })();
+        match row {
+            Err(rej) => summary.rejected.push(rej),
+            Ok(row) if !seen.insert(row.0.clone()) => summary.duplicates += 1,
+            Ok(row) => good.push(row),
+        }
+    }
+    if input.mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty() {
+        summary.duplicates = 0;
+        return Ok(summary);
+    }
+    let txn = app.db.begin().await?;
+    let refs: HashSet<String> = good.iter().map(|r| r.1.clone()).collect();
+    let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
+    let mut inserted = 0u64;
+    for chunk in good.chunks(CHUNK) {
+        let rows = chunk
+            .iter()
+            .filter_map(|(ext, cref, at, amount, cur, items)| {
+                Some(customer_order::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    brand_id: Set(brand),
+                    customer_id: Set(*customers.get(cref)?),
+                    external_id: Set(ext.clone()),
+                    ordered_at: Set(*at),
+                    amount_e4: Set(*amount),
+                    currency: Set(cur.clone()),
+                    item_count: Set(*items),
+                    created_at: Set(now),
+                })
+            });
+        let res = customer_order::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
+                customer_order::Column::BrandId,
+                customer_order::Column::ExternalId,
+            ])
+            .exec_without_returning(&txn)
+            .await?;
+        if let TryInsertResult::Inserted(n) = res {
+            inserted += n;
+        }
+    }
+    summary.inserted = inserted as i32;
+    summary.duplicates += good.len() as i32 - summary.inserted;
+    finish(app, caller, txn, brand, "impact.ingest_orders", &summary).await?;
+    Ok(summary)
+}
+
+/// Ingests survey responses.
+pub async fn surveys(
+    app: &AppContext,
+    caller: &Caller,
+    input: IngestSurveysInput,
+) -> AppResult<IngestSummary> {
+    let brand = parse_id("input.brandId", &input.brand_id)?;
+    check_count(input.rows.len())?;
+    may_ingest(app, caller, brand, "ingest:surveys").await?;
+    let now = Utc::now();
+    let mut summary = IngestSummary::default();
+    let mut good = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, r) in input.rows.iter().enumerate() {
+        let reject = |f: &str, why: &str| RejectedRow::new(i, f, why);
+        let row = (|| {
+            if !plain(&r.external_id, 200) {
+                return Err(reject("externalId", "externalId must be 1-200 characters"));
+            }
+            let (lo, hi) = r.kind.range();
+            if !(lo..=hi).contains(&r.score) {
+                return Err(RejectedRow::new(
+                    i,
+                    "score",
+                    format!("a {} score must be {lo}-{hi}", r.kind.as_str()),
+                ));
+            }
+            if r.comment
+                .as_deref()
+                .is_some_and(|c| c.chars().count() > 2000 || c.contains('\0'))
+            {
+                return Err(reject("comment", "comment must be at most 2000 characters"));
+            }
+            if r.customer_ref.as_deref().is_some_and(|c| !plain(c, 200)) {
+                return Err(reject(
+                    "customerRef",
+                    "customerRef must be 1-200 characters",
+                ));
+            }
+            if !not_future(r.responded_at, now) {
+                return Err(reject(
+                    "respondedAt",
+                    "respondedAt is more than a day in the future",
+                ));
+            }
+            let member = member_key(i, r.member_platform, &r.member_external_id)?;
+            Ok((r, member))
+        })();
+        match row {
+            Err(rej) => summary.rejected.push(rej),
+            Ok(row) if !seen.insert(row.0.external_id.trim().to_string()) => {
+                summary.duplicates += 1
+            }
+            Ok(row) => good.push(row),
+        }
+    }
+    if input.mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty() {
+        summary.duplicates = 0;
+        return Ok(summary);
+    }
+    let txn = app.db.begin().await?;
+    let refs: HashSet<String> = good
+        .iter()
+        .filter_map(|(r, _)| r.customer_ref.as_ref().map(|c| c.trim().to_string()))
+        .collect();
+    let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
+    let keys: HashSet<(String, String)> = good.iter().filter_map(|(_, k)| k.clone()).collect();
+    let members = members_for(&txn, brand, &keys).await?;
+    let mut inserted = 0u64;
+    for chunk in good.chunks(CHUNK) {
+        let rows = chunk.iter().map(|(r, k)| survey_response::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            brand_id: Set(brand),
+            external_id: Set(r.external_id.trim().to_string()),
+            kind: Set(r.kind.as_str().into()),
+            score: Set(r.score),
+            comment: Set(r.comment.clone()),
+            customer_id: Set(r
+                .customer_ref
+                .as_ref()
+                .and_then(|c| customers.get(c.trim()).copied())),
+            member_id: Set(k.as_ref().and_then(|k| members.get(k).copied())),
+            responded_at: Set(r.responded_at),
+            created_at: Set(now),
+        });
+        let res = survey_response::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
+                survey_response::Column::BrandId,
+                survey_response::Column::ExternalId,
+            ])
+            .exec_without_returning(&txn)
+            .await?;
+        if let TryInsertResult::Inserted(n) = res {
+            inserted += n;
+        }
+    }
+    summary.inserted = inserted as i32;
+    summary.duplicates += good.len() as i32 - summary.inserted;
+    finish(app, caller, txn, brand, "impact.ingest_surveys", &summary).await?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_exact() {
+        assert_eq!(parse_amount("49.90"), Ok(499_000));
+        assert_eq!(parse_amount("0"), Ok(0));
+        assert_eq!(parse_amount("1.2345"), Ok(12_345));
+        assert!(parse_amount("1.23456").is_err());
+        assert!(parse_amount("-1").is_err());
+        assert!(parse_amount("abc").is_err());
+        assert_eq!(format_amount(499_000), "49.90");
+        assert_eq!(format_amount(12_345), "1.2345");
+        assert_eq!(format_amount(0), "0.00");
+    }
+}

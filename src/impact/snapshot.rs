@@ -1,0 +1,99 @@
+//! Frozen reports: a consultant freezes a report for a period; the brand's
+//! users list and read them; nothing changes them afterwards.
+
+use chrono::Utc;
+use entity::report_snapshot;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::report::{self, ImpactReport, ReportParams};
+use crate::{
+    audit::service::{self as audit, Event},
+    auth::Caller,
+    context::AppContext,
+    error::{AppError, AppResult},
+    pagination::{newest_first, Page, PageRequest},
+};
+
+/// Cursor tag of snapshot lists.
+pub const CURSOR_TAG: &str = "snapshots";
+
+/// Computes the report now and stores it (admins and the brand's consultants).
+pub async fn freeze(
+    app: &AppContext,
+    caller: &Caller,
+    params: &ReportParams,
+) -> AppResult<(report_snapshot::Model, ImpactReport)> {
+    let me = caller.user()?.id;
+    caller
+        .write_scope()?
+        .check(app, params.brand_id, "brand")
+        .await?;
+    let report = report::compute(app, params).await?;
+    let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
+    let txn = app.db.begin().await?;
+    let saved = report_snapshot::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        brand_id: Set(params.brand_id),
+        community_id: Set(params.community_id),
+        period_from: Set(params.from),
+        period_to: Set(params.to),
+        currency: Set(report.sales.as_ref().map(|s| s.currency.clone())),
+        report: Set(json),
+        created_by: Set(me),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        caller,
+        Event {
+            action: "impact.freeze_report",
+            object_type: "report_snapshot",
+            object_id: Some(saved.id),
+            brand_id: Some(params.brand_id),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((saved, report))
+}
+
+/// A snapshot the caller may read (clients read their brand's).
+pub async fn get(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<(report_snapshot::Model, ImpactReport)> {
+    let scope = super::graphql::report_scope(caller)?;
+    let found = report_snapshot::Entity::find_by_id(id)
+        .filter(scope.condition(report_snapshot::Column::BrandId))
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound("report snapshot"))?;
+    let report = serde_json::from_str(&found.report).map_err(|e| AppError::Internal(e.into()))?;
+    Ok((found, report))
+}
+
+/// A brand's snapshots, newest first.
+pub async fn list(
+    app: &AppContext,
+    caller: &Caller,
+    brand: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<report_snapshot::Model>> {
+    let scope = super::graphql::report_scope(caller)?;
+    scope.check(app, brand, "brand").await?;
+    let q = report_snapshot::Entity::find().filter(report_snapshot::Column::BrandId.eq(brand));
+    newest_first(
+        &app.db,
+        q,
+        report_snapshot::Column::Id,
+        &page,
+        CURSOR_TAG,
+        |m| m.id,
+    )
+    .await
+}

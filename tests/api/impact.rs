@@ -1,0 +1,493 @@
+//! Impact: ingest of customers, orders and surveys; the report's figures
+//! against values worked out from a small fixture; caching; snapshots;
+//! access.
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+/// The fixture's period: the four whole months before the current one.
+struct Fixture {
+    brand: String,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    cy_joined: DateTime<Utc>,
+}
+
+fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let d = NaiveDate::from_ymd_opt(t.year(), t.month(), 1).unwrap();
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+}
+
+/// Day `day` (from 0) of month `k` of the period, at noon.
+fn at(from: DateTime<Utc>, k: u32, day: i64) -> DateTime<Utc> {
+    from.checked_add_months(Months::new(k)).unwrap() + Duration::days(day) + Duration::hours(12)
+}
+
+async fn gql_ok(app: &TestApp, q: &str, v: Value) -> Value {
+    app.gql(q, v).await.data().clone()
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let to = month_start(Utc::now());
+    let from = to.checked_sub_months(Months::new(4)).unwrap();
+    let brand = app.create_brand("Acme Outdoors").await;
+    let c = gql_ok(
+        app,
+        "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Trail\", purpose: \"Tips\", kind: PRODUCT, platform: DISCORD }) { id } }",
+        json!({ "b": brand }),
+    )
+    .await["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cy_joined = at(from, 1, 10);
+    let activity = |key: &str, who: &str, t: DateTime<Utc>| json!({ "sourceKey": key, "externalId": who, "handle": who, "kind": "message", "occurredAt": t.to_rfc3339() });
+    gql_ok(
+        app,
+        "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+        json!({ "i": { "communityId": c, "rows": [
+            activity("a", "ana", from - Duration::days(10)),
+            activity("b", "bo", from - Duration::days(10)),
+            activity("c", "cy", cy_joined),
+        ] } }),
+    )
+    .await;
+    let link = |r: &str, who: Option<&str>| match who {
+        Some(w) => json!({ "externalRef": r, "memberPlatform": "DISCORD", "memberExternalId": w }),
+        None => json!({ "externalRef": r }),
+    };
+    let customers = gql_ok(
+        app,
+        "mutation($i: IngestCustomersInput!) { ingestCustomers(input: $i) { inserted updated duplicates } }",
+        json!({ "i": { "brandId": brand, "rows": [
+            link("c-ana", Some("ana")), link("c-bo", Some("bo")), link("c-cy", Some("cy")),
+            link("c-x", None), link("c-y", None), link("c-z", None),
+        ] } }),
+    )
+    .await;
+    assert_eq!(customers["ingestCustomers"]["inserted"], 6);
+    let order = |id: &str, c: &str, t: DateTime<Utc>, amount: &str| json!({ "externalId": id, "customerRef": c, "orderedAt": t.to_rfc3339(), "amount": amount, "currency": "EUR" });
+    let orders = gql_ok(
+        app,
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted duplicates rejected { index } } }",
+        json!({ "i": { "brandId": brand, "rows": [
+            order("o1", "c-ana", at(from, 0, 3), "100.00"),
+            order("o2", "c-ana", at(from, 1, 12), "50.00"),
+            order("o3", "c-bo", at(from, 0, 5), "30.00"),
+            order("o4", "c-cy", at(from, 0, 20), "20.00"),
+            order("o5", "c-cy", at(from, 2, 5), "40.00"),
+            order("o6", "c-x", at(from, 0, 2), "40.00"),
+            order("o7", "c-x", at(from, 1, 5), "15.00"),
+            order("o8", "c-y", at(from, 0, 10), "10.00"),
+            order("o9", "c-y", at(from, 3, 9), "20.00"),
+            order("o10", "c-z", from - Duration::days(5), "99.00"),
+        ] } }),
+    )
+    .await;
+    assert_eq!(orders["ingestOrders"]["inserted"], 10);
+    let survey = |id: &str, kind: &str, score: i64, c: &str| json!({ "externalId": id, "kind": kind, "score": score, "customerRef": c, "respondedAt": at(from, 1, 1).to_rfc3339() });
+    gql_ok(
+        app,
+        "mutation($i: IngestSurveysInput!) { ingestSurveyResponses(input: $i) { inserted } }",
+        json!({ "i": { "brandId": brand, "rows": [
+            survey("s1", "NPS", 10, "c-ana"), survey("s2", "NPS", 9, "c-bo"),
+            survey("s3", "NPS", 3, "c-x"), survey("s4", "NPS", 8, "c-y"), survey("s5", "NPS", 10, "c-z"),
+            survey("s6", "CSAT", 5, "c-ana"),
+        ] } }),
+    )
+    .await;
+    Fixture {
+        brand,
+        from,
+        to,
+        cy_joined,
+    }
+}
+
+const REPORT: &str = "query($b: ID!, $from: DateTime, $to: DateTime, $min: Int, $cur: String) {
+  impactReport(brandId: $b, from: $from, to: $to, minSample: $min, currency: $cur) {
+    minSample
+    sales { currency
+      spendPerCustomer { members { value sampleSize insufficient } nonMembers { value sampleSize insufficient } }
+      ordersPerCustomer { members { value } nonMembers { value } }
+      averageOrderValue { members { value sampleSize } nonMembers { value sampleSize } }
+      spendUplift { difference relative ciLow ciHigh insufficient }
+      joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter difference insufficient } }
+    retention { repeatPurchaseRate { members { value sampleSize } nonMembers { value sampleSize } }
+      cohorts { group cohort size retention } }
+    satisfaction { nps { members { value sampleSize } nonMembers { value sampleSize } } csat { members { value sampleSize } nonMembers { value sampleSize } } }
+    engagement { name health { members } }
+  } }";
+
+fn mean_var(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    (
+        m,
+        xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0),
+    )
+}
+
+fn close(a: &Value, b: f64) {
+    let a = a.as_f64().unwrap_or_else(|| panic!("not a number: {a}"));
+    assert!((a - b).abs() < 1e-6, "{a} != {b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_figure_matches_the_hand_worked_fixture() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let r = gql_ok(
+        &app,
+        REPORT,
+        json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 }),
+    )
+    .await;
+    let r = &r["impactReport"];
+    let s = &r["sales"];
+    assert_eq!(s["currency"], "EUR");
+    // Members: ana 150, bo 30, cy 60. Non-members: x 55, y 30, z 0 (ordered before the period only).
+    let (members, others) = ([150.0, 30.0, 60.0], [55.0, 30.0, 0.0]);
+    let ((mm, mv), (nm, nv)) = (mean_var(&members), mean_var(&others));
+    close(&s["spendPerCustomer"]["members"]["value"], mm);
+    close(&s["spendPerCustomer"]["nonMembers"]["value"], nm);
+    assert_eq!(s["spendPerCustomer"]["members"]["sampleSize"], 3);
+    assert_eq!(
+        s["spendPerCustomer"]["members"]["insufficient"], false,
+        "3 is the minimum here"
+    );
+    close(&s["ordersPerCustomer"]["members"]["value"], 5.0 / 3.0);
+    close(&s["ordersPerCustomer"]["nonMembers"]["value"], 4.0 / 3.0);
+    close(&s["averageOrderValue"]["members"]["value"], 240.0 / 5.0);
+    close(&s["averageOrderValue"]["nonMembers"]["value"], 85.0 / 4.0);
+    assert_eq!(s["averageOrderValue"]["nonMembers"]["sampleSize"], 4);
+    let u = &s["spendUplift"];
+    let se = (mv / 3.0 + nv / 3.0).sqrt();
+    close(&u["difference"], mm - nm);
+    close(&u["relative"], (mm - nm) / nm);
+    close(&u["ciLow"], mm - nm - 1.96 * se);
+    close(&u["ciHigh"], mm - nm + 1.96 * se);
+
+    // cy joined in the period: 20 before, 40 after; non-members x, y, z.
+    let j = &s["joiners"];
+    assert_eq!(j["joiners"], 1);
+    assert_eq!(j["controls"], 3);
+    let before = (f.cy_joined - f.from).num_seconds() as f64 / 86_400.0;
+    let after = (f.to - f.cy_joined).num_seconds() as f64 / 86_400.0;
+    close(&j["joinersBefore"], 20.0 / before);
+    close(&j["joinersAfter"], 40.0 / after);
+    // Non-members before cy's joining day: 40 + 15 + 10; after: 20.
+    close(&j["controlsBefore"], 65.0 / (3.0 * before));
+    close(&j["controlsAfter"], 20.0 / (3.0 * after));
+    close(
+        &j["difference"],
+        (40.0 / after - 20.0 / before) - (20.0 / (3.0 * after) - 65.0 / (3.0 * before)),
+    );
+    assert_eq!(j["insufficient"], true);
+
+    let ret = &r["retention"];
+    close(&ret["repeatPurchaseRate"]["members"]["value"], 2.0 / 3.0);
+    close(&ret["repeatPurchaseRate"]["nonMembers"]["value"], 1.0);
+    assert_eq!(ret["repeatPurchaseRate"]["nonMembers"]["sampleSize"], 2);
+    let month = |k: u32| {
+        f.from
+            .checked_add_months(Months::new(k))
+            .unwrap()
+            .format("%Y-%m")
+            .to_string()
+    };
+    let cohorts = ret["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 2, "{cohorts:?}");
+    let non = cohorts
+        .iter()
+        .find(|c| c["group"] == "NON_MEMBERS")
+        .unwrap();
+    assert_eq!(non["cohort"], month(0));
+    assert_eq!(non["size"], 2);
+    // Month 4 is the current month: not complete, left out.
+    assert_eq!(non["retention"], json!([1.0, 0.5, 0.0, 0.5, null, null]));
+    let mem = cohorts.iter().find(|c| c["group"] == "MEMBERS").unwrap();
+    assert_eq!(mem["cohort"], month(1));
+    assert_eq!(mem["retention"], json!([0.0, 1.0, 0.0, null, null, null]));
+
+    let sat = &r["satisfaction"];
+    close(&sat["nps"]["members"]["value"], 100.0);
+    close(&sat["nps"]["nonMembers"]["value"], 0.0);
+    assert_eq!(sat["nps"]["nonMembers"]["sampleSize"], 3);
+    close(&sat["csat"]["members"]["value"], 1.0);
+    assert!(
+        sat["csat"]["nonMembers"]["value"].is_null(),
+        "no responses: no value"
+    );
+    assert_eq!(sat["csat"]["nonMembers"]["sampleSize"], 0);
+    assert_eq!(r["engagement"][0]["name"], "Trail");
+
+    // With the default minimum (30) every figure here is flagged.
+    let d = gql_ok(
+        &app,
+        REPORT,
+        json!({ "b": f.brand, "from": f.from, "to": f.to }),
+    )
+    .await;
+    assert_eq!(d["impactReport"]["minSample"], 30);
+    assert_eq!(
+        d["impactReport"]["sales"]["spendPerCustomer"]["members"]["insufficient"],
+        true
+    );
+    assert_eq!(
+        d["impactReport"]["sales"]["spendUplift"]["insufficient"],
+        true
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_cached_per_brand_until_its_data_changes() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let other = app.create_brand("Other Brand").await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let first = gql_ok(&app, REPORT, v.clone()).await;
+    let ov = json!({ "b": other, "from": f.from, "to": f.to });
+    gql_ok(&app, REPORT, ov.clone()).await;
+    let before = app.statements().await;
+    let again = gql_ok(&app, REPORT, v.clone()).await;
+    assert_eq!(
+        app.statements().await,
+        before,
+        "a cached report touches no database"
+    );
+    assert_eq!(first, again);
+
+    gql_ok(
+        &app,
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+        json!({ "i": { "brandId": f.brand, "rows": [{ "externalId": "late", "customerRef": "c-z", "orderedAt": at(f.from, 2, 1).to_rfc3339(), "amount": "30", "currency": "EUR" }] } }),
+    )
+    .await;
+    let fresh = gql_ok(&app, REPORT, v).await;
+    close(
+        &fresh["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
+        115.0 / 3.0,
+    );
+    let before = app.statements().await;
+    gql_ok(&app, REPORT, ov).await;
+    assert_eq!(
+        app.statements().await,
+        before,
+        "another brand's cached report is untouched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_validates_rows_and_replays_change_nothing() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let q = "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted duplicates rejected { index field reason } } }";
+    let now = Utc::now().to_rfc3339();
+    let good = json!({ "externalId": "o1", "customerRef": "c1", "orderedAt": now, "amount": "19.99", "currency": "eur" });
+    let bad = [
+        (
+            json!({ "externalId": "o2", "customerRef": "c1", "orderedAt": now, "amount": "-5", "currency": "EUR" }),
+            "rows.1.amount",
+        ),
+        (
+            json!({ "externalId": "o3", "customerRef": "c1", "orderedAt": now, "amount": "1.23456", "currency": "EUR" }),
+            "rows.1.amount",
+        ),
+        (
+            json!({ "externalId": "o4", "customerRef": "c1", "orderedAt": now, "amount": "5", "currency": "EURO" }),
+            "rows.1.currency",
+        ),
+        (
+            json!({ "externalId": "", "customerRef": "c1", "orderedAt": now, "amount": "5", "currency": "EUR" }),
+            "rows.1.externalId",
+        ),
+    ];
+    for (row, field) in bad {
+        let a = app
+            .gql(
+                q,
+                json!({ "i": { "brandId": brand, "rows": [good.clone(), row] } }),
+            )
+            .await;
+        let r = &a.data()["ingestOrders"];
+        assert_eq!(r["inserted"], 0, "all or nothing");
+        assert_eq!(r["rejected"][0]["field"], field);
+    }
+    let a = app
+        .gql(
+            q,
+            json!({ "i": { "brandId": brand, "rows": [good.clone(), good.clone()] } }),
+        )
+        .await;
+    assert_eq!(a.data()["ingestOrders"]["inserted"], 1);
+    assert_eq!(a.data()["ingestOrders"]["duplicates"], 1);
+    let replay = app
+        .gql(q, json!({ "i": { "brandId": brand, "rows": [good] } }))
+        .await;
+    assert_eq!(replay.data()["ingestOrders"]["inserted"], 0);
+    assert_eq!(replay.data()["ingestOrders"]["duplicates"], 1);
+
+    let s = "mutation($i: IngestSurveysInput!) { ingestSurveyResponses(input: $i) { inserted rejected { field } } }";
+    let a = app
+        .gql(
+            s,
+            json!({ "i": { "brandId": brand, "mode": "PER_ROW", "rows": [
+            { "externalId": "s1", "kind": "NPS", "score": 11, "respondedAt": now },
+            { "externalId": "s2", "kind": "CSAT", "score": 0, "respondedAt": now },
+            { "externalId": "s3", "kind": "CSAT", "score": 4, "respondedAt": now },
+        ] } }),
+        )
+        .await;
+    assert_eq!(a.data()["ingestSurveyResponses"]["inserted"], 1);
+    assert_eq!(
+        a.data()["ingestSurveyResponses"]["rejected"],
+        json!([{ "field": "rows.0.score" }, { "field": "rows.1.score" }])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_currencies_are_never_added_up() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let t = (Utc::now() - Duration::days(3)).to_rfc3339();
+    app.gql(
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+        json!({ "i": { "brandId": brand, "rows": [
+            { "externalId": "e", "customerRef": "c1", "orderedAt": t, "amount": "10", "currency": "EUR" },
+            { "externalId": "u", "customerRef": "c2", "orderedAt": t, "amount": "1000", "currency": "USD" },
+        ] } }),
+    )
+    .await
+    .data();
+    let a = app.gql(REPORT, json!({ "b": brand })).await;
+    assert_eq!(a.code(), "BAD_USER_INPUT");
+    assert_eq!(a.body["errors"][0]["extensions"]["field"], "currency");
+    let eur = gql_ok(&app, REPORT, json!({ "b": brand, "cur": "EUR" })).await;
+    close(
+        &eur["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
+        10.0,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_and_snapshots_respect_brand_role_and_scope() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let other = app.create_brand("Other Brand").await;
+    let (_, reader, _) = app.integration_token(&f.brand, &["READ_REPORTS"]).await;
+    let (_, pusher, _) = app.integration_token(&f.brand, &["INGEST_ORDERS"]).await;
+    let (_, outsider, _) = app
+        .integration_token(&other, &["READ_REPORTS", "INGEST_ORDERS"])
+        .await;
+    let (_, client) = app.user_token("CLIENT", Some(&f.brand)).await;
+    let small = "query($b: ID!) { impactReport(brandId: $b) { minSample } }";
+    let v = json!({ "b": f.brand });
+    assert!(app.gql_as(Some(&reader), small, v.clone()).await.data()["impactReport"].is_object());
+    assert_eq!(
+        app.gql_as(Some(&pusher), small, v.clone()).await.code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(Some(&outsider), small, v.clone()).await.code(),
+        "NOT_FOUND"
+    );
+    assert!(app.gql_as(Some(&client), small, v.clone()).await.data()["impactReport"].is_object());
+    let push = "mutation($b: ID!) { ingestOrders(input: { brandId: $b, rows: [{ externalId: \"x\", customerRef: \"c\", orderedAt: \"2026-01-01T00:00:00Z\", amount: \"1\", currency: \"EUR\" }] }) { inserted } }";
+    assert_eq!(
+        app.gql_as(Some(&outsider), push, v.clone()).await.code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql_as(Some(&reader), push, v.clone()).await.code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(Some(&client), push, v.clone()).await.code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(Some(&pusher), push, v.clone()).await.data()["ingestOrders"]["inserted"],
+        1
+    );
+
+    let freeze = "mutation($b: ID!, $from: DateTime!, $to: DateTime!) { freezeImpactReport(brandId: $b, from: $from, to: $to) { id report { sales { spendPerCustomer { nonMembers { value } } } } } }";
+    let fv = json!({ "b": f.brand, "from": f.from, "to": f.to });
+    assert_eq!(
+        app.gql_as(Some(&client), freeze, fv.clone()).await.code(),
+        "FORBIDDEN"
+    );
+    let frozen = gql_ok(&app, freeze, fv).await;
+    let id = frozen["freezeImpactReport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let frozen_value = frozen["freezeImpactReport"]["report"]["sales"]["spendPerCustomer"]
+        ["nonMembers"]["value"]
+        .clone();
+    // New data arrives; the snapshot stays as it was.
+    gql_ok(
+        &app,
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+        json!({ "i": { "brandId": f.brand, "rows": [{ "externalId": "late", "customerRef": "c-x", "orderedAt": at(f.from, 2, 2).to_rfc3339(), "amount": "500", "currency": "EUR" }] } }),
+    )
+    .await;
+    let read = "query($id: ID!) { reportSnapshot(id: $id) { report { sales { spendPerCustomer { nonMembers { value } } } } } }";
+    let seen = app.gql_as(Some(&client), read, json!({ "id": id })).await;
+    assert_eq!(
+        seen.data()["reportSnapshot"]["report"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
+        frozen_value
+    );
+    let list = app
+        .gql_as(
+            Some(&client),
+            "query($b: ID!) { reportSnapshots(brandId: $b) { totalCount } }",
+            json!({ "b": f.brand }),
+        )
+        .await;
+    assert_eq!(list.data()["reportSnapshots"]["totalCount"], 1);
+    let (_, other_client) = app.user_token("CLIENT", Some(&other)).await;
+    assert_eq!(
+        app.gql_as(Some(&other_client), read, json!({ "id": id }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_series_buckets_orders_by_month() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let q = "query($b: ID!, $from: DateTime, $to: DateTime) { impactTimeSeries(brandId: $b, from: $from, to: $to, interval: MONTH) { currency points { period memberOrders nonMemberOrders memberSpendPerCustomer { value sampleSize } nonMemberSpendPerCustomer { value sampleSize } } } }";
+    let r = gql_ok(&app, q, json!({ "b": f.brand, "from": f.from, "to": f.to })).await;
+    let points = r["impactTimeSeries"]["points"].as_array().unwrap().clone();
+    let month = |k: u32| {
+        f.from
+            .checked_add_months(Months::new(k))
+            .unwrap()
+            .format("%Y-%m")
+            .to_string()
+    };
+    assert_eq!(points.len(), 4);
+    assert_eq!(points[0]["period"], month(0));
+    // Month 0: ana 100, bo 30 (members); cy 20 before joining, x 40, y 10 (not yet members).
+    assert_eq!(points[0]["memberOrders"], 2);
+    assert_eq!(points[0]["nonMemberOrders"], 3);
+    close(&points[0]["memberSpendPerCustomer"]["value"], 65.0);
+    close(&points[0]["nonMemberSpendPerCustomer"]["value"], 70.0 / 3.0);
+    let w = gql_ok(
+        &app,
+        &q.replace("MONTH", "WEEK"),
+        json!({ "b": f.brand, "from": f.from, "to": f.to }),
+    )
+    .await;
+    let weeks = w["impactTimeSeries"]["points"].as_array().unwrap();
+    let total: i64 = weeks
+        .iter()
+        .map(|p| p["memberOrders"].as_i64().unwrap() + p["nonMemberOrders"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 9, "every order in the period lands in one week");
+}
