@@ -132,6 +132,7 @@ pub async fn types(
     brand_id: Uuid,
 ) -> AppResult<Vec<ActivityTypeWeight>> {
     caller.read_scope()?.check(app, brand_id, "brand").await?;
+    crate::brand::service::ensure_exists(app, brand_id).await?;
     let own = activity_type::Entity::find()
         .filter(activity_type::Column::BrandId.eq(brand_id))
         .all(&app.db)

@@ -667,3 +667,71 @@ async fn nested_communities_members_identities_use_the_same_statements_for_20_an
     // communities, members page, member counts, members, identities.
     assert_eq!(counts[0], 5.0, "{counts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_other_community_operation_hides_another_brands_objects() {
+    let app = TestApp::spawn().await;
+    let a = app.create_brand("Alpha").await;
+    let b = app.create_brand("Beta").await;
+    let ca = community(&app, &a, "A club").await;
+    ingest(&app, &ca, vec![row("1", "ana", "message", 0)]).await;
+    let members = app
+        .gql(
+            "query($c: ID!) { communityMembers(communityId: $c) { edges { node { memberId } } } }",
+            json!({ "c": ca }),
+        )
+        .await;
+    let ana = members.data()["communityMembers"]["edges"][0]["node"]["memberId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fb = app
+        .gql("mutation($c: ID!) { createFeedback(input: { communityId: $c, title: \"Dark mode\", category: FEATURE_REQUEST }) { id } }", json!({ "c": ca }))
+        .await;
+    let feedback = fb.data()["createFeedback"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, t) = app.consultant_for(&[&b]).await;
+    let t = Some(t.as_str());
+    let cases = [
+        ("query($id: ID!) { member(id: $id) { id } }", json!({ "id": ana })),
+        ("query($id: ID!) { activityTypes(brandId: $id) { key } }", json!({ "id": a })),
+        ("mutation($id: ID!) { changeCommunityStatus(id: $id, status: SETTING_UP) { id } }", json!({ "id": ca })),
+        ("mutation($id: ID!) { createChannel(input: { communityId: $id, name: \"x\", kind: CHAT }) { id } }", json!({ "id": ca })),
+        ("mutation($id: ID!) { createMember(input: { brandId: $id, identities: [] }) { id } }", json!({ "id": a })),
+        ("mutation($c: ID!, $m: ID!) { setMembership(communityId: $c, memberId: $m, role: HOST) { role } }", json!({ "c": ca, "m": ana })),
+        ("mutation($c: ID!, $m: ID!) { leaveCommunity(communityId: $c, memberId: $m) { leftAt } }", json!({ "c": ca, "m": ana })),
+        ("mutation($id: ID!) { eraseMember(id: $id) { id } }", json!({ "id": ana })),
+        ("mutation($id: ID!) { setActivityType(input: { brandId: $id, key: \"message\", name: \"M\", weight: 12 }) { key } }", json!({ "id": a })),
+        ("mutation($id: ID!) { answerFeedback(id: $id, answer: \"No\") { id } }", json!({ "id": feedback })),
+        ("mutation($id: ID!) { changeFeedbackStatus(id: $id, status: DECLINED) { id } }", json!({ "id": feedback })),
+        ("query($id: ID!) { impactTimeSeries(brandId: $id, interval: MONTH) { currency } }", json!({ "id": a })),
+        ("query($id: ID!) { reportSnapshots(brandId: $id) { totalCount } }", json!({ "id": a })),
+    ];
+    for (q, v) in cases {
+        let r = app.gql_as(t, q, v).await;
+        assert_eq!(r.code(), "NOT_FOUND", "{q}: {}", r.body);
+    }
+    // Nothing changed.
+    let after = app
+        .gql(
+            "query($c: ID!, $m: ID!) { community(id: $c) { status channels { id } } member(id: $m) { erased memberships { role leftAt } } activityTypes(brandId: \"00000000-0000-0000-0000-000000000000\") { key } }",
+            json!({ "c": ca, "m": ana }),
+        )
+        .await;
+    assert_eq!(
+        after.code(),
+        "NOT_FOUND",
+        "a missing brand is not found either"
+    );
+    let after = app
+        .gql("query($c: ID!, $m: ID!) { community(id: $c) { status channels { id } } member(id: $m) { erased memberships { role leftAt } } }", json!({ "c": ca, "m": ana }))
+        .await;
+    let d = after.data();
+    assert_eq!(d["community"]["status"], "PLANNED");
+    assert_eq!(d["community"]["channels"], json!([]));
+    assert_eq!(d["member"]["erased"], false);
+    assert_eq!(d["member"]["memberships"][0]["role"], "MEMBER");
+    assert!(d["member"]["memberships"][0]["leftAt"].is_null());
+}
