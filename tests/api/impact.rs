@@ -370,6 +370,10 @@ async fn mixed_currencies_are_never_added_up() {
         &eur["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
         10.0,
     );
+    // No survey responses at all: no NPS, a sample of 0, flagged.
+    let nps = &eur["impactReport"]["satisfaction"]["nps"]["members"];
+    assert!(nps["value"].is_null());
+    assert_eq!(nps["sampleSize"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
