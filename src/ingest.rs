@@ -57,3 +57,25 @@ pub fn plain(value: &str, max: usize) -> bool {
 pub const MAX_ROWS: usize = 10_000;
 /// Rows per multi-row statement.
 pub const CHUNK: usize = 500;
+
+/// Inserts `rows` in multi-row statements of [`CHUNK`] rows, skipping rows
+/// that collide on the `unique` columns; returns how many were inserted.
+pub async fn insert_new<A, C, I>(db: &C, rows: Vec<A>, unique: I) -> crate::error::AppResult<u64>
+where
+    A: sea_orm::ActiveModelTrait + Clone + Send,
+    C: sea_orm::ConnectionTrait,
+    I: IntoIterator<Item = <A::Entity as sea_orm::EntityTrait>::Column> + Clone,
+{
+    use sea_orm::EntityTrait;
+    let mut inserted = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let result = <A::Entity as EntityTrait>::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on(unique.clone())
+            .exec_without_returning(db)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = result {
+            inserted += n;
+        }
+    }
+    Ok(inserted)
+}

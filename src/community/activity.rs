@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{activity, activity_type, channel, member, member_identity, membership};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait, TryInsertResult,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,7 +27,7 @@ use crate::{
     auth::{Caller, Principal},
     context::{parse_id, AppContext},
     error::{AppError, AppResult},
-    ingest::{plain, IngestMode, RejectedRow, CHUNK, MAX_ROWS},
+    ingest::{insert_new, plain, IngestMode, RejectedRow, CHUNK, MAX_ROWS},
     validation,
 };
 
@@ -375,9 +375,9 @@ pub async fn ingest(
     let (member_of, members_created) =
         resolve_members(&txn, brand, community.id, &rows, now).await?;
     let channels = resolve_channels(&txn, community.id, &rows).await?;
-    let mut inserted = 0u64;
-    for chunk in rows.chunks(CHUNK) {
-        let models = chunk.iter().filter_map(|r| {
+    let models: Vec<activity::ActiveModel> = rows
+        .iter()
+        .filter_map(|r| {
             let member = member_of.get(&(r.platform.clone(), r.external_id.clone()))?;
             Some(activity::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -393,15 +393,14 @@ pub async fn ingest(
                 properties: Set(r.properties.clone()),
                 created_at: Set(now),
             })
-        });
-        let result = activity::Entity::insert_many(models)
-            .on_conflict_do_nothing_on([activity::Column::BrandId, activity::Column::SourceKey])
-            .exec_without_returning(&txn)
-            .await?;
-        if let TryInsertResult::Inserted(n) = result {
-            inserted += n;
-        }
-    }
+        })
+        .collect();
+    let inserted = insert_new(
+        &txn,
+        models,
+        [activity::Column::BrandId, activity::Column::SourceKey],
+    )
+    .await?;
     let duplicates = rows.len() as u64 - inserted + repeated;
     if inserted > 0 || members_created > 0 {
         audit::record(&txn, caller, Event {
@@ -466,9 +465,11 @@ async fn resolve_members<C: ConnectionTrait>(
     let missing: Vec<&(String, String)> = keys.iter().filter(|k| !found.contains_key(*k)).collect();
     let mut created = 0u64;
     if !missing.is_empty() {
-        for chunk in missing.chunks(CHUNK) {
-            let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
-            let members = chunk.iter().zip(&ids).map(|(k, id)| member::ActiveModel {
+        let ids: Vec<Uuid> = missing.iter().map(|_| Uuid::now_v7()).collect();
+        let members: Vec<member::ActiveModel> = missing
+            .iter()
+            .zip(&ids)
+            .map(|(k, id)| member::ActiveModel {
                 id: Set(*id),
                 brand_id: Set(brand),
                 display_name: Set(wanted.get(*k).and_then(|w| w.0.clone())),
@@ -477,35 +478,29 @@ async fn resolve_members<C: ConnectionTrait>(
                 erased_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
-            });
-            member::Entity::insert_many(members)
-                .exec_without_returning(db)
-                .await?;
-            let identities = chunk
-                .iter()
-                .zip(&ids)
-                .map(|(k, id)| member_identity::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    brand_id: Set(brand),
-                    member_id: Set(*id),
-                    platform: Set(k.0.clone()),
-                    external_id: Set(k.1.clone()),
-                    handle: Set(wanted.get(*k).and_then(|w| w.0.clone())),
-                    created_at: Set(now),
-                });
-            // A concurrent batch may have created the same identity: its wins.
-            let result = member_identity::Entity::insert_many(identities)
-                .on_conflict_do_nothing_on([
-                    member_identity::Column::BrandId,
-                    member_identity::Column::Platform,
-                    member_identity::Column::ExternalId,
-                ])
-                .exec_without_returning(db)
-                .await?;
-            if let TryInsertResult::Inserted(n) = result {
-                created += n;
-            }
-        }
+            })
+            .collect();
+        insert_new(db, members, [member::Column::Id]).await?;
+        let identities: Vec<member_identity::ActiveModel> = missing
+            .iter()
+            .zip(&ids)
+            .map(|(k, id)| member_identity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                member_id: Set(*id),
+                platform: Set(k.0.clone()),
+                external_id: Set(k.1.clone()),
+                handle: Set(wanted.get(*k).and_then(|w| w.0.clone())),
+                created_at: Set(now),
+            })
+            .collect();
+        // A concurrent batch may have created the same identity: its wins.
+        let unique = [
+            member_identity::Column::BrandId,
+            member_identity::Column::Platform,
+            member_identity::Column::ExternalId,
+        ];
+        created = insert_new(db, identities, unique).await?;
         let missing_keys: Vec<(String, String)> = missing.into_iter().cloned().collect();
         found.extend(find_identities(db, brand, &missing_keys).await?);
     }
@@ -514,8 +509,9 @@ async fn resolve_members<C: ConnectionTrait>(
         .iter()
         .filter_map(|(k, (_, first))| found.get(k).map(|m| (*m, *first)))
         .collect();
-    for chunk in member_ids.chunks(CHUNK) {
-        let rows = chunk.iter().map(|(m, first)| membership::ActiveModel {
+    let memberships: Vec<membership::ActiveModel> = member_ids
+        .iter()
+        .map(|(m, first)| membership::ActiveModel {
             id: Set(Uuid::now_v7()),
             brand_id: Set(brand),
             community_id: Set(community),
@@ -523,15 +519,17 @@ async fn resolve_members<C: ConnectionTrait>(
             role: Set(MemberRole::Member.as_str().into()),
             joined_at: Set(*first),
             left_at: Set(None),
-        });
-        membership::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([
-                membership::Column::CommunityId,
-                membership::Column::MemberId,
-            ])
-            .exec_without_returning(db)
-            .await?;
-    }
+        })
+        .collect();
+    insert_new(
+        db,
+        memberships,
+        [
+            membership::Column::CommunityId,
+            membership::Column::MemberId,
+        ],
+    )
+    .await?;
     Ok((found, created))
 }
 

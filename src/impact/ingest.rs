@@ -10,7 +10,6 @@ use entity::{customer, customer_order, member_identity, survey_response};
 use rust_decimal::Decimal;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-    TryInsertResult,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -23,7 +22,7 @@ use crate::{
     context::{parse_id, AppContext},
     db,
     error::{AppError, AppResult},
-    ingest::{plain, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS},
+    ingest::{insert_new, plain, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS},
 };
 
 /// A customer of the brand.
@@ -213,19 +212,22 @@ async fn customers_for<C: ConnectionTrait>(
         .filter(|r| !map.contains_key(*r))
         .cloned()
         .collect();
-    for chunk in missing.chunks(CHUNK) {
-        let rows = chunk.iter().map(|r| customer::ActiveModel {
+    let rows: Vec<customer::ActiveModel> = missing
+        .iter()
+        .map(|r| customer::ActiveModel {
             id: Set(Uuid::now_v7()),
             brand_id: Set(brand),
             external_ref: Set(r.clone()),
             member_id: Set(None),
             created_at: Set(now),
-        });
-        customer::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([customer::Column::BrandId, customer::Column::ExternalRef])
-            .exec_without_returning(db)
-            .await?;
-    }
+        })
+        .collect();
+    insert_new(
+        db,
+        rows,
+        [customer::Column::BrandId, customer::Column::ExternalRef],
+    )
+    .await?;
     map.extend(find_customers(db, brand, &missing).await?);
     Ok((map, missing.into_iter().collect()))
 }
@@ -460,34 +462,27 @@ pub async fn orders(
     let txn = app.db.begin().await?;
     let refs: HashSet<String> = good.iter().map(|r| r.1.clone()).collect();
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
-    let mut inserted = 0u64;
-    for chunk in good.chunks(CHUNK) {
-        let rows = chunk
-            .iter()
-            .filter_map(|(ext, cref, at, amount, cur, items)| {
-                Some(customer_order::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    brand_id: Set(brand),
-                    customer_id: Set(*customers.get(cref)?),
-                    external_id: Set(ext.clone()),
-                    ordered_at: Set(*at),
-                    amount_e4: Set(*amount),
-                    currency: Set(cur.clone()),
-                    item_count: Set(*items),
-                    created_at: Set(now),
-                })
-            });
-        let res = customer_order::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([
-                customer_order::Column::BrandId,
-                customer_order::Column::ExternalId,
-            ])
-            .exec_without_returning(&txn)
-            .await?;
-        if let TryInsertResult::Inserted(n) = res {
-            inserted += n;
-        }
-    }
+    let rows: Vec<customer_order::ActiveModel> = good
+        .iter()
+        .filter_map(|(ext, cref, at, amount, cur, items)| {
+            Some(customer_order::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                customer_id: Set(*customers.get(cref)?),
+                external_id: Set(ext.clone()),
+                ordered_at: Set(*at),
+                amount_e4: Set(*amount),
+                currency: Set(cur.clone()),
+                item_count: Set(*items),
+                created_at: Set(now),
+            })
+        })
+        .collect();
+    let unique = [
+        customer_order::Column::BrandId,
+        customer_order::Column::ExternalId,
+    ];
+    let inserted = insert_new(&txn, rows, unique).await?;
     summary.inserted = inserted as i32;
     summary.duplicates += good.len() as i32 - summary.inserted;
     finish(app, caller, txn, brand, "impact.ingest_orders", &summary).await?;
@@ -562,9 +557,9 @@ pub async fn surveys(
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
     let keys: HashSet<(String, String)> = good.iter().filter_map(|(_, k)| k.clone()).collect();
     let members = members_for(&txn, brand, &keys).await?;
-    let mut inserted = 0u64;
-    for chunk in good.chunks(CHUNK) {
-        let rows = chunk.iter().map(|(r, k)| survey_response::ActiveModel {
+    let rows: Vec<survey_response::ActiveModel> = good
+        .iter()
+        .map(|(r, k)| survey_response::ActiveModel {
             id: Set(Uuid::now_v7()),
             brand_id: Set(brand),
             external_id: Set(r.external_id.trim().to_string()),
@@ -578,18 +573,13 @@ pub async fn surveys(
             member_id: Set(k.as_ref().and_then(|k| members.get(k).copied())),
             responded_at: Set(r.responded_at),
             created_at: Set(now),
-        });
-        let res = survey_response::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([
-                survey_response::Column::BrandId,
-                survey_response::Column::ExternalId,
-            ])
-            .exec_without_returning(&txn)
-            .await?;
-        if let TryInsertResult::Inserted(n) = res {
-            inserted += n;
-        }
-    }
+        })
+        .collect();
+    let unique = [
+        survey_response::Column::BrandId,
+        survey_response::Column::ExternalId,
+    ];
+    let inserted = insert_new(&txn, rows, unique).await?;
     summary.inserted = inserted as i32;
     summary.duplicates += good.len() as i32 - summary.inserted;
     finish(app, caller, txn, brand, "impact.ingest_surveys", &summary).await?;
