@@ -295,19 +295,102 @@ pub fn cursor_shape(order: MemberOrder) -> (&'static str, usize) {
 pub struct SlippingRow {
     /// The member.
     pub member_id: Uuid,
+    /// Role in the community.
+    pub role: String,
+    /// Joined.
+    pub joined_at: DateTime<Utc>,
     /// Score (quarter points) as of 30 days ago.
     pub quarters: i64,
+    /// Activities in the 90 days before that.
+    pub activity_count: i64,
     /// Their last activity.
     pub last_at: Option<DateTime<Utc>>,
+}
+
+impl SlippingRow {
+    /// Their engagement as of 30 days ago.
+    pub fn engagement(&self) -> Engagement {
+        Engagement::from_quarters(self.quarters, self.activity_count, self.last_at)
+    }
+}
+
+/// Rows ranked by score, most engaged first (ties by member id).
+pub trait Ranked {
+    /// Score in quarter points.
+    fn quarters(&self) -> i64;
+    /// The member.
+    fn member_id(&self) -> Uuid;
+}
+
+impl Ranked for SlippingRow {
+    fn quarters(&self) -> i64 {
+        self.quarters
+    }
+
+    fn member_id(&self) -> Uuid {
+        self.member_id
+    }
+}
+
+/// Cursor tag of ranked lists.
+pub const RANKED_CURSOR: &str = "ranked";
+
+/// Pages a ranked query (`inner` selects `member_id` and `quarters`),
+/// keyset on (quarters, member id); one statement (two with the total).
+pub async fn ranked_page<R>(
+    app: &AppContext,
+    inner: &str,
+    values: Vec<sea_orm::Value>,
+    page: &PageRequest,
+) -> AppResult<Page<R>>
+where
+    R: FromQueryResult + Ranked + Send + Sync,
+{
+    let backend = app.db.get_database_backend();
+    let total = if page.want_total {
+        let sql = format!("SELECT COUNT(*) AS n FROM ({inner}) r");
+        let row = app
+            .db
+            .query_one_raw(db::raw(backend, &sql, values.clone()))
+            .await?;
+        Some(
+            row.map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0) as u64,
+        )
+    } else {
+        None
+    };
+    let mut values = values;
+    let mut filter = String::new();
+    if let Some(after) = &page.after {
+        let q: i64 = after.keys[0]
+            .parse()
+            .map_err(|_| AppError::bad_input("after", "not a valid cursor"))?;
+        let id = Uuid::parse_str(&after.keys[1])
+            .map_err(|_| AppError::bad_input("after", "not a valid cursor"))?;
+        filter = " WHERE r.quarters < ? OR (r.quarters = ? AND r.member_id < ?)".into();
+        values.extend([q.into(), q.into(), id.into()]);
+    }
+    values.push(((page.first + 1) as i64).into());
+    let sql = format!(
+        "SELECT * FROM ({inner}) r{filter} ORDER BY r.quarters DESC, r.member_id DESC LIMIT ?"
+    );
+    let rows = R::find_by_statement(db::raw(backend, &sql, values))
+        .all(&app.db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total, |r| CursorKey {
+        order: RANKED_CURSOR.into(),
+        keys: vec![r.quarters().to_string(), r.member_id().to_string()],
+    }))
 }
 
 /// Members slipping away (see the module documentation), most engaged first.
 pub async fn slipping_away(
     app: &AppContext,
     community: Uuid,
-    limit: u64,
-) -> AppResult<Vec<SlippingRow>> {
-    let backend = app.db.get_database_backend();
+    page: &PageRequest,
+) -> AppResult<Page<SlippingRow>> {
     let now = Utc::now();
     let then = now - Duration::days(INACTIVE_DAYS);
     let mut values = score_values(then);
@@ -319,24 +402,19 @@ pub async fn slipping_away(
         min_quarters(7).into(),
         community.into(),
         then.into(),
-        (limit as i64).into(),
     ]);
-    let sql = format!(
-        "SELECT ms.member_id AS member_id, p.quarters AS quarters, p.last_at AS last_at \
+    let inner = format!(
+        "SELECT ms.member_id AS member_id, ms.role AS role, ms.joined_at AS joined_at, p.quarters AS quarters, \
+                p.n AS activity_count, p.last_at AS last_at \
          FROM membership ms JOIN ( \
-             SELECT member_id, {score} AS quarters, MAX(occurred_at) AS last_at \
+             SELECT member_id, {score} AS quarters, COUNT(*) AS n, MAX(occurred_at) AS last_at \
              FROM activity WHERE community_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY member_id \
          ) p ON p.member_id = ms.member_id \
          WHERE ms.community_id = ? AND ms.left_at IS NULL AND p.quarters >= ? \
-           AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.community_id = ? AND a.member_id = ms.member_id AND a.occurred_at >= ?) \
-         ORDER BY p.quarters DESC, ms.member_id DESC LIMIT ?",
+           AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.community_id = ? AND a.member_id = ms.member_id AND a.occurred_at >= ?)",
         score = SCORE_SQL
     );
-    Ok(
-        SlippingRow::find_by_statement(db::raw(backend, &sql, values))
-            .all(&app.db)
-            .await?,
-    )
+    ranked_page(app, &inner, values, page).await
 }
 
 /// Health of a community over a period.

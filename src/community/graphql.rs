@@ -641,42 +641,36 @@ impl CommunityQuery {
     }
 
     /// Members who were fans or ultras and have gone quiet for 30 days
-    /// (rule in the README), most engaged first.
+    /// (rule in the README), most engaged (as of then) first; their
+    /// engagement is as of 30 days ago.
     async fn slipping_away(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The community.")] community_id: ID,
-        #[graphql(desc = "At most this many, 1-100 (default 20).")] first: Option<i32>,
-    ) -> async_graphql::Result<Vec<CommunityMember>> {
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<CommunityMember>> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
-        let page = PageRequest::new(first, None, "slip", 0, false)?;
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            engagement::RANKED_CURSOR,
+            2,
+            ctx.wants_total(),
+        )?;
         let c = service::readable(app, caller, parse_id("communityId", &community_id)?).await?;
-        let rows = engagement::slipping_away(app, c.id, page.first).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.member_id).collect();
-        let memberships = members::memberships_of(app, &ids).await?;
-        rows.into_iter()
-            .map(|r| {
-                let ms = memberships
-                    .iter()
-                    .find(|m| m.member_id == r.member_id && m.community_id == c.id)
-                    .ok_or(AppError::NotFound("membership"))?;
-                Ok(CommunityMember {
-                    member_id: id(r.member_id),
-                    uuid: r.member_id,
-                    role: MemberRole::from_db(&ms.role)?,
-                    joined_at: ms.joined_at,
-                    left_at: ms.left_at,
-                    engagement: Some(Engagement {
-                        score: r.quarters as f64 / 4.0,
-                        level: engagement::level(r.quarters as f64 / 4.0),
-                        band: EngagementBand::of(engagement::level(r.quarters as f64 / 4.0)),
-                        activity_count: 0,
-                        last_active_at: r.last_at,
-                    }),
-                })
+        let page = engagement::slipping_away(app, c.id, &page).await?;
+        let page = try_page(page, |r| {
+            Ok(CommunityMember {
+                member_id: id(r.member_id),
+                uuid: r.member_id,
+                role: MemberRole::from_db(&r.role)?,
+                joined_at: r.joined_at,
+                left_at: None,
+                engagement: Some(r.engagement()),
             })
-            .collect::<AppResult<Vec<_>>>()
-            .map_err(Into::into)
+        })?;
+        Ok(page.into())
     }
 
     /// Health figures of a community over a period (default: the last 30 days).
@@ -1189,25 +1183,26 @@ impl RecognitionQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The programme.")] programme_id: ID,
-        #[graphql(desc = "At most this many, 0-100 (default 20).")] first: Option<i32>,
-    ) -> async_graphql::Result<Vec<SuggestedRecipient>> {
-        let limit = PageRequest::new(first, None, "suggested", 0, false)?.first;
-        let rows = recognition::suggested(
-            ctx.app()?,
-            ctx.caller()?,
-            parse_id("programmeId", &programme_id)?,
-            limit,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<SuggestedRecipient>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            engagement::RANKED_CURSOR,
+            2,
+            ctx.wants_total(),
+        )?;
+        let programme = parse_id("programmeId", &programme_id)?;
+        let page = recognition::suggested(ctx.app()?, ctx.caller()?, programme, &page).await?;
+        Ok(page
             .map(|c| SuggestedRecipient {
                 member_id: id(c.member_id),
                 uuid: c.member_id,
                 activities: c.activities,
                 level: engagement::level(c.quarters as f64 / 4.0),
             })
-            .collect())
+            .into())
     }
 
     /// Activity of rewarded members in the 60 days before and after their

@@ -264,15 +264,24 @@ pub struct Candidate {
     pub quarters: i64,
 }
 
+impl engagement::Ranked for Candidate {
+    fn quarters(&self) -> i64 {
+        self.quarters
+    }
+
+    fn member_id(&self) -> Uuid {
+        self.member_id
+    }
+}
+
 /// Members who meet the criteria and have no grant yet, most engaged first.
 pub async fn suggested(
     app: &AppContext,
     caller: &Caller,
     programme: Uuid,
-    limit: u64,
-) -> AppResult<Vec<Candidate>> {
+    page: &PageRequest,
+) -> AppResult<Page<Candidate>> {
     let p = get(app, caller, programme).await?;
-    let backend = app.db.get_database_backend();
     let now = Utc::now();
     let mut values = engagement::score_values(now);
     values.extend([
@@ -283,9 +292,8 @@ pub async fn suggested(
         p.id.into(),
         i64::from(p.min_activities).into(),
         engagement::min_quarters(p.min_level).into(),
-        (limit as i64).into(),
     ]);
-    let sql = format!(
+    let inner = format!(
         "SELECT ms.member_id AS member_id, COALESCE(e.recent, 0) AS activities, COALESCE(e.quarters, 0) AS quarters \
          FROM membership ms LEFT JOIN ( \
              SELECT member_id, {score} AS quarters, SUM(CASE WHEN occurred_at >= ? THEN 1 ELSE 0 END) AS recent \
@@ -293,13 +301,10 @@ pub async fn suggested(
          ) e ON e.member_id = ms.member_id \
          WHERE ms.community_id = ? AND ms.left_at IS NULL \
            AND NOT EXISTS (SELECT 1 FROM reward_grant g WHERE g.programme_id = ? AND g.member_id = ms.member_id) \
-           AND COALESCE(e.recent, 0) >= ? AND COALESCE(e.quarters, 0) >= ? \
-         ORDER BY quarters DESC, ms.member_id DESC LIMIT ?",
+           AND COALESCE(e.recent, 0) >= ? AND COALESCE(e.quarters, 0) >= ?",
         score = engagement::SCORE_SQL
     );
-    Ok(Candidate::find_by_statement(db::raw(backend, &sql, values))
-        .all(&app.db)
-        .await?)
+    engagement::ranked_page(app, &inner, values, page).await
 }
 
 /// What a programme's rewards did to activity.

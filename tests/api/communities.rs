@@ -199,7 +199,7 @@ async fn another_brands_community_is_not_found_and_clients_only_read() {
         for q in [
             "query($id: ID!) { communityMembers(communityId: $id) { totalCount } }",
             "query($id: ID!) { communityHealth(communityId: $id) { members } }",
-            "query($id: ID!) { slippingAway(communityId: $id) { memberId } }",
+            "query($id: ID!) { slippingAway(communityId: $id) { totalCount } }",
         ] {
             assert_eq!(
                 app.gql_as(t, q, json!({ "id": cb })).await.code(),
@@ -495,11 +495,20 @@ async fn engagement_bands_slipping_away_and_health() {
 
     // di was ultra a month ago and has been silent since.
     let slipping = app
-        .gql("query($c: ID!) { slippingAway(communityId: $c) { member { displayName } engagement { band } } }", json!({ "c": c }))
+        .gql("query($c: ID!) { slippingAway(communityId: $c) { totalCount edges { node { member { displayName } engagement { band activityCount } } } } }", json!({ "c": c }))
         .await;
-    let slipping = slipping.data()["slippingAway"].as_array().unwrap().clone();
+    assert_eq!(slipping.data()["slippingAway"]["totalCount"], 1);
+    let slipping = slipping.data()["slippingAway"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(slipping.len(), 1, "{slipping:?}");
-    assert_eq!(slipping[0]["member"]["displayName"], "di");
+    assert_eq!(slipping[0]["node"]["member"]["displayName"], "di");
+    assert_eq!(
+        slipping[0]["node"]["engagement"]["band"], "ULTRA",
+        "as of 30 days ago"
+    );
+    assert_eq!(slipping[0]["node"]["engagement"]["activityCount"], 20);
 
     let h = app
         .gql(

@@ -100,12 +100,16 @@ async fn programmes_suggest_grant_and_measure_impact() {
         .clone();
     assert_eq!(item["done"], true);
 
-    let suggested = "query($p: ID!) { suggestedRecipients(programmeId: $p) { activities level member { displayName } } }";
+    let suggested = "query($p: ID!) { suggestedRecipients(programmeId: $p) { totalCount edges { node { activities level member { displayName } } } } }";
     let s = app.gql(suggested, json!({ "p": programme })).await;
-    let s = s.data()["suggestedRecipients"].as_array().unwrap().clone();
+    assert_eq!(s.data()["suggestedRecipients"]["totalCount"], 1);
+    let s = s.data()["suggestedRecipients"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(s.len(), 1, "only ana has 3+ activities in 30 days: {s:?}");
-    assert_eq!(s[0]["member"]["displayName"], "ana");
-    assert_eq!(s[0]["activities"], 5);
+    assert_eq!(s[0]["node"]["member"]["displayName"], "ana");
+    assert_eq!(s[0]["node"]["activities"], 5);
 
     let ana = member_id(&app, &c, "ana").await;
     let grant = "mutation($p: ID!, $m: ID!) { grantReward(programmeId: $p, memberId: $m, note: \"Thanks!\") { id member { displayName } } }";
@@ -119,7 +123,7 @@ async fn programmes_suggest_grant_and_measure_impact() {
     );
     let s = app.gql(suggested, json!({ "p": programme })).await;
     assert_eq!(
-        s.data()["suggestedRecipients"],
+        s.data()["suggestedRecipients"]["edges"],
         json!([]),
         "granted members are no longer suggested"
     );
@@ -186,7 +190,7 @@ async fn recognition_and_feedback_stay_inside_the_brand() {
             programme.clone(),
         ),
         (
-            "query($id: ID!) { suggestedRecipients(programmeId: $id) { memberId } }",
+            "query($id: ID!) { suggestedRecipients(programmeId: $id) { totalCount } }",
             programme.clone(),
         ),
         (
