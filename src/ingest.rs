@@ -79,3 +79,32 @@ where
     }
     Ok(inserted)
 }
+
+/// Sorts checked rows: the first row of each key is kept; rejected rows and
+/// repeats of a key within the batch are counted in the summary.
+pub fn sort_rows<T>(
+    checked: Vec<Result<T, RejectedRow>>,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, IngestSummary) {
+    let mut summary = IngestSummary::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut good = Vec::new();
+    for row in checked {
+        match row {
+            Err(rejected) => summary.rejected.push(rejected),
+            Ok(row) if !seen.insert(key(&row)) => summary.duplicates += 1,
+            Ok(row) => good.push(row),
+        }
+    }
+    (good, summary)
+}
+
+/// Whether an all-or-nothing batch stops before writing (it has rejected
+/// rows); the summary then reports only those.
+pub fn stops(mode: Option<IngestMode>, summary: &mut IngestSummary) -> bool {
+    let stop = mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty();
+    if stop {
+        summary.duplicates = 0;
+    }
+    stop
+}

@@ -27,7 +27,7 @@ use crate::{
     auth::{Caller, Principal},
     context::{parse_id, AppContext},
     error::{AppError, AppResult},
-    ingest::{insert_new, plain, IngestMode, RejectedRow, CHUNK, MAX_ROWS},
+    ingest::{insert_new, plain, sort_rows, stops, IngestMode, RejectedRow, CHUNK, MAX_ROWS},
     validation,
 };
 
@@ -347,28 +347,24 @@ pub async fn ingest(
     }
     let community = may_ingest(app, caller, community_id).await?;
     let brand = community.brand_id;
-    let mode = input.mode.unwrap_or_default();
     let now = Utc::now();
 
-    let mut rejected = Vec::new();
-    let mut rows = Vec::with_capacity(input.rows.len());
-    let mut seen = HashSet::new();
-    let mut repeated = 0;
-    for (i, r) in input.rows.into_iter().enumerate() {
-        match check_row(i, r, &community.platform, now) {
-            Ok(row) if !seen.insert(row.source_key.clone()) => repeated += 1,
-            Ok(row) => rows.push(row),
-            Err(rej) => rejected.push(rej),
-        }
-    }
-    if mode == IngestMode::AllOrNothing && !rejected.is_empty() {
+    let checked = input
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| check_row(i, r, &community.platform, now))
+        .collect();
+    let (rows, mut sorted) = sort_rows(checked, |r: &Row| r.source_key.clone());
+    if stops(input.mode, &mut sorted) {
         return Ok(IngestResult {
             inserted: 0,
             duplicates: 0,
-            rejected,
+            rejected: sorted.rejected,
             members_created: 0,
         });
     }
+    let (rejected, repeated) = (sorted.rejected, sorted.duplicates as u64);
 
     let weights = weights(app, brand).await?;
     let txn = app.db.begin().await?;

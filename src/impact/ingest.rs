@@ -22,7 +22,10 @@ use crate::{
     context::{parse_id, AppContext},
     db,
     error::{AppError, AppResult},
-    ingest::{insert_new, plain, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS},
+    ingest::{
+        insert_new, plain, sort_rows, stops, IngestMode, IngestSummary, RejectedRow, CHUNK,
+        MAX_ROWS,
+    },
 };
 
 /// A customer of the brand.
@@ -280,6 +283,9 @@ async fn members_for<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// A member identity given in a row: (platform, external id).
+type MemberKey = (String, String);
+
 fn member_key(
     index: usize,
     platform: Option<Platform>,
@@ -327,6 +333,108 @@ async fn finish(
     Ok(())
 }
 
+fn check_customer(
+    i: usize,
+    r: &CustomerRowInput,
+) -> Result<(String, Option<(String, String)>), RejectedRow> {
+    if !plain(&r.external_ref, 200) {
+        return Err(RejectedRow::new(
+            i,
+            "externalRef",
+            "externalRef must be 1-200 characters",
+        ));
+    }
+    let key = member_key(i, r.member_platform, &r.member_external_id)?;
+    Ok((r.external_ref.trim().to_string(), key))
+}
+
+/// A checked order row.
+struct OrderRow {
+    external_id: String,
+    customer_ref: String,
+    ordered_at: DateTime<Utc>,
+    amount_e4: i64,
+    currency: String,
+    item_count: i32,
+}
+
+fn check_order(i: usize, r: &OrderRowInput, now: DateTime<Utc>) -> Result<OrderRow, RejectedRow> {
+    let reject = |f: &str, why: &str| RejectedRow::new(i, f, why);
+    if !plain(&r.external_id, 200) {
+        return Err(reject("externalId", "externalId must be 1-200 characters"));
+    }
+    if !plain(&r.customer_ref, 200) {
+        return Err(reject(
+            "customerRef",
+            "customerRef must be 1-200 characters",
+        ));
+    }
+    let amount_e4 = parse_amount(&r.amount).map_err(|why| reject("amount", why))?;
+    let currency = r.currency.trim().to_uppercase();
+    if !currency_ok(&currency) {
+        return Err(reject(
+            "currency",
+            "currency must be an ISO 4217 code such as EUR",
+        ));
+    }
+    if !not_future(r.ordered_at, now) {
+        return Err(reject(
+            "orderedAt",
+            "orderedAt is more than a day in the future",
+        ));
+    }
+    let item_count = r.item_count.unwrap_or(1);
+    if !(0..=100_000).contains(&item_count) {
+        return Err(reject("itemCount", "itemCount must be 0-100000"));
+    }
+    Ok(OrderRow {
+        external_id: r.external_id.trim().to_string(),
+        customer_ref: r.customer_ref.trim().to_string(),
+        ordered_at: r.ordered_at,
+        amount_e4,
+        currency,
+        item_count,
+    })
+}
+
+fn check_survey(
+    i: usize,
+    r: &SurveyRowInput,
+    now: DateTime<Utc>,
+) -> Result<(&SurveyRowInput, Option<MemberKey>), RejectedRow> {
+    let reject = |f: &str, why: &str| RejectedRow::new(i, f, why);
+    if !plain(&r.external_id, 200) {
+        return Err(reject("externalId", "externalId must be 1-200 characters"));
+    }
+    let (lo, hi) = r.kind.range();
+    if !(lo..=hi).contains(&r.score) {
+        return Err(RejectedRow::new(
+            i,
+            "score",
+            format!("a {} score must be {lo}-{hi}", r.kind.as_str()),
+        ));
+    }
+    if r.comment
+        .as_deref()
+        .is_some_and(|c| c.chars().count() > 2000 || c.contains('\0'))
+    {
+        return Err(reject("comment", "comment must be at most 2000 characters"));
+    }
+    if r.customer_ref.as_deref().is_some_and(|c| !plain(c, 200)) {
+        return Err(reject(
+            "customerRef",
+            "customerRef must be 1-200 characters",
+        ));
+    }
+    if !not_future(r.responded_at, now) {
+        return Err(reject(
+            "respondedAt",
+            "respondedAt is more than a day in the future",
+        ));
+    }
+    Ok((r, member_key(i, r.member_platform, &r.member_external_id)?))
+}
+
 /// Ingests customers; a row with a member identity links the customer to
 /// that member (counted as `updated` when the link is new).
 pub async fn customers(
@@ -337,26 +445,14 @@ pub async fn customers(
     let brand = parse_id("input.brandId", &input.brand_id)?;
     check_count(input.rows.len())?;
     may_ingest(app, caller, brand, "ingest:orders").await?;
-    let mut summary = IngestSummary::default();
-    let mut good: Vec<(String, Option<(String, String)>)> = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, r) in input.rows.iter().enumerate() {
-        if !plain(&r.external_ref, 200) {
-            summary.rejected.push(RejectedRow::new(
-                i,
-                "externalRef",
-                "externalRef must be 1-200 characters",
-            ));
-            continue;
-        }
-        match member_key(i, r.member_platform, &r.member_external_id) {
-            Err(rej) => summary.rejected.push(rej),
-            Ok(_) if !seen.insert(r.external_ref.trim().to_string()) => summary.duplicates += 1,
-            Ok(key) => good.push((r.external_ref.trim().to_string(), key)),
-        }
-    }
-    if input.mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty() {
-        summary.duplicates = 0;
+    let checked = input
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| check_customer(i, r))
+        .collect();
+    let (good, mut summary) = sort_rows(checked, |r| r.0.clone());
+    if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
     let now = Utc::now();
@@ -407,73 +503,31 @@ pub async fn orders(
     check_count(input.rows.len())?;
     may_ingest(app, caller, brand, "ingest:orders").await?;
     let now = Utc::now();
-    let mut summary = IngestSummary::default();
-    let mut good = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, r) in input.rows.iter().enumerate() {
-        let reject = |f: &str, why: &str| RejectedRow::new(i, f, why);
-        let row = (|| {
-            if !plain(&r.external_id, 200) {
-                return Err(reject("externalId", "externalId must be 1-200 characters"));
-            }
-            if !plain(&r.customer_ref, 200) {
-                return Err(reject(
-                    "customerRef",
-                    "customerRef must be 1-200 characters",
-                ));
-            }
-            let amount = parse_amount(&r.amount).map_err(|why| reject("amount", why))?;
-            let currency = r.currency.trim().to_uppercase();
-            if !currency_ok(&currency) {
-                return Err(reject(
-                    "currency",
-                    "currency must be an ISO 4217 code such as EUR",
-                ));
-            }
-            if !not_future(r.ordered_at, now) {
-                return Err(reject(
-                    "orderedAt",
-                    "orderedAt is more than a day in the future",
-                ));
-            }
-            let items = r.item_count.unwrap_or(1);
-            if !(0..=100_000).contains(&items) {
-                return Err(reject("itemCount", "itemCount must be 0-100000"));
-            }
-            Ok((
-                r.external_id.trim().to_string(),
-                r.customer_ref.trim().to_string(),
-                r.ordered_at,
-                amount,
-                currency,
-                items,
-            ))
-        })();
-        match row {
-            Err(rej) => summary.rejected.push(rej),
-            Ok(row) if !seen.insert(row.0.clone()) => summary.duplicates += 1,
-            Ok(row) => good.push(row),
-        }
-    }
-    if input.mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty() {
-        summary.duplicates = 0;
+    let checked = input
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| check_order(i, r, now))
+        .collect();
+    let (good, mut summary) = sort_rows(checked, |r| r.external_id.clone());
+    if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
     let txn = app.db.begin().await?;
-    let refs: HashSet<String> = good.iter().map(|r| r.1.clone()).collect();
+    let refs: HashSet<String> = good.iter().map(|o| o.customer_ref.clone()).collect();
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
     let rows: Vec<customer_order::ActiveModel> = good
         .iter()
-        .filter_map(|(ext, cref, at, amount, cur, items)| {
+        .filter_map(|o| {
             Some(customer_order::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 brand_id: Set(brand),
-                customer_id: Set(*customers.get(cref)?),
-                external_id: Set(ext.clone()),
-                ordered_at: Set(*at),
-                amount_e4: Set(*amount),
-                currency: Set(cur.clone()),
-                item_count: Set(*items),
+                customer_id: Set(*customers.get(&o.customer_ref)?),
+                external_id: Set(o.external_id.clone()),
+                ordered_at: Set(o.ordered_at),
+                amount_e4: Set(o.amount_e4),
+                currency: Set(o.currency.clone()),
+                item_count: Set(o.item_count),
                 created_at: Set(now),
             })
         })
@@ -499,54 +553,14 @@ pub async fn surveys(
     check_count(input.rows.len())?;
     may_ingest(app, caller, brand, "ingest:surveys").await?;
     let now = Utc::now();
-    let mut summary = IngestSummary::default();
-    let mut good = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, r) in input.rows.iter().enumerate() {
-        let reject = |f: &str, why: &str| RejectedRow::new(i, f, why);
-        let row = (|| {
-            if !plain(&r.external_id, 200) {
-                return Err(reject("externalId", "externalId must be 1-200 characters"));
-            }
-            let (lo, hi) = r.kind.range();
-            if !(lo..=hi).contains(&r.score) {
-                return Err(RejectedRow::new(
-                    i,
-                    "score",
-                    format!("a {} score must be {lo}-{hi}", r.kind.as_str()),
-                ));
-            }
-            if r.comment
-                .as_deref()
-                .is_some_and(|c| c.chars().count() > 2000 || c.contains('\0'))
-            {
-                return Err(reject("comment", "comment must be at most 2000 characters"));
-            }
-            if r.customer_ref.as_deref().is_some_and(|c| !plain(c, 200)) {
-                return Err(reject(
-                    "customerRef",
-                    "customerRef must be 1-200 characters",
-                ));
-            }
-            if !not_future(r.responded_at, now) {
-                return Err(reject(
-                    "respondedAt",
-                    "respondedAt is more than a day in the future",
-                ));
-            }
-            let member = member_key(i, r.member_platform, &r.member_external_id)?;
-            Ok((r, member))
-        })();
-        match row {
-            Err(rej) => summary.rejected.push(rej),
-            Ok(row) if !seen.insert(row.0.external_id.trim().to_string()) => {
-                summary.duplicates += 1
-            }
-            Ok(row) => good.push(row),
-        }
-    }
-    if input.mode.unwrap_or_default() == IngestMode::AllOrNothing && !summary.rejected.is_empty() {
-        summary.duplicates = 0;
+    let checked = input
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| check_survey(i, r, now))
+        .collect();
+    let (good, mut summary) = sort_rows(checked, |r| r.0.external_id.trim().to_string());
+    if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
     let txn = app.db.begin().await?;
