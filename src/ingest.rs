@@ -108,3 +108,54 @@ pub fn stops(mode: Option<IngestMode>, summary: &mut IngestSummary) -> bool {
     }
     stop
 }
+
+/// `WITH v(col, ...) AS (VALUES (?, ...), ...)` for `rows` rows: a batch's
+/// keys as a table to join on, so lookups hash-join whatever the planner's
+/// statistics say (a long `IN (...)` list of parameters is scanned linearly
+/// once the plan is generic).
+pub fn values_cte(rows: usize, columns: &[&str]) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!(
+        "WITH v({}) AS (VALUES {})",
+        columns.join(", "),
+        vec![row; rows].join(", ")
+    )
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct IdentityRow {
+    member_id: uuid::Uuid,
+    platform: String,
+    external_id: String,
+}
+
+/// The members of a brand's (platform, external id) identities; one
+/// statement per [`CHUNK`] keys.
+pub async fn members_by_identity<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    brand: uuid::Uuid,
+    keys: &[(String, String)],
+) -> crate::error::AppResult<std::collections::HashMap<(String, String), uuid::Uuid>> {
+    use sea_orm::FromQueryResult;
+    let backend = db.get_database_backend();
+    let mut out = std::collections::HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "{} SELECT i.member_id AS member_id, i.platform AS platform, i.external_id AS external_id \
+             FROM member_identity i JOIN v ON i.platform = v.p AND i.external_id = v.e WHERE i.brand_id = ?",
+            values_cte(chunk.len(), &["p", "e"])
+        );
+        let mut values: Vec<sea_orm::Value> = chunk
+            .iter()
+            .flat_map(|(p, e)| [sea_orm::Value::from(p.clone()), e.clone().into()])
+            .collect();
+        values.push(brand.into());
+        for r in IdentityRow::find_by_statement(crate::db::raw(backend, &sql, values))
+            .all(db)
+            .await?
+        {
+            out.insert((r.platform, r.external_id), r.member_id);
+        }
+    }
+    Ok(out)
+}

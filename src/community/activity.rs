@@ -12,8 +12,7 @@ use async_graphql::{InputObject, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::{activity, activity_type, channel, member, member_identity, membership};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,7 +26,9 @@ use crate::{
     auth::{Caller, Principal},
     context::{parse_id, AppContext},
     error::{AppError, AppResult},
-    ingest::{insert_new, plain, sort_rows, stops, IngestMode, RejectedRow, CHUNK, MAX_ROWS},
+    ingest::{
+        insert_new, members_by_identity, plain, sort_rows, stops, IngestMode, RejectedRow, MAX_ROWS,
+    },
     validation,
 };
 
@@ -457,7 +458,7 @@ async fn resolve_members<C: ConnectionTrait>(
         }
     }
     let keys: Vec<(String, String)> = wanted.keys().cloned().collect();
-    let mut found = find_identities(db, brand, &keys).await?;
+    let mut found = members_by_identity(db, brand, &keys).await?;
     let missing: Vec<&(String, String)> = keys.iter().filter(|k| !found.contains_key(*k)).collect();
     let mut created = 0u64;
     if !missing.is_empty() {
@@ -498,7 +499,7 @@ async fn resolve_members<C: ConnectionTrait>(
         ];
         created = insert_new(db, identities, unique).await?;
         let missing_keys: Vec<(String, String)> = missing.into_iter().cloned().collect();
-        found.extend(find_identities(db, brand, &missing_keys).await?);
+        found.extend(members_by_identity(db, brand, &missing_keys).await?);
     }
     // Everyone seen in the community is a member of it, from their first activity.
     let member_ids: Vec<(Uuid, DateTime<Utc>)> = wanted
@@ -527,37 +528,6 @@ async fn resolve_members<C: ConnectionTrait>(
     )
     .await?;
     Ok((found, created))
-}
-
-async fn find_identities<C: ConnectionTrait>(
-    db: &C,
-    brand: Uuid,
-    keys: &[(String, String)],
-) -> AppResult<HashMap<(String, String), Uuid>> {
-    let mut out = HashMap::new();
-    for chunk in keys.chunks(CHUNK) {
-        let mut any = Condition::any();
-        let mut by_platform: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (p, e) in chunk {
-            by_platform.entry(p.as_str()).or_default().push(e.as_str());
-        }
-        for (p, ids) in by_platform {
-            any = any.add(
-                Condition::all()
-                    .add(member_identity::Column::Platform.eq(p))
-                    .add(member_identity::Column::ExternalId.is_in(ids)),
-            );
-        }
-        let found = member_identity::Entity::find()
-            .filter(member_identity::Column::BrandId.eq(brand))
-            .filter(any)
-            .all(db)
-            .await?;
-        for i in found {
-            out.insert((i.platform, i.external_id), i.member_id);
-        }
-    }
-    Ok(out)
 }
 
 async fn resolve_channels<C: ConnectionTrait>(

@@ -6,11 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Enum, InputObject, ID};
 use chrono::{DateTime, Duration, Utc};
-use entity::{customer, customer_order, member_identity, survey_response};
+use entity::{customer, customer_order, survey_response};
 use rust_decimal::Decimal;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, FromQueryResult, Set, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -23,8 +21,8 @@ use crate::{
     db,
     error::{AppError, AppResult},
     ingest::{
-        insert_new, plain, sort_rows, stops, IngestMode, IngestSummary, RejectedRow, CHUNK,
-        MAX_ROWS,
+        insert_new, members_by_identity, plain, sort_rows, stops, values_cte, IngestMode,
+        IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
     },
 };
 
@@ -235,16 +233,28 @@ async fn customers_for<C: ConnectionTrait>(
     Ok((map, missing.into_iter().collect()))
 }
 
+#[derive(FromQueryResult)]
+struct RefRow {
+    id: Uuid,
+    external_ref: String,
+}
+
 async fn find_customers<C: ConnectionTrait>(
     db: &C,
     brand: Uuid,
     refs: &[String],
 ) -> AppResult<HashMap<String, Uuid>> {
+    let backend = db.get_database_backend();
     let mut map = HashMap::new();
     for chunk in refs.chunks(CHUNK) {
-        for c in customer::Entity::find()
-            .filter(customer::Column::BrandId.eq(brand))
-            .filter(customer::Column::ExternalRef.is_in(chunk.to_vec()))
+        let sql = format!(
+            "{} SELECT c.id AS id, c.external_ref AS external_ref FROM customer c \
+             JOIN v ON c.external_ref = v.r WHERE c.brand_id = ?",
+            values_cte(chunk.len(), &["r"])
+        );
+        let mut values: Vec<sea_orm::Value> = chunk.iter().map(|r| r.clone().into()).collect();
+        values.push(brand.into());
+        for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
             .all(db)
             .await?
         {
@@ -260,27 +270,8 @@ async fn members_for<C: ConnectionTrait>(
     brand: Uuid,
     keys: &HashSet<(String, String)>,
 ) -> AppResult<HashMap<(String, String), Uuid>> {
-    let keys: Vec<&(String, String)> = keys.iter().collect();
-    let mut out = HashMap::new();
-    for chunk in keys.chunks(CHUNK) {
-        let mut any = Condition::any();
-        for (p, e) in chunk {
-            any = any.add(
-                Condition::all()
-                    .add(member_identity::Column::Platform.eq(p.as_str()))
-                    .add(member_identity::Column::ExternalId.eq(e.as_str())),
-            );
-        }
-        for i in member_identity::Entity::find()
-            .filter(member_identity::Column::BrandId.eq(brand))
-            .filter(any)
-            .all(db)
-            .await?
-        {
-            out.insert((i.platform, i.external_id), i.member_id);
-        }
-    }
-    Ok(out)
+    let keys: Vec<(String, String)> = keys.iter().cloned().collect();
+    members_by_identity(db, brand, &keys).await
 }
 
 /// A member identity given in a row: (platform, external id).
