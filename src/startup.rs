@@ -61,6 +61,7 @@ impl Application {
             metrics,
             settings: settings.clone(),
             shutting_down: Arc::new(AtomicBool::new(false)),
+            documents: http::document_cache(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {

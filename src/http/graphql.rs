@@ -443,16 +443,23 @@ async fn execute(
             limits.tokens
         ));
     }
-    let doc = match parse_query(&query) {
-        Ok(doc) => doc,
-        Err(e) => {
-            return request_error(
-                status_for_request_error(StatusCode::BAD_REQUEST),
-                code::GRAPHQL_PARSE_FAILED,
-                &e.to_string(),
-                format,
-            )
-        }
+    // Clients send the same few documents: parse each once.
+    let doc = match state.documents.get(&query) {
+        Some(doc) => doc,
+        None => match parse_query(&query) {
+            Ok(doc) => {
+                state.documents.insert(query.clone(), doc.clone());
+                doc
+            }
+            Err(e) => {
+                return request_error(
+                    status_for_request_error(StatusCode::BAD_REQUEST),
+                    code::GRAPHQL_PARSE_FAILED,
+                    &e.to_string(),
+                    format,
+                )
+            }
+        },
     };
     if count_aliases(&doc) > limits.aliases {
         return over(format!(

@@ -24,6 +24,17 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Set on SIGTERM: readiness answers 503 from then on.
     pub shutting_down: Arc<AtomicBool>,
+    /// Parsed documents by their text: clients send the same few queries.
+    pub documents: moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument>,
+}
+
+/// A cache of parsed GraphQL documents, bounded by total text size.
+pub fn document_cache(
+) -> moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument> {
+    moka::sync::Cache::builder()
+        .weigher(|query: &String, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
+        .max_capacity(8 * 1024 * 1024)
+        .build()
 }
 
 /// Registers every route.
