@@ -224,24 +224,34 @@ fn figure(value: Option<f64>, n: i64, min: i64) -> Figure {
     }
 }
 
-/// The `cust` CTE: each customer of the brand with the time they joined (the
-/// brand's communities, or one), binding brand and optional community.
-fn customers_cte(community: Option<Uuid>) -> (String, Vec<sea_orm::Value>) {
+/// The `cust` CTEs: each customer of the brand with the time they joined
+/// (the brand's communities, or one). A customer is linked to a member by
+/// identity (`customer.member_id`, following merges) or by the member's
+/// customer reference; hash joins, not a subquery per customer.
+fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_orm::Value>) {
     let comm = if community.is_some() {
         " AND ms.community_id = ?"
     } else {
         ""
     };
     let sql = format!(
-        "cust AS (SELECT c.id AS id, (SELECT MIN(ms.joined_at) FROM membership ms JOIN member m ON m.id = ms.member_id \
-           WHERE m.brand_id = c.brand_id AND m.merged_into IS NULL \
-             AND (m.id = c.member_id OR m.customer_ref = c.external_ref){comm}) AS joined_at \
-         FROM customer c WHERE c.brand_id = ?)"
+        "links AS ( \
+           SELECT c.id AS cid, COALESCE(m.merged_into, m.id) AS mid FROM customer c JOIN member m ON m.id = c.member_id \
+           WHERE c.brand_id = ? \
+           UNION \
+           SELECT c.id AS cid, m.id AS mid FROM customer c \
+           JOIN member m ON m.brand_id = c.brand_id AND m.customer_ref = c.external_ref AND m.merged_into IS NULL \
+           WHERE c.brand_id = ?), \
+         joined AS (SELECT l.cid AS cid, MIN(ms.joined_at) AS joined_at FROM links l \
+           JOIN membership ms ON ms.member_id = l.mid{comm} GROUP BY l.cid), \
+         cust AS (SELECT c.id AS id, joined.joined_at AS joined_at FROM customer c \
+           LEFT JOIN joined ON joined.cid = c.id WHERE c.brand_id = ?)"
     );
-    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut values: Vec<sea_orm::Value> = vec![brand.into(), brand.into()];
     if let Some(c) = community {
         values.push(c.into());
     }
+    values.push(brand.into());
     (sql, values)
 }
 
@@ -330,8 +340,7 @@ async fn sales(
     cur: &str,
 ) -> AppResult<(SalesReport, GroupFigures)> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.community_id);
-    values.push(p.brand_id.into());
+    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
     let sql = format!(
         "WITH {cte}, pc AS ( \
            SELECT cust.id AS id, CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
@@ -422,8 +431,7 @@ async fn sales(
 
 async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<JoinerComparison> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.community_id);
-    values.push(p.brand_id.into());
+    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
     let day_o = db::day_of(backend, "o.ordered_at");
     let day_j = db::day_of(backend, "j.joined_at");
     let secs_before = db::seconds_between(backend, "?", "j.joined_at");
@@ -486,8 +494,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
 
 async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec<CohortRow>> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.community_id);
-    values.push(p.brand_id.into());
+    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
     let month_o = db::month_of(backend, "o.ordered_at");
     let month_j = db::month_of(backend, "cust.joined_at");
     let first_month = db::month_of(backend, "MIN(o.ordered_at)");
@@ -584,8 +591,7 @@ fn month_after(t: DateTime<Utc>) -> DateTime<Utc> {
 
 async fn satisfaction(app: &AppContext, p: &ReportParams) -> AppResult<SatisfactionReport> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.community_id);
-    values.push(p.brand_id.into());
+    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
     let comm = if p.community_id.is_some() {
         " AND ms.community_id = ?"
     } else {
@@ -744,8 +750,7 @@ pub async fn time_series(
         Interval::Week => db::week_of(backend, "o.ordered_at"),
         Interval::Month => db::month_of(backend, "o.ordered_at"),
     };
-    let (cte, mut values) = customers_cte(p.community_id);
-    values.push(p.brand_id.into());
+    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
     let sql = format!(
         "WITH {cte} SELECT {bucket} AS period, \
            CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < o.ordered_at THEN 1 ELSE 0 END AS grp, \
