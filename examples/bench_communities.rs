@@ -6,7 +6,7 @@
 //! with plain multi-row INSERTs, then drives the nested page
 //! `communities → members → member → identities` over HTTP and runs the same
 //! SQL statements directly, and prints the ratios. Run it with
-//! `scripts/bench-communities.sh` (release build; PostgreSQL when
+//! `scripts/bench.sh communities` (release build; PostgreSQL when
 //! `BENCH_DATABASE_URL` is set, SQLite otherwise).
 #![allow(
     clippy::unwrap_used,
@@ -14,13 +14,14 @@
     reason = "a benchmark fails loudly"
 )]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use hearth::{config::Settings, startup::Application};
-use sea_orm::{ConnectionTrait, Database, EntityTrait, Set};
-use secrecy::SecretString;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde_json::{json, Value};
+use support::Bench;
 use uuid::Uuid;
 
 const COMMUNITIES: usize = 5;
@@ -31,84 +32,10 @@ const PAGE_REQUESTS: usize = 400;
 const CONCURRENCY: usize = 8;
 const KINDS: [&str; 4] = ["message", "reply", "like", "post"];
 
-/// A GraphQL client for the benchmark.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn call(&self, query: &str, variables: Value) -> Value {
-        let r: Value = self
-            .client
-            .post(&self.base)
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(r.get("errors").is_none(), "{r}");
-        r["data"].clone()
-    }
-}
-
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::default();
-    settings.server.port = 0;
-    settings.rate_limit.requests_per_principal_per_minute = 1_000_000;
-    settings.auth.jwt_secret = Some(SecretString::from(
-        "benchmark-secret-benchmark-secret-0123456789".to_string(),
-    ));
-    settings.database.data_dir = dir.path().to_path_buf();
-    let url = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("hearth_bench_{}", Uuid::new_v4().simple());
-            let conn = Database::connect(admin.as_str()).await.unwrap();
-            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap();
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-            format!("{base}/{name}")
-        }
-        Err(_) => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.sqlite").display()
-        ),
-    };
-    settings.database.url = Some(SecretString::from(url.clone()));
-    println!(
-        "database: {}",
-        if url.starts_with("sqlite") {
-            "SQLite"
-        } else {
-            "PostgreSQL"
-        }
-    );
-    let app = Application::build(settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/graphql", app.port());
-    let ctx = app.context().clone();
-    let admin = hearth::account::service::bootstrap_admin(
-        &ctx.db,
-        "bench@agency.test",
-        "Bench",
-        "benchmark password 1".into(),
-    )
-    .await
-    .unwrap();
-    let (token, _) = ctx.tokens.issue_user(admin.id, admin.role, None).unwrap();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let api = Api {
-        client: reqwest::Client::new(),
-        base,
-        token,
-    };
+    let bench = Bench::start(|_| {}).await;
+    let (api, ctx) = (bench.api.clone(), &bench.ctx);
     let gql = |q: String, v: Value| {
         let api = api.clone();
         async move { api.call(&q, v).await }

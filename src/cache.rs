@@ -5,7 +5,7 @@
 //! served to another. A slow or unreachable Redis is a cache miss after
 //! `redis.timeout_ms`, logged and counted, never an error for the client.
 
-use std::{sync::Arc, time::Duration};
+use std::{any::Any, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use prometheus::IntCounterVec;
@@ -53,10 +53,15 @@ enum Backend {
     Memory(moka::future::Cache<String, Arc<Vec<u8>>>),
 }
 
+/// A decoded value of any type, shared.
+type Decoded = Arc<dyn Any + Send + Sync>;
+
 /// The cache used by every service.
 #[derive(Clone)]
 pub struct Cache {
     backend: Backend,
+    /// Decoded copies of versioned entries, which never change once written.
+    decoded: moka::sync::Cache<String, Decoded>,
     prefix: String,
     ttl: Duration,
     metrics: CacheMetrics,
@@ -90,6 +95,10 @@ impl Cache {
         };
         Ok(Self {
             backend,
+            decoded: moka::sync::Cache::builder()
+                .max_capacity(settings.cache.decoded_capacity)
+                .time_to_live(ttl)
+                .build(),
             prefix: settings.redis.key_prefix.clone(),
             ttl,
             metrics,
@@ -203,6 +212,33 @@ impl Cache {
         if let Ok(bytes) = serde_json::to_vec(value) {
             self.set_bytes(key, bytes).await;
         }
+    }
+
+    /// Reads a versioned entry: one whose key carries the version of the data
+    /// it was computed from, so it never changes once written. Such entries
+    /// are also kept decoded in this process, and a hit here skips both the
+    /// backend and decoding.
+    pub async fn get_versioned<T>(&self, key: &CacheKey) -> Option<Arc<T>>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let full = self.full_key(key);
+        if let Some(hit) = self.decoded.get(&full).and_then(|d| d.downcast::<T>().ok()) {
+            self.count("hit");
+            return Some(hit);
+        }
+        let value: Arc<T> = Arc::new(self.get_json(key).await?);
+        self.decoded.insert(full, value.clone());
+        Some(value)
+    }
+
+    /// Stores a versioned entry (see [`Cache::get_versioned`]).
+    pub async fn set_versioned<T>(&self, key: &CacheKey, value: Arc<T>)
+    where
+        T: Serialize + Send + Sync + 'static,
+    {
+        self.set_json(key, value.as_ref()).await;
+        self.decoded.insert(self.full_key(key), value);
     }
 
     /// Checks the backend answers (always true in-process).

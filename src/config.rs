@@ -283,6 +283,9 @@ pub struct CacheSettings {
     pub ttl_secs: u64,
     /// Entries the in-process cache holds at most.
     pub memory_capacity: u64,
+    /// Versioned entries (reports) each instance also keeps decoded in
+    /// memory, in front of Redis or the in-process cache.
+    pub decoded_capacity: u64,
 }
 
 impl Default for CacheSettings {
@@ -290,6 +293,7 @@ impl Default for CacheSettings {
         Self {
             ttl_secs: 300,
             memory_capacity: 10_000,
+            decoded_capacity: 512,
         }
     }
 }

@@ -1,16 +1,31 @@
 //! The schema: merges each area's queries and mutations, and sets the limits.
 
-use async_graphql::{dataloader::DataLoader, EmptySubscription, MergedObject, Request, Schema};
+use std::{
+    any::{Any, TypeId},
+    borrow::Cow,
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::{
+    dataloader::DataLoader,
+    parser::types::Field,
+    registry::Registry,
+    Context, ContextSelectionSet, EmptySubscription, MergedObject, OutputType, Pos, Positioned,
+    Request, Schema, ServerResult, ValidationMode, Value,
+};
 
 use crate::{
-    account::graphql::{AccountMutation, AccountQuery, AssignmentLoader},
+    account::graphql::{AccountMutation, AccountQuery},
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
     community::graphql::{
-        self as community, CommunityMutation, CommunityQuery, RecognitionMutation, RecognitionQuery,
+        CommunityMutation, CommunityQuery, RecognitionMutation, RecognitionQuery,
     },
+    cache::CacheKey,
     config::{Environment, Settings},
-    context::AppContext,
+    context::{AppContext, ContextExt},
+    error::{AppError, AppResult},
     impact::graphql::{ImpactMutation, ImpactQuery},
     integration::graphql::{IntegrationMutation, IntegrationQuery},
 };
@@ -47,10 +62,14 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
 
 /// Builds the schema with its shared data and the limits from the settings.
-pub fn build(app: AppContext, settings: &Settings) -> AppSchema {
+/// `Strict` validates each request in full; `Fast` keeps only the
+/// complexity and depth limits, for requests known to have passed `Strict`.
+pub fn build(app: AppContext, settings: &Settings, mode: ValidationMode) -> AppSchema {
     let limits = &settings.limits;
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(app)
+        .data(Resolved::new(settings))
+        .validation_mode(mode)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
@@ -64,24 +83,122 @@ pub fn build(app: AppContext, settings: &Settings) -> AppSchema {
     builder.finish()
 }
 
-/// Adds what lives for one request only: the DataLoaders (never shared
-/// between callers, so one caller's rows cannot be served to another).
-pub fn with_request_data(request: Request, app: &AppContext) -> Request {
-    let request = request.data(loader(AssignmentLoader(app.db.clone())));
-    community::loaders(request, app)
+/// Adds what lives for one request only: its DataLoaders, each built on
+/// first use (never shared between callers, so one caller's rows cannot be
+/// served to another; most requests need none).
+pub fn with_request_data(request: Request) -> Request {
+    request.data(Loaders::default())
 }
 
 /// The DataLoader type every area uses.
 pub type Loader<T> = DataLoader<T, async_graphql::dataloader::HashMapCache>;
 
-/// A per-request DataLoader with a per-request cache (so list resolvers can
-/// prefetch a whole level in one statement and feed it in).
-pub fn loader<T: Send + Sync + 'static>(inner: T) -> Loader<T> {
-    DataLoader::with_cache(
-        inner,
-        tokio::spawn,
-        async_graphql::dataloader::HashMapCache::default(),
-    )
+/// A loader that can be built from the shared handles.
+pub trait RequestLoader: Send + Sync + 'static {
+    /// Builds the loader.
+    fn new(app: &AppContext) -> Self;
+}
+
+/// The request's DataLoaders, by loader type.
+#[derive(Default)]
+pub struct Loaders(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+/// The request's DataLoader of `T`, built on first use, with a per-request
+/// cache (so list resolvers can prefetch a whole level in one statement and
+/// feed it in).
+pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> {
+    let missing = || AppError::Internal(anyhow::anyhow!("request executed without its loaders"));
+    let app = ctx.app()?;
+    let loaders = ctx.data::<Loaders>().map_err(|_| missing())?;
+    let built = loaders
+        .0
+        .lock()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("request loaders poisoned")))?
+        .entry(TypeId::of::<T>())
+        .or_insert_with(|| {
+            Arc::new(DataLoader::with_cache(
+                T::new(app),
+                tokio::spawn,
+                async_graphql::dataloader::HashMapCache::default(),
+            ))
+        })
+        .clone();
+    built.downcast::<Loader<T>>().map_err(|_| missing())
+}
+
+/// The exact request (POST body or GET query string) being executed: with
+/// it, the output of a [`Versioned`] value is resolved once per request shape.
+pub struct RequestBytes(pub bytes::Bytes);
+
+/// Resolved outputs of [`Versioned`] values: by the value's versioned cache
+/// key, the exact request and the field's place in its document.
+pub struct Resolved(moka::sync::Cache<(String, bytes::Bytes, Pos), Value>);
+
+impl Resolved {
+    fn new(settings: &Settings) -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .weigher(|(key, request, _): &(String, bytes::Bytes, Pos), value: &Value| {
+                    let output = serde_json::to_vec(value).map_or(0, |v| v.len());
+                    u32::try_from(key.len() + request.len() + output).unwrap_or(u32::MAX)
+                })
+                .max_capacity(RESOLVED_BYTES)
+                .time_to_live(std::time::Duration::from_secs(settings.cache.ttl_secs))
+                .build(),
+        )
+    }
+}
+
+/// Bytes of requests and outputs [`Resolved`] holds at most.
+const RESOLVED_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A value read from the cache under a versioned key (one that changes
+/// whenever the data behind it does, see [`crate::cache::Cache::get_versioned`]).
+/// Its GraphQL output depends only on that key and on the request, so the
+/// output resolved for one request is reused for the same request bytes:
+/// a dashboard polling a cached report skips resolving the whole tree again.
+/// The schema sees `T` itself.
+pub struct Versioned<T> {
+    value: Arc<T>,
+    key: String,
+}
+
+impl<T> Versioned<T> {
+    /// Wraps `value`, read under the versioned cache key `key`.
+    pub fn new(value: Arc<T>, key: &CacheKey) -> Self {
+        Self {
+            value,
+            key: key.as_str().to_string(),
+        }
+    }
+}
+
+impl<T: OutputType + Send + Sync> OutputType for Versioned<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let (Ok(resolved), Ok(request)) = (ctx.data::<Resolved>(), ctx.data::<RequestBytes>())
+        else {
+            return self.value.resolve(ctx, field).await;
+        };
+        let key = (self.key.clone(), request.0.clone(), field.pos);
+        if let Some(output) = resolved.0.get(&key) {
+            return Ok(output);
+        }
+        let output = self.value.resolve(ctx, field).await?;
+        resolved.0.insert(key, output.clone());
+        Ok(output)
+    }
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

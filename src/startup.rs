@@ -13,6 +13,7 @@ use std::{
 use actix_cors::Cors;
 use actix_web::{dev::Server, http::header, middleware::from_fn, web, App, HttpServer};
 use anyhow::Context;
+use async_graphql::ValidationMode;
 
 use crate::{
     auth::{ratelimit::RateLimiter, tokens::TokenKeys},
@@ -54,14 +55,15 @@ impl Application {
             limiter,
             settings: settings.clone(),
         };
-        let schema = graphql::build(app.clone(), &settings);
         let state = web::Data::new(AppState {
-            schema,
+            schema: graphql::build(app.clone(), &settings, ValidationMode::Strict),
+            schema_validated: graphql::build(app.clone(), &settings, ValidationMode::Fast),
             app,
             metrics,
             settings: settings.clone(),
             shutting_down: Arc::new(AtomicBool::new(false)),
             documents: http::document_cache(),
+            validated: http::validated_cache(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {

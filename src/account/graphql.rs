@@ -63,6 +63,12 @@ impl From<user::Model> for User {
 /// Loads consultants' brand assignments for many users in one statement.
 pub struct AssignmentLoader(pub DatabaseConnection);
 
+impl crate::graphql::RequestLoader for AssignmentLoader {
+    fn new(app: &crate::context::AppContext) -> Self {
+        Self(app.db.clone())
+    }
+}
+
 impl Loader<Uuid> for AssignmentLoader {
     type Value = Vec<ID>;
     type Error = Arc<AppError>;
@@ -86,7 +92,7 @@ impl User {
         if self.role != Role::Consultant {
             return Ok(Vec::new());
         }
-        let loader = ctx.data::<crate::graphql::Loader<AssignmentLoader>>()?;
+        let loader = crate::graphql::loader::<AssignmentLoader>(ctx)?;
         Ok(loader.load_one(self.uuid).await?.unwrap_or_default())
     }
 }

@@ -75,7 +75,7 @@ pub struct IntegrationClaims {
 }
 
 /// A token that passed every check.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Verified {
     /// A user access token.
     User(UserClaims),
@@ -97,7 +97,18 @@ pub struct TokenKeys {
     issuer: String,
     leeway: u64,
     access_ttl: u64,
+    user_validation: Validation,
+    integration_validation: Validation,
+    /// Tokens that passed every check, with their claims: a token is signed
+    /// once and presented on every request, and checking the signature again
+    /// (Ed25519 especially) would be most of a small request's work. Expiry
+    /// is still checked on each use.
+    verified: moka::sync::Cache<String, Verified>,
 }
+
+/// Verified tokens kept at most, and for how long before a full check again.
+const VERIFIED_CAPACITY: u64 = 20_000;
+const VERIFIED_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn short_hash(bytes: &[u8]) -> String {
     hex::encode(&Sha256::digest(bytes)[..6])
@@ -176,6 +187,18 @@ impl TokenKeys {
         algorithm: Algorithm,
         kid: String,
     ) -> anyhow::Result<Self> {
+        let validation = |audience: &str| {
+            let mut v = Validation::new(algorithm);
+            v.algorithms = vec![algorithm];
+            v.set_issuer(&[&auth.issuer]);
+            v.set_audience(&[audience]);
+            v.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+            v.validate_exp = true;
+            v.validate_nbf = true;
+            v.validate_aud = true;
+            v.leeway = auth.leeway_secs;
+            v
+        };
         Ok(Self {
             encoding,
             decoding,
@@ -184,6 +207,12 @@ impl TokenKeys {
             issuer: auth.issuer.clone(),
             leeway: auth.leeway_secs,
             access_ttl: auth.access_token_ttl_secs,
+            user_validation: validation(USER_AUDIENCE),
+            integration_validation: validation(INTEGRATION_AUDIENCE),
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(VERIFIED_TTL)
+                .build(),
         })
     }
 
@@ -249,21 +278,25 @@ impl TokenKeys {
         )?)
     }
 
-    fn validation(&self, audience: &str) -> Validation {
-        let mut v = Validation::new(self.algorithm);
-        v.algorithms = vec![self.algorithm];
-        v.set_issuer(&[&self.issuer]);
-        v.set_audience(&[audience]);
-        v.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        v.validate_exp = true;
-        v.validate_nbf = true;
-        v.validate_aud = true;
-        v.leeway = self.leeway;
-        v
-    }
-
     /// Checks a presented token: algorithm, key id, type, signature, claims.
     pub fn verify(&self, token: &str) -> Result<Verified, TokenError> {
+        if let Some(known) = self.verified.get(token) {
+            let (exp, nbf) = match &known {
+                Verified::User(c) => (c.exp, c.nbf),
+                Verified::Integration(c) => (c.exp, c.nbf),
+            };
+            let now = jsonwebtoken::get_current_timestamp();
+            if exp.saturating_add(self.leeway) > now && nbf <= now.saturating_add(self.leeway) {
+                return Ok(known);
+            }
+            self.verified.invalidate(token);
+        }
+        let verified = self.verify_fully(token)?;
+        self.verified.insert(token.to_string(), verified.clone());
+        Ok(verified)
+    }
+
+    fn verify_fully(&self, token: &str) -> Result<Verified, TokenError> {
         let header = decode_header(token).map_err(|e| TokenError(e.to_string()))?;
         if header.alg != self.algorithm {
             return Err(TokenError("unexpected algorithm".into()));
@@ -272,18 +305,14 @@ impl TokenKeys {
             return Err(TokenError("unknown key id".into()));
         }
         match header.typ.as_deref() {
-            Some(USER_TYP) => {
-                decode::<UserClaims>(token, &self.decoding, &self.validation(USER_AUDIENCE))
-                    .map(|d| Verified::User(d.claims))
+            Some(USER_TYP) => decode::<UserClaims>(token, &self.decoding, &self.user_validation)
+                .map(|d| Verified::User(d.claims))
+                .map_err(|e| TokenError(e.to_string())),
+            Some(INTEGRATION_TYP) => {
+                decode::<IntegrationClaims>(token, &self.decoding, &self.integration_validation)
+                    .map(|d| Verified::Integration(d.claims))
                     .map_err(|e| TokenError(e.to_string()))
             }
-            Some(INTEGRATION_TYP) => decode::<IntegrationClaims>(
-                token,
-                &self.decoding,
-                &self.validation(INTEGRATION_AUDIENCE),
-            )
-            .map(|d| Verified::Integration(d.claims))
-            .map_err(|e| TokenError(e.to_string())),
             _ => Err(TokenError("unexpected token type".into())),
         }
     }

@@ -332,20 +332,36 @@ fn arc<E: Into<AppError>>(e: E) -> Arc<AppError> {
     Arc::new(e.into())
 }
 
-/// Loads channels of many communities.
-pub struct ChannelLoader(pub AppContext);
-/// Loads setup facts of many communities.
-pub struct SetupLoader(pub AppContext);
-/// Loads identities of many members.
-pub struct IdentityLoader(pub AppContext);
-/// Loads memberships of many members.
-pub struct MembershipLoader(pub AppContext);
-/// Loads members by id.
-pub struct MemberLoader(pub AppContext);
-/// Loads the first members of many communities: key (community, first).
-pub struct CommunityMembersLoader(pub AppContext);
-/// Loads member counts of many communities.
-pub struct MemberCountLoader(pub AppContext);
+/// Declares loaders over the shared handles, built per request on first use.
+macro_rules! app_loaders {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name(pub AppContext);
+
+        impl crate::graphql::RequestLoader for $name {
+            fn new(app: &AppContext) -> Self {
+                Self(app.clone())
+            }
+        }
+    )*};
+}
+
+app_loaders! {
+    /// Loads channels of many communities.
+    ChannelLoader;
+    /// Loads setup facts of many communities.
+    SetupLoader;
+    /// Loads identities of many members.
+    IdentityLoader;
+    /// Loads memberships of many members.
+    MembershipLoader;
+    /// Loads members by id.
+    MemberLoader;
+    /// Loads the first members of many communities: key (community, first).
+    CommunityMembersLoader;
+    /// Loads member counts of many communities.
+    MemberCountLoader;
+}
 
 fn group<K: std::hash::Hash + Eq, V>(rows: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
     let mut map: HashMap<K, Vec<V>> = HashMap::new();
@@ -440,24 +456,11 @@ impl Loader<Uuid> for MemberCountLoader {
     }
 }
 
-/// Adds this area's per-request DataLoaders.
-pub fn loaders(request: async_graphql::Request, app: &AppContext) -> async_graphql::Request {
-    request
-        .data(crate::graphql::loader(ChannelLoader(app.clone())))
-        .data(crate::graphql::loader(SetupLoader(app.clone())))
-        .data(crate::graphql::loader(IdentityLoader(app.clone())))
-        .data(crate::graphql::loader(MembershipLoader(app.clone())))
-        .data(crate::graphql::loader(MemberLoader(app.clone())))
-        .data(crate::graphql::loader(CommunityMembersLoader(app.clone())))
-        .data(crate::graphql::loader(MemberCountLoader(app.clone())))
-}
-
 #[ComplexObject]
 impl Community {
     /// Channels, by name.
     async fn channels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Channel>> {
-        let rows = ctx
-            .data::<crate::graphql::Loader<ChannelLoader>>()?
+        let rows = crate::graphql::loader::<ChannelLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -469,8 +472,7 @@ impl Community {
 
     /// What is set up and what is left, derived from the data.
     async fn setup_checklist(&self, ctx: &Context<'_>) -> async_graphql::Result<SetupChecklist> {
-        let facts = ctx
-            .data::<crate::graphql::Loader<SetupLoader>>()?
+        let facts = crate::graphql::loader::<SetupLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(checklist(self, &facts.unwrap_or_default()))
@@ -484,14 +486,12 @@ impl Community {
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<CommunityMember>> {
         let page = PageRequest::new(first, None, "joined", 2, ctx.wants_total())?;
-        let rows = ctx
-            .data::<crate::graphql::Loader<CommunityMembersLoader>>()?
+        let rows = crate::graphql::loader::<CommunityMembersLoader>(ctx)?
             .load_one((self.uuid, page.first))
             .await?
             .unwrap_or_default();
         let total = if page.want_total {
-            let n = ctx
-                .data::<crate::graphql::Loader<MemberCountLoader>>()?
+            let n = crate::graphql::loader::<MemberCountLoader>(ctx)?
                 .load_one(self.uuid)
                 .await?;
             Some(n.unwrap_or(0) as u64)
@@ -530,8 +530,7 @@ impl Community {
 impl Member {
     /// Accounts on platforms (none once erased).
     async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identity>> {
-        let rows = ctx
-            .data::<crate::graphql::Loader<IdentityLoader>>()?
+        let rows = crate::graphql::loader::<IdentityLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -543,8 +542,7 @@ impl Member {
 
     /// Memberships in communities.
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
-        let rows = ctx
-            .data::<crate::graphql::Loader<MembershipLoader>>()?
+        let rows = crate::graphql::loader::<MembershipLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -559,8 +557,7 @@ impl Member {
 impl CommunityMember {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        let m = ctx
-            .data::<crate::graphql::Loader<MemberLoader>>()?
+        let m = crate::graphql::loader::<MemberLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())
@@ -738,7 +735,7 @@ async fn prefetch_members(
         ids.dedup();
         ids
     };
-    ctx.data::<crate::graphql::Loader<CommunityMembersLoader>>()?
+    crate::graphql::loader::<CommunityMembersLoader>(ctx)?
         .feed_many(
             communities
                 .iter()
@@ -750,7 +747,7 @@ async fn prefetch_members(
             .await?
             .into_iter()
             .collect();
-        ctx.data::<crate::graphql::Loader<MemberCountLoader>>()?
+        crate::graphql::loader::<MemberCountLoader>(ctx)?
             .feed_many(
                 communities
                     .iter()
@@ -768,7 +765,7 @@ async fn prefetch_members(
         return Ok(());
     }
     let found = members::members_by_id(app, &member_ids).await?;
-    ctx.data::<crate::graphql::Loader<MemberLoader>>()?
+    crate::graphql::loader::<MemberLoader>(ctx)?
         .feed_many(found.into_iter().map(|m| (m.id, m)))
         .await;
     if child(member_field, "identities").is_some() {
@@ -778,7 +775,7 @@ async fn prefetch_members(
                 .into_iter()
                 .map(|i| (i.member_id, i)),
         );
-        ctx.data::<crate::graphql::Loader<IdentityLoader>>()?
+        crate::graphql::loader::<IdentityLoader>(ctx)?
             .feed_many(
                 member_ids
                     .iter()
@@ -1038,8 +1035,7 @@ impl From<entity::reward_grant::Model> for RewardGrant {
 impl RewardGrant {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        let m = ctx
-            .data::<crate::graphql::Loader<MemberLoader>>()?
+        let m = crate::graphql::loader::<MemberLoader>(ctx)?
             .load_one(self.member_uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())
@@ -1064,8 +1060,7 @@ pub struct SuggestedRecipient {
 impl SuggestedRecipient {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        let m = ctx
-            .data::<crate::graphql::Loader<MemberLoader>>()?
+        let m = crate::graphql::loader::<MemberLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())

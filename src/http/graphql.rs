@@ -17,6 +17,8 @@ use async_graphql::{
     },
     ErrorExtensionValues, Response, ServerError, Value, Variables,
 };
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -262,6 +264,7 @@ pub async fn post(
             format,
         );
     }
+    let body = body.freeze();
     let parsed: Body = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(_) => {
@@ -273,7 +276,7 @@ pub async fn post(
             )
         }
     };
-    execute(&req, &state, parsed, false, format).await
+    execute(&req, &state, parsed, body, false, format).await
 }
 
 /// `GET /graphql?query=...`: queries only.
@@ -311,7 +314,8 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         operation_name: params.operation_name,
         variables,
     };
-    execute(&req, &state, body, true, format).await
+    let key = web::Bytes::copy_from_slice(req.query_string().as_bytes());
+    execute(&req, &state, body, key, true, format).await
 }
 
 /// Reads the body, failing with 413 as soon as it passes `limit`.
@@ -372,10 +376,55 @@ fn operation_label(name: Option<&str>) -> String {
     }
 }
 
+/// The parsed document for `query`: from the cache, or checked against the
+/// document limits, parsed and cached. An `Err` is the answer to send.
+fn document(
+    state: &AppState,
+    query: &str,
+    format: Format,
+) -> Result<Arc<ExecutableDocument>, HttpResponse> {
+    if let Some(doc) = state.documents.get(query) {
+        return Ok(doc);
+    }
+    let limits = &state.settings.limits;
+    let status = if format == Format::Json {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let over = |what: String| request_error(status, code::GRAPHQL_VALIDATION_FAILED, &what, format);
+    if query.chars().count() > limits.document_chars {
+        return Err(over(format!(
+            "the document is over the {}-character limit",
+            limits.document_chars
+        )));
+    }
+    if count_tokens(query, limits.tokens).is_none() {
+        return Err(over(format!(
+            "the document has more than {} tokens",
+            limits.tokens
+        )));
+    }
+    let doc = parse_query(query)
+        .map_err(|e| request_error(status, code::GRAPHQL_PARSE_FAILED, &e.to_string(), format))?;
+    if count_aliases(&doc) > limits.aliases {
+        return Err(over(format!(
+            "the document has more than {} aliases",
+            limits.aliases
+        )));
+    }
+    let doc = Arc::new(doc);
+    state.documents.insert(query.to_string(), doc.clone());
+    Ok(doc)
+}
+
+/// Runs one request. `key` is the request as sent (POST body or GET query
+/// string): once a request passed full validation, the same bytes skip it.
 async fn execute(
     req: &HttpRequest,
     state: &AppState,
     body: Body,
+    key: web::Bytes,
     over_get: bool,
     format: Format,
 ) -> HttpResponse {
@@ -415,58 +464,10 @@ async fn execute(
             return rate_limited(retry_after_secs, format);
         }
     }
-    let status_for_request_error = |s: StatusCode| {
-        if format == Format::Json {
-            StatusCode::OK
-        } else {
-            s
-        }
+    let doc = match document(state, &query, format) {
+        Ok(doc) => doc,
+        Err(response) => return response,
     };
-    let limits = &state.settings.limits;
-    let over = |what: String| {
-        request_error(
-            status_for_request_error(StatusCode::BAD_REQUEST),
-            code::GRAPHQL_VALIDATION_FAILED,
-            &what,
-            format,
-        )
-    };
-    if query.chars().count() > limits.document_chars {
-        return over(format!(
-            "the document is over the {}-character limit",
-            limits.document_chars
-        ));
-    }
-    if count_tokens(&query, limits.tokens).is_none() {
-        return over(format!(
-            "the document has more than {} tokens",
-            limits.tokens
-        ));
-    }
-    // Clients send the same few documents: parse each once.
-    let doc = match state.documents.get(&query) {
-        Some(doc) => doc,
-        None => match parse_query(&query) {
-            Ok(doc) => {
-                state.documents.insert(query.clone(), doc.clone());
-                doc
-            }
-            Err(e) => {
-                return request_error(
-                    status_for_request_error(StatusCode::BAD_REQUEST),
-                    code::GRAPHQL_PARSE_FAILED,
-                    &e.to_string(),
-                    format,
-                )
-            }
-        },
-    };
-    if count_aliases(&doc) > limits.aliases {
-        return over(format!(
-            "the document has more than {} aliases",
-            limits.aliases
-        ));
-    }
     let operation = selected_operation(&doc, body.operation_name.as_deref());
     req.extensions_mut().insert(OperationLabel(operation_label(
         operation.and_then(|(_, n)| n),
@@ -489,22 +490,33 @@ async fn execute(
     if let Some(name) = body.operation_name {
         request = request.operation_name(name);
     }
-    request.set_parsed_query(doc);
+    request.set_parsed_query(ExecutableDocument::clone(&doc));
     let rid = caller.request_id.clone();
-    let request = graphql::with_request_data(request, &state.app).data(caller);
-    let response = match tokio::time::timeout(
-        state.settings.request_timeout(),
-        state.schema.execute(request),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(_) => {
-            let mut err = ServerError::new(AppError::Timeout.to_string(), None);
-            err.source = Some(std::sync::Arc::new(AppError::Timeout));
-            Response::from_errors(vec![err])
-        }
+    let request = graphql::with_request_data(request)
+        .data(caller)
+        .data(graphql::RequestBytes(key.clone()));
+    let validated = state.validated.contains_key(&key);
+    let schema = if validated {
+        &state.schema_validated
+    } else {
+        &state.schema
     };
+    let response =
+        match tokio::time::timeout(state.settings.request_timeout(), schema.execute(request)).await
+        {
+            Ok(r) => {
+                // Validation errors carry no path; anything else was raised later.
+                if !validated && r.errors.iter().all(|e| !e.path.is_empty()) {
+                    state.validated.insert(key, ());
+                }
+                r
+            }
+            Err(_) => {
+                let mut err = ServerError::new(AppError::Timeout.to_string(), None);
+                err.source = Some(std::sync::Arc::new(AppError::Timeout));
+                Response::from_errors(vec![err])
+            }
+        };
     respond(response, &rid, format)
 }
 

@@ -9,13 +9,17 @@ pub mod ops;
 use std::sync::{atomic::AtomicBool, Arc};
 
 use actix_web::{http::header, web, HttpResponse};
+use async_graphql::parser::types::ExecutableDocument;
 
 use crate::{config::Settings, context::AppContext, graphql::AppSchema, telemetry::Metrics};
 
 /// State shared by every handler.
 pub struct AppState {
-    /// The GraphQL schema.
+    /// The GraphQL schema, validating every request in full.
     pub schema: AppSchema,
+    /// The same schema for requests whose exact bytes passed full validation
+    /// before: it keeps only the complexity and depth checks.
+    pub schema_validated: AppSchema,
     /// Database and cache.
     pub app: AppContext,
     /// Prometheus metrics.
@@ -24,16 +28,30 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Set on SIGTERM: readiness answers 503 from then on.
     pub shutting_down: Arc<AtomicBool>,
-    /// Parsed documents by their text: clients send the same few queries.
-    pub documents: moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument>,
+    /// Parsed documents that passed the document limits, by their text:
+    /// clients send the same few queries.
+    pub documents: moka::sync::Cache<String, Arc<ExecutableDocument>>,
+    /// Requests (document, operation name and variables, as sent) that passed
+    /// full validation: dashboards repeat the same few requests.
+    pub validated: moka::sync::Cache<web::Bytes, ()>,
 }
 
+/// Bytes of text each of the two request caches holds at most.
+const REQUEST_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// A cache of parsed GraphQL documents, bounded by total text size.
-pub fn document_cache(
-) -> moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument> {
+pub fn document_cache() -> moka::sync::Cache<String, Arc<ExecutableDocument>> {
     moka::sync::Cache::builder()
         .weigher(|query: &String, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
-        .max_capacity(8 * 1024 * 1024)
+        .max_capacity(REQUEST_CACHE_BYTES)
+        .build()
+}
+
+/// A set of validated requests, bounded by total size.
+pub fn validated_cache() -> moka::sync::Cache<web::Bytes, ()> {
+    moka::sync::Cache::builder()
+        .weigher(|request: &web::Bytes, _| u32::try_from(request.len()).unwrap_or(u32::MAX))
+        .max_capacity(REQUEST_CACHE_BYTES)
         .build()
 }
 

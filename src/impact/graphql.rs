@@ -14,6 +14,7 @@ use crate::{
     auth::{BrandScope, Caller, Principal},
     context::{parse_id, AppContext, ContextExt},
     error::{AppError, AppResult},
+    graphql::Versioned,
     ingest::IngestSummary,
     pagination::{Connection, PageRequest},
 };
@@ -147,7 +148,7 @@ impl ImpactQuery {
         #[graphql(desc = "Currency of the sales figures; required when orders use several.")]
         currency: Option<String>,
         #[graphql(desc = "Minimum sample (default from settings, 30).")] min_sample: Option<i32>,
-    ) -> async_graphql::Result<ImpactReport> {
+    ) -> async_graphql::Result<Versioned<ImpactReport>> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
         let p = params(
             app,
@@ -160,7 +161,8 @@ impl ImpactQuery {
             min_sample,
         )
         .await?;
-        Ok(report::cached(app, &p).await?)
+        let (report, key) = report::cached(app, &p).await?;
+        Ok(Versioned::new(report, &key))
     }
 
     /// Spend and orders of members and other customers per week or month.

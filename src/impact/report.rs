@@ -28,6 +28,8 @@
 //! Every figure carries its sample size and is flagged `insufficient` below
 //! the minimum sample (`reports.min_sample`, default 30).
 
+use std::sync::Arc;
+
 use async_graphql::{Enum, SimpleObject, ID};
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use sea_orm::FromQueryResult;
@@ -690,17 +692,20 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
 
 /// The report through the cache: keyed by brand, parameters and the brand's
 /// data version, so new data shows at once and a hit touches no database.
-pub async fn cached(app: &AppContext, p: &ReportParams) -> AppResult<ImpactReport> {
+pub async fn cached(
+    app: &AppContext,
+    p: &ReportParams,
+) -> AppResult<(Arc<ImpactReport>, CacheKey)> {
     let version = data_version::current(app, p.brand_id).await?;
     let params = serde_json::to_vec(p).map_err(|e| AppError::Internal(e.into()))?;
     let digest = hex::encode(&Sha256::digest(&params)[..12]);
     let key = CacheKey::brand(p.brand_id, &format!("impact:{digest}:v{version}"));
-    if let Some(hit) = app.cache.get_json::<ImpactReport>(&key).await {
-        return Ok(hit);
+    if let Some(hit) = app.cache.get_versioned::<ImpactReport>(&key).await {
+        return Ok((hit, key));
     }
-    let report = compute(app, p).await?;
-    app.cache.set_json(&key, &report).await;
-    Ok(report)
+    let report = Arc::new(compute(app, p).await?);
+    app.cache.set_versioned(&key, report.clone()).await;
+    Ok((report, key))
 }
 
 /// Time-series bucket size.

@@ -134,6 +134,17 @@ impl Answer {
     }
 }
 
+/// Builds and runs an instance: its address and shared handles.
+async fn start(settings: &Settings) -> (String, hearth::context::AppContext) {
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the app failed to start");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let context = app.context().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    (address, context)
+}
+
 impl TestApp {
     /// Starts the app with the default test settings.
     pub async fn spawn() -> Self {
@@ -150,11 +161,7 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = test_settings(dir.path()).await;
         change(&mut settings);
-        let app = Application::build(settings.clone())
-            .await
-            .expect("the app failed to start");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let context = app.context().clone();
+        let (address, context) = start(&settings).await;
         let admin = hearth::account::service::bootstrap_admin(
             &context.db,
             "admin@agency.test",
@@ -168,13 +175,25 @@ impl TestApp {
             .tokens
             .issue_user(admin.id, admin.role, None)
             .unwrap();
-        tokio::spawn(app.run_until(std::future::pending()));
         Self {
             address,
             client: reqwest::Client::new(),
             settings,
             admin_token,
             _dir: dir,
+        }
+    }
+
+    /// A second instance on the same database and Redis, as behind a load
+    /// balancer; the admin token works on both.
+    pub async fn another_instance(&self) -> Self {
+        let (address, _) = start(&self.settings).await;
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            settings: self.settings.clone(),
+            admin_token: self.admin_token.clone(),
+            _dir: tempfile::tempdir().unwrap(),
         }
     }
 

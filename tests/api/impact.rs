@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{redis_url, TestApp};
 
 /// The fixture's period: the four whole months before the current one.
 struct Fixture {
@@ -277,6 +277,40 @@ async fn reports_are_cached_per_brand_until_its_data_changes() {
         app.statements().await,
         before,
         "another brand's cached report is untouched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
+    // Each instance keeps decoded reports in memory; without Redis the whole
+    // cache is per instance, so this only applies with Redis.
+    if redis_url().is_none() {
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let f = fixture(&a).await;
+    let b = a.another_instance().await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let from_a = gql_ok(&a, REPORT, v.clone()).await;
+    let before = b.statements().await;
+    let from_b = gql_ok(&b, REPORT, v.clone()).await;
+    assert_eq!(
+        b.statements().await,
+        before,
+        "the other instance reads the report from Redis"
+    );
+    assert_eq!(from_a, from_b);
+
+    gql_ok(
+        &b,
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+        json!({ "i": { "brandId": f.brand, "rows": [{ "externalId": "late", "customerRef": "c-z", "orderedAt": at(f.from, 2, 1).to_rfc3339(), "amount": "30", "currency": "EUR" }] } }),
+    )
+    .await;
+    let fresh = gql_ok(&a, REPORT, v).await;
+    close(
+        &fresh["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
+        115.0 / 3.0,
     );
 }
 
