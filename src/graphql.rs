@@ -8,21 +8,19 @@ use std::{
 };
 
 use async_graphql::{
-    dataloader::DataLoader,
-    parser::types::Field,
-    registry::Registry,
-    Context, ContextSelectionSet, EmptySubscription, MergedObject, OutputType, Pos, Positioned,
-    Request, Schema, ServerResult, ValidationMode, Value,
+    dataloader::DataLoader, parser::types::Field, registry::Registry, Context, ContextSelectionSet,
+    EmptySubscription, MergedObject, OutputType, Pos, Positioned, Request, Schema, ServerResult,
+    ValidationMode, Value,
 };
 
 use crate::{
     account::graphql::{AccountMutation, AccountQuery},
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
+    cache::CacheKey,
     community::graphql::{
         CommunityMutation, CommunityQuery, RecognitionMutation, RecognitionQuery,
     },
-    cache::CacheKey,
     config::{Environment, Settings},
     context::{AppContext, ContextExt},
     error::{AppError, AppResult},
@@ -138,10 +136,12 @@ impl Resolved {
     fn new(settings: &Settings) -> Self {
         Self(
             moka::sync::Cache::builder()
-                .weigher(|(key, request, _): &(String, bytes::Bytes, Pos), value: &Value| {
-                    let output = serde_json::to_vec(value).map_or(0, |v| v.len());
-                    u32::try_from(key.len() + request.len() + output).unwrap_or(u32::MAX)
-                })
+                .weigher(
+                    |(key, request, _): &(String, bytes::Bytes, Pos), value: &Value| {
+                        let output = serde_json::to_vec(value).map_or(0, |v| v.len());
+                        u32::try_from(key.len() + request.len() + output).unwrap_or(u32::MAX)
+                    },
+                )
                 .max_capacity(RESOLVED_BYTES)
                 .time_to_live(std::time::Duration::from_secs(settings.cache.ttl_secs))
                 .build(),

@@ -382,7 +382,7 @@ fn document(
     state: &AppState,
     query: &str,
     format: Format,
-) -> Result<Arc<ExecutableDocument>, HttpResponse> {
+) -> Result<Arc<ExecutableDocument>, Box<HttpResponse>> {
     if let Some(doc) = state.documents.get(query) {
         return Ok(doc);
     }
@@ -394,24 +394,24 @@ fn document(
     };
     let over = |what: String| request_error(status, code::GRAPHQL_VALIDATION_FAILED, &what, format);
     if query.chars().count() > limits.document_chars {
-        return Err(over(format!(
+        return Err(Box::new(over(format!(
             "the document is over the {}-character limit",
             limits.document_chars
-        )));
+        ))));
     }
     if count_tokens(query, limits.tokens).is_none() {
-        return Err(over(format!(
+        return Err(Box::new(over(format!(
             "the document has more than {} tokens",
             limits.tokens
-        )));
+        ))));
     }
     let doc = parse_query(query)
         .map_err(|e| request_error(status, code::GRAPHQL_PARSE_FAILED, &e.to_string(), format))?;
     if count_aliases(&doc) > limits.aliases {
-        return Err(over(format!(
+        return Err(Box::new(over(format!(
             "the document has more than {} aliases",
             limits.aliases
-        )));
+        ))));
     }
     let doc = Arc::new(doc);
     state.documents.insert(query.to_string(), doc.clone());
@@ -466,7 +466,7 @@ async fn execute(
     }
     let doc = match document(state, &query, format) {
         Ok(doc) => doc,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let operation = selected_operation(&doc, body.operation_name.as_deref());
     req.extensions_mut().insert(OperationLabel(operation_label(

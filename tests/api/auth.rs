@@ -167,6 +167,23 @@ async fn forged_and_malformed_tokens_are_refused_with_401() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_accepted_before_is_refused_once_it_expires() {
+    // Verified tokens are remembered; expiry must still apply on every use.
+    let app = TestApp::spawn_with(|s| s.auth.leeway_secs = 0).await;
+    let me = app.gql(ME, json!({})).await;
+    let sub = me.data()["me"]["id"].as_str().unwrap().to_string();
+    let mut c = claims(&sub);
+    c["exp"] = json!(now() + 2);
+    let short = sign(&c, "at+jwt", JWT_SECRET);
+    for _ in 0..3 {
+        let a = app.gql_as(Some(&short), ME, json!({})).await;
+        assert_eq!(a.data()["me"]["id"], sub.as_str());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_refused(&app, &short, "expired after it was accepted").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_and_integration_tokens_are_not_interchangeable() {
     let app = TestApp::spawn().await;
     let brand = app.create_brand("Acme").await;

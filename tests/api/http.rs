@@ -168,6 +168,40 @@ async fn parse_and_validation_errors_follow_the_media_type() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_document_is_still_validated_against_new_variables() {
+    // A request's exact bytes are validated in full once; the same document
+    // with other variables, or a request that failed, is validated again.
+    let app = TestApp::spawn().await;
+    let q = "query($n: Int) { brands(first: $n) { totalCount } }";
+    for _ in 0..2 {
+        let a = app.gql(q, json!({ "n": 5 })).await;
+        assert_eq!(a.data()["brands"]["totalCount"], 0);
+    }
+    for _ in 0..2 {
+        let a = app.gql(q, json!({ "n": "five" })).await;
+        assert_eq!(a.code(), "GRAPHQL_VALIDATION_FAILED", "{}", a.body);
+        assert!(a.body["data"].is_null());
+    }
+    for _ in 0..2 {
+        let a = app.gql("{ brands { nope } }", json!({})).await;
+        assert_eq!(a.code(), "GRAPHQL_VALIDATION_FAILED");
+    }
+    // Over GET the query string is the request.
+    for _ in 0..2 {
+        let res = app
+            .client
+            .get(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .query(&[("query", q), ("variables", r#"{"n":"five"}"#)])
+            .send()
+            .await
+            .unwrap();
+        let a = TestApp::answer(res).await;
+        assert_eq!(a.code(), "GRAPHQL_VALIDATION_FAILED", "{}", a.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_has_a_request_id_and_no_store() {
     let app = TestApp::spawn().await;
     let a = app.gql("{ brands { totalCount } }", json!({})).await;

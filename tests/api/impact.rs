@@ -281,6 +281,39 @@ async fn reports_are_cached_per_brand_until_its_data_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_shape_gets_its_own_output_of_a_cached_report() {
+    // A cached report's resolved output is reused only for the same request.
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let full = gql_ok(&app, REPORT, v.clone()).await;
+    let other = "query($b: ID!, $from: DateTime, $to: DateTime, $min: Int, $wide: Boolean!) {
+      r: impactReport(brandId: $b, from: $from, to: $to, minSample: $min) {
+        __typename
+        s: sales { ...spend }
+        retention @include(if: $wide) { cohorts { cohort } }
+      } }
+      fragment spend on SalesReport { per: spendPerCustomer { members { value } } }";
+    for wide in [false, true, false] {
+        let d = gql_ok(
+            &app,
+            other,
+            json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3, "wide": wide }),
+        )
+        .await;
+        let r = d["r"].as_object().unwrap();
+        assert_eq!(r["__typename"], "ImpactReport");
+        assert_eq!(
+            d["r"]["s"],
+            json!({ "per": { "members": { "value": full["impactReport"]["sales"]["spendPerCustomer"]["members"]["value"] } } })
+        );
+        assert_eq!(r.contains_key("retention"), wide, "{d}");
+        assert_eq!(r.len(), if wide { 3 } else { 2 });
+    }
+    assert_eq!(gql_ok(&app, REPORT, v).await, full);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     // Each instance keeps decoded reports in memory; without Redis the whole
     // cache is per instance, so this only applies with Redis.
