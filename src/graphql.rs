@@ -130,7 +130,7 @@ pub struct RequestBytes(pub bytes::Bytes);
 
 /// Resolved outputs of [`Versioned`] values: by the value's versioned cache
 /// key, the exact request and the field's place in its document.
-pub struct Resolved(moka::sync::Cache<(String, bytes::Bytes, Pos), Value>);
+pub struct Resolved(moka::sync::Cache<(String, bytes::Bytes, Pos), Value, ahash::RandomState>);
 
 impl Resolved {
     fn new(settings: &Settings) -> Self {
@@ -144,7 +144,7 @@ impl Resolved {
                 )
                 .max_capacity(RESOLVED_BYTES)
                 .time_to_live(std::time::Duration::from_secs(settings.cache.ttl_secs))
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
         )
     }
 }

@@ -103,7 +103,7 @@ pub struct TokenKeys {
     /// once and presented on every request, and checking the signature again
     /// (Ed25519 especially) would be most of a small request's work. Expiry
     /// is still checked on each use.
-    verified: moka::sync::Cache<String, Verified>,
+    verified: moka::sync::Cache<String, Verified, ahash::RandomState>,
 }
 
 /// Verified tokens kept at most, and for how long before a full check again.
@@ -212,7 +212,7 @@ impl TokenKeys {
             verified: moka::sync::Cache::builder()
                 .max_capacity(VERIFIED_CAPACITY)
                 .time_to_live(VERIFIED_TTL)
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
         })
     }
 

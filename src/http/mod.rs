@@ -30,29 +30,30 @@ pub struct AppState {
     pub shutting_down: Arc<AtomicBool>,
     /// Parsed documents that passed the document limits, by their text:
     /// clients send the same few queries.
-    pub documents: moka::sync::Cache<String, Arc<ExecutableDocument>>,
+    pub documents: moka::sync::Cache<String, Arc<ExecutableDocument>, ahash::RandomState>,
     /// Requests (document, operation name and variables, as sent) that passed
     /// full validation: dashboards repeat the same few requests.
-    pub validated: moka::sync::Cache<web::Bytes, ()>,
+    pub validated: moka::sync::Cache<web::Bytes, (), ahash::RandomState>,
 }
 
-/// Bytes of text each of the two request caches holds at most.
+/// Bytes of text each of the two request caches holds at most. Both hash
+/// whole requests on every call, hence a fast keyed hasher.
 const REQUEST_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A cache of parsed GraphQL documents, bounded by total text size.
-pub fn document_cache() -> moka::sync::Cache<String, Arc<ExecutableDocument>> {
+pub fn document_cache() -> moka::sync::Cache<String, Arc<ExecutableDocument>, ahash::RandomState> {
     moka::sync::Cache::builder()
         .weigher(|query: &String, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
         .max_capacity(REQUEST_CACHE_BYTES)
-        .build()
+        .build_with_hasher(ahash::RandomState::new())
 }
 
 /// A set of validated requests, bounded by total size.
-pub fn validated_cache() -> moka::sync::Cache<web::Bytes, ()> {
+pub fn validated_cache() -> moka::sync::Cache<web::Bytes, (), ahash::RandomState> {
     moka::sync::Cache::builder()
         .weigher(|request: &web::Bytes, _| u32::try_from(request.len()).unwrap_or(u32::MAX))
         .max_capacity(REQUEST_CACHE_BYTES)
-        .build()
+        .build_with_hasher(ahash::RandomState::new())
 }
 
 /// Registers every route.

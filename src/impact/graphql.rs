@@ -95,7 +95,7 @@ async fn params(
         }
         None => None,
     };
-    let to = to.unwrap_or_else(Utc::now);
+    let to = to.unwrap_or_else(default_end);
     let from = from.unwrap_or(to - Duration::days(365));
     if from >= to {
         return Err(AppError::bad_input("from", "from must be before to"));
@@ -127,6 +127,15 @@ async fn params(
     })
 }
 
+/// The default end of a period: the start of the next UTC minute, so that
+/// requests within a minute share one cached report (data written meanwhile
+/// still shows at once: it changes the brand's data version).
+fn default_end() -> DateTime<Utc> {
+    let now = Utc::now();
+    let secs = now.timestamp().div_euclid(60) * 60 + 60;
+    DateTime::from_timestamp(secs, 0).unwrap_or(now)
+}
+
 /// Impact queries.
 #[derive(Default)]
 pub struct ImpactQuery;
@@ -144,7 +153,8 @@ impl ImpactQuery {
             ID,
         >,
         #[graphql(desc = "Period start.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Period end (exclusive; default now).")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Period end (exclusive; default the start of the next minute).")]
+        to: Option<DateTime<Utc>>,
         #[graphql(desc = "Currency of the sales figures; required when orders use several.")]
         currency: Option<String>,
         #[graphql(desc = "Minimum sample (default from settings, 30).")] min_sample: Option<i32>,
@@ -175,7 +185,8 @@ impl ImpactQuery {
             ID,
         >,
         #[graphql(desc = "Period start.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Period end (exclusive; default now).")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Period end (exclusive; default the start of the next minute).")]
+        to: Option<DateTime<Utc>>,
         #[graphql(desc = "Currency; required when orders use several.")] currency: Option<String>,
         #[graphql(desc = "Bucket size.")] interval: Interval,
     ) -> async_graphql::Result<ImpactTimeSeries> {

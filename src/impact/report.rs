@@ -34,7 +34,6 @@ use async_graphql::{Enum, SimpleObject, ID};
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
@@ -697,9 +696,18 @@ pub async fn cached(
     p: &ReportParams,
 ) -> AppResult<(Arc<ImpactReport>, CacheKey)> {
     let version = data_version::current(app, p.brand_id).await?;
-    let params = serde_json::to_vec(p).map_err(|e| AppError::Internal(e.into()))?;
-    let digest = hex::encode(&Sha256::digest(&params)[..12]);
-    let key = CacheKey::brand(p.brand_id, &format!("impact:{digest}:v{version}"));
+    let key = CacheKey::brand(
+        p.brand_id,
+        &format!(
+            "impact:{}:{}:{}:{}:{}:{}:v{version}",
+            p.community_id.map(|c| c.to_string()).unwrap_or_default(),
+            p.from.timestamp_micros(),
+            p.to.timestamp_micros(),
+            p.currency.as_deref().unwrap_or(""),
+            p.min_sample,
+            p.cohort_months,
+        ),
+    );
     if let Some(hit) = app.cache.get_versioned::<ImpactReport>(&key).await {
         return Ok((hit, key));
     }

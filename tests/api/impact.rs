@@ -281,6 +281,33 @@ async fn reports_are_cached_per_brand_until_its_data_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_over_the_default_period_are_cached_too() {
+    // Without `to` the period ends at the next whole minute, so repeated
+    // requests share one cached report. At most one minute boundary falls
+    // between three quick requests, so one of the two repeats must hit.
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let q = "query($b: ID!) { impactReport(brandId: $b) { to sales { currency } } }";
+    let v = json!({ "b": f.brand });
+    gql_ok(&app, q, v.clone()).await;
+    let mut hits = 0;
+    for _ in 0..2 {
+        let before = app.statements().await;
+        let d = gql_ok(&app, q, v.clone()).await;
+        let to: DateTime<Utc> = d["impactReport"]["to"].as_str().unwrap().parse().unwrap();
+        assert_eq!(to.timestamp() % 60, 0, "{to}");
+        assert!(to > Utc::now() - Duration::seconds(5) && to <= Utc::now() + Duration::seconds(60));
+        if app.statements().await == before {
+            hits += 1;
+        }
+    }
+    assert!(
+        hits >= 1,
+        "repeated default-period reports were never cached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_request_shape_gets_its_own_output_of_a_cached_report() {
     // A cached report's resolved output is reused only for the same request.
     let app = TestApp::spawn().await;
