@@ -242,6 +242,24 @@ async fn every_figure_matches_the_hand_worked_fixture() {
     );
 }
 
+/// A non-member's order in the fixture's period, written after a report.
+async fn add_late_order(app: &TestApp, f: &Fixture) {
+    gql_ok(
+        app,
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+        json!({ "i": { "brandId": f.brand, "rows": [{ "externalId": "late", "customerRef": "c-z", "orderedAt": at(f.from, 2, 1).to_rfc3339(), "amount": "30", "currency": "EUR" }] } }),
+    )
+    .await;
+}
+
+/// The report shows the order [`add_late_order`] wrote.
+fn assert_late_order_counted(report: &Value) {
+    close(
+        &report["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
+        115.0 / 3.0,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_are_cached_per_brand_until_its_data_changes() {
     let app = TestApp::spawn().await;
@@ -260,17 +278,8 @@ async fn reports_are_cached_per_brand_until_its_data_changes() {
     );
     assert_eq!(first, again);
 
-    gql_ok(
-        &app,
-        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
-        json!({ "i": { "brandId": f.brand, "rows": [{ "externalId": "late", "customerRef": "c-z", "orderedAt": at(f.from, 2, 1).to_rfc3339(), "amount": "30", "currency": "EUR" }] } }),
-    )
-    .await;
-    let fresh = gql_ok(&app, REPORT, v).await;
-    close(
-        &fresh["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
-        115.0 / 3.0,
-    );
+    add_late_order(&app, &f).await;
+    assert_late_order_counted(&gql_ok(&app, REPORT, v).await);
     let before = app.statements().await;
     gql_ok(&app, REPORT, ov).await;
     assert_eq!(
@@ -361,17 +370,8 @@ async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     );
     assert_eq!(from_a, from_b);
 
-    gql_ok(
-        &b,
-        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
-        json!({ "i": { "brandId": f.brand, "rows": [{ "externalId": "late", "customerRef": "c-z", "orderedAt": at(f.from, 2, 1).to_rfc3339(), "amount": "30", "currency": "EUR" }] } }),
-    )
-    .await;
-    let fresh = gql_ok(&a, REPORT, v).await;
-    close(
-        &fresh["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
-        115.0 / 3.0,
-    );
+    add_late_order(&b, &f).await;
+    assert_late_order_counted(&gql_ok(&a, REPORT, v).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
