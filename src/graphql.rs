@@ -13,9 +13,12 @@ use async_graphql::{
     ValidationMode, Value,
 };
 
+use futures_util::future::BoxFuture;
+
 use crate::{
     account::graphql::{AccountMutation, AccountQuery},
     audit::graphql::AuditQuery,
+    auth::Caller,
     brand::graphql::{BrandMutation, BrandQuery},
     cache::CacheKey,
     community::graphql::{
@@ -161,6 +164,7 @@ const RESOLVED_BYTES: u64 = 32 * 1024 * 1024;
 pub struct Versioned<T> {
     value: Arc<T>,
     key: String,
+    rekey: Option<Arc<dyn Rekey>>,
 }
 
 impl<T> Versioned<T> {
@@ -169,7 +173,16 @@ impl<T> Versioned<T> {
         Self {
             value,
             key: key.as_str().to_string(),
+            rekey: None,
         }
+    }
+
+    /// Lets a response made only of such values be replayed (see
+    /// [`ReplayRecord`]): `rekey` recomputes `key` for a later caller, with
+    /// every check the resolver made on the way.
+    pub fn replayable(mut self, rekey: impl Rekey) -> Self {
+        self.rekey = Some(Arc::new(rekey));
+        self
     }
 }
 
@@ -187,6 +200,15 @@ impl<T: OutputType + Send + Sync> OutputType for Versioned<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
+        let at_root = ctx.path_node.is_some_and(|p| p.parent.is_none());
+        if let (true, Some(rekey), Ok(record)) = (at_root, &self.rekey, ctx.data::<ReplayRecord>())
+        {
+            record.push(RootField {
+                response_key: field.node.response_key().node.to_string(),
+                key: self.key.clone(),
+                rekey: rekey.clone(),
+            });
+        }
         let (Ok(resolved), Ok(request)) = (ctx.data::<Resolved>(), ctx.data::<RequestBytes>())
         else {
             return self.value.resolve(ctx, field).await;
@@ -198,6 +220,52 @@ impl<T: OutputType + Send + Sync> OutputType for Versioned<T> {
         let output = self.value.resolve(ctx, field).await?;
         resolved.0.insert(key, output.clone());
         Ok(output)
+    }
+}
+
+/// Recomputes the versioned cache key of a root field for a caller: the
+/// resolver's whole preamble (argument checks, authorisation, the data
+/// version) without resolving anything. A replayed response stands only
+/// while this gives the key it was built from, for the caller at hand.
+pub trait Rekey: Send + Sync + 'static {
+    /// The field's key for `caller` now; an error means the field would fail.
+    fn key<'a>(
+        &'a self,
+        app: &'a AppContext,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, AppResult<CacheKey>>;
+}
+
+/// A replayable root field met while a request ran.
+#[derive(Clone)]
+pub struct RootField {
+    /// Its alias or name in the response.
+    pub response_key: String,
+    /// The versioned key its value was read under.
+    pub key: String,
+    /// How to recompute that key.
+    pub rekey: Arc<dyn Rekey>,
+}
+
+/// The replayable root fields of one request, recorded as they resolve.
+/// When every root field of a query is one (or `__typename`), the response
+/// depends only on the request bytes and those keys, and the HTTP layer
+/// keeps it to answer the same bytes again without executing.
+/// Clones share one record, so the caller keeps one after handing another
+/// to the request.
+#[derive(Clone, Default)]
+pub struct ReplayRecord(Arc<Mutex<Vec<RootField>>>);
+
+impl ReplayRecord {
+    fn push(&self, field: RootField) {
+        if let Ok(mut fields) = self.0.lock() {
+            fields.push(field);
+        }
+    }
+
+    /// The recorded fields.
+    pub fn fields(&self) -> Vec<RootField> {
+        self.0.lock().map(|f| f.clone()).unwrap_or_default()
     }
 }
 

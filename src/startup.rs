@@ -64,6 +64,7 @@ impl Application {
             shutting_down: Arc::new(AtomicBool::new(false)),
             documents: http::document_cache(),
             validated: http::validated_cache(),
+            replays: http::replay::replay_cache(Duration::from_secs(settings.cache.ttl_secs)),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {

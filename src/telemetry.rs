@@ -50,6 +50,8 @@ pub struct Metrics {
     pub db_pool_max: IntGauge,
     /// Cache figures.
     pub cache: CacheMetrics,
+    /// Kept GraphQL responses by result (`stored`, `hit`, `stale`).
+    pub replays: IntCounterVec,
 }
 
 impl Metrics {
@@ -88,6 +90,14 @@ impl Metrics {
             ),
             &["result"],
         )?;
+        let replays = IntCounterVec::new(
+            Opts::new(
+                "graphql_replays_total",
+                "Responses kept for repeated requests, by result (stored, hit, stale)",
+            ),
+            &["result"],
+        )?;
+        registry.register(Box::new(replays.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(db_statements.clone()))?;
@@ -106,6 +116,7 @@ impl Metrics {
             cache: CacheMetrics {
                 requests: cache_requests,
             },
+            replays,
         })
     }
 }

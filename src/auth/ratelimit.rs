@@ -90,10 +90,14 @@ impl RateLimiter {
                 .as_secs();
             let window = now / WINDOW.as_secs();
             let redis_key = format!("{}rl:{}:{key}:{window}", self.cache.prefix(), limit.name());
+            // One round trip of two commands; the window's first hit sets
+            // its expiry and later ones leave it.
             let mut pipe = redis::pipe();
-            pipe.atomic()
-                .incr(&redis_key, 1u32)
-                .expire(&redis_key, WINDOW.as_secs() as i64 + 1)
+            pipe.incr(&redis_key, 1u32)
+                .cmd("EXPIRE")
+                .arg(&redis_key)
+                .arg(WINDOW.as_secs() + 1)
+                .arg("NX")
                 .ignore();
             let call = pipe.query_async::<(u32,)>(&mut conn);
             match tokio::time::timeout(timeout, call).await {

@@ -13,7 +13,7 @@ use actix_web::{
 use async_graphql::{
     parser::{
         parse_query,
-        types::{DocumentOperations, ExecutableDocument, OperationType},
+        types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
     },
     ErrorExtensionValues, Response, ServerError, Value, Variables,
 };
@@ -26,6 +26,7 @@ use serde_json::json;
 use super::{
     limits::{count_aliases, count_tokens},
     observe::{OperationLabel, RequestId},
+    replay::{self, ReplayKey},
     AppState,
 };
 use crate::{
@@ -98,6 +99,11 @@ fn request_error(status: StatusCode, code: &str, message: &str, format: Format) 
         .content_type(format.content_type())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+/// [`request_error`], boxed for `Result`s.
+fn boxed_error(status: StatusCode, code: &str, message: &str, format: Format) -> Box<HttpResponse> {
+    Box::new(request_error(status, code, message, format))
 }
 
 /// 401 with `WWW-Authenticate`, for a presented token that does not pass.
@@ -265,57 +271,97 @@ pub async fn post(
         );
     }
     let body = body.freeze();
-    let parsed: Body = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(_) => {
-            return request_error(
+    let parse = || {
+        serde_json::from_slice::<Body>(&body).map_err(|_| {
+            boxed_error(
                 StatusCode::BAD_REQUEST,
                 code::BAD_USER_INPUT,
                 "the body must be a JSON object with a \"query\" string",
                 format,
             )
-        }
+        })
     };
-    execute(&req, &state, parsed, body, false, format).await
+    run(&req, &state, (false, body.clone()), format, parse).await
 }
 
 /// `GET /graphql?query=...`: queries only.
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let format = Format::from_request(&req);
-    let params = match web::Query::<GetParams>::from_query(req.query_string()) {
-        Ok(p) => p.into_inner(),
-        Err(_) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "the query string could not be read",
-                format,
-            )
-        }
-    };
-    let variables = match params
-        .variables
-        .as_deref()
-        .map(serde_json::from_str::<serde_json::Value>)
-    {
-        None => None,
-        Some(Ok(v)) => Some(v),
-        Some(Err(_)) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "variables must be a JSON object",
-                format,
-            )
-        }
-    };
-    let body = Body {
-        query: params.query,
-        operation_name: params.operation_name,
-        variables,
-    };
     let key = web::Bytes::copy_from_slice(req.query_string().as_bytes());
-    execute(&req, &state, body, key, true, format).await
+    let parse = || {
+        let params = web::Query::<GetParams>::from_query(req.query_string())
+            .map_err(|_| {
+                boxed_error(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_USER_INPUT,
+                    "the query string could not be read",
+                    format,
+                )
+            })?
+            .into_inner();
+        let variables = params
+            .variables
+            .as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+            .transpose()
+            .map_err(|_| {
+                boxed_error(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_USER_INPUT,
+                    "variables must be a JSON object",
+                    format,
+                )
+            })?;
+        Ok(Body {
+            query: params.query,
+            operation_name: params.operation_name,
+            variables,
+        })
+    };
+    run(&req, &state, (true, key), format, parse).await
+}
+
+/// Answers a request: replayed when a kept response for the same bytes
+/// still stands for this caller, else parsed with `parse` and executed.
+/// A kept response means the bytes parsed before, so checking the caller
+/// first changes no answer.
+async fn run(
+    req: &HttpRequest,
+    state: &AppState,
+    key: ReplayKey,
+    format: Format,
+    parse: impl FnOnce() -> Result<Body, Box<HttpResponse>>,
+) -> HttpResponse {
+    let mut admitted = None;
+    if let Some(replay) = state.replays.get(&key) {
+        let caller = match caller(req, state, format).await {
+            Ok(c) => c,
+            Err(response) => return response,
+        };
+        // Both only read or count; with Redis their round trips overlap.
+        let (limited, stands) = tokio::join!(
+            limit(state, &caller, format),
+            tokio::time::timeout(
+                state.settings.request_timeout(),
+                replay.stands(&state.app, &caller),
+            )
+        );
+        if let Err(response) = limited {
+            return response;
+        }
+        if stands.unwrap_or(false) {
+            state.metrics.replays.with_label_values(&["hit"]).inc();
+            req.extensions_mut()
+                .insert(OperationLabel(replay.label.clone()));
+            return ok(replay.body.clone(), format);
+        }
+        state.metrics.replays.with_label_values(&["stale"]).inc();
+        admitted = Some(caller);
+    }
+    match parse() {
+        Ok(body) => execute(req, state, body, key, format, admitted).await,
+        Err(response) => *response,
+    }
 }
 
 /// Reads the body, failing with 413 as soon as it passes `limit`.
@@ -343,20 +389,20 @@ async fn read_limited(
     Ok(body)
 }
 
-/// The operation a request will run: its type and name.
+/// The operation a request will run, and its name.
 fn selected_operation<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&'a str>,
-) -> Option<(OperationType, Option<&'a str>)> {
+) -> Option<(&'a OperationDefinition, Option<&'a str>)> {
     match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some((op.node.ty, name)),
+        (DocumentOperations::Single(op), _) => Some((&op.node, name)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|op| (op.node.ty, Some(name)))
+            ops.get(name).map(|op| (&op.node, Some(name)))
         }
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
             .iter()
             .next()
-            .map(|(n, op)| (op.node.ty, Some(n.as_str()))),
+            .map(|(n, op)| (&op.node, Some(n.as_str()))),
         _ => None,
     }
 }
@@ -418,15 +464,43 @@ fn document(
     Ok(doc)
 }
 
-/// Runs one request. `key` is the request as sent (POST body or GET query
-/// string): once a request passed full validation, the same bytes skip it.
+/// Authenticates the caller. An `Err` is the answer to send.
+async fn caller(
+    req: &HttpRequest,
+    state: &AppState,
+    format: Format,
+) -> Result<Caller, HttpResponse> {
+    Ok(Caller {
+        principal: authenticate(req, state, format).await?,
+        request_id: request_id(req),
+        client_ip: client_ip(req, state),
+    })
+}
+
+/// Counts the request against the caller's rate limit. An `Err` is the
+/// answer to send.
+async fn limit(state: &AppState, caller: &Caller, format: Format) -> Result<(), HttpResponse> {
+    if let Some(key) = principal_key(&caller.principal) {
+        if let Err(AppError::RateLimited { retry_after_secs }) =
+            state.app.limiter.hit(Limit::Principal, &key).await
+        {
+            return Err(rate_limited(retry_after_secs, format));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one request. `key` is the request as sent (method and POST body or
+/// GET query string): once a request passed full validation, the same bytes
+/// skip it, and a response made only of versioned root fields is kept for
+/// replay. `admitted` is the caller when already authenticated.
 async fn execute(
     req: &HttpRequest,
     state: &AppState,
     body: Body,
-    key: web::Bytes,
-    over_get: bool,
+    key: ReplayKey,
     format: Format,
+    admitted: Option<Caller>,
 ) -> HttpResponse {
     let Some(query) = body.query.filter(|q| !q.trim().is_empty()) else {
         return request_error(
@@ -448,34 +522,31 @@ async fn execute(
             )
         }
     };
-    let principal = match authenticate(req, state, format).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let caller = Caller {
-        principal,
-        request_id: request_id(req),
-        client_ip: client_ip(req, state),
-    };
-    if let Some(key) = principal_key(&caller.principal) {
-        if let Err(AppError::RateLimited { retry_after_secs }) =
-            state.app.limiter.hit(Limit::Principal, &key).await
-        {
-            return rate_limited(retry_after_secs, format);
+    let caller = match admitted {
+        Some(caller) => caller,
+        None => {
+            let caller = match caller(req, state, format).await {
+                Ok(caller) => caller,
+                Err(response) => return response,
+            };
+            if let Err(response) = limit(state, &caller, format).await {
+                return response;
+            }
+            caller
         }
-    }
+    };
     let doc = match document(state, &query, format) {
         Ok(doc) => doc,
         Err(response) => return *response,
     };
     let operation = selected_operation(&doc, body.operation_name.as_deref());
-    req.extensions_mut().insert(OperationLabel(operation_label(
-        operation.and_then(|(_, n)| n),
-    )));
+    let label = operation_label(operation.and_then(|(_, n)| n));
+    req.extensions_mut().insert(OperationLabel(label.clone()));
+    let over_get = key.0;
     if over_get
         && matches!(
             operation,
-            Some((OperationType::Mutation | OperationType::Subscription, _))
+            Some((op, _)) if op.ty != OperationType::Query
         )
     {
         return HttpResponse::MethodNotAllowed()
@@ -487,15 +558,17 @@ async fn execute(
             }] }));
     }
     let mut request = async_graphql::Request::new(query).variables(variables);
-    if let Some(name) = body.operation_name {
+    if let Some(name) = body.operation_name.clone() {
         request = request.operation_name(name);
     }
     request.set_parsed_query(ExecutableDocument::clone(&doc));
     let rid = caller.request_id.clone();
+    let record = graphql::ReplayRecord::default();
     let request = graphql::with_request_data(request)
         .data(caller)
-        .data(graphql::RequestBytes(key.clone()));
-    let validated = state.validated.contains_key(&key);
+        .data(record.clone())
+        .data(graphql::RequestBytes(key.1.clone()));
+    let validated = state.validated.contains_key(&key.1);
     let schema = if validated {
         &state.schema_validated
     } else {
@@ -507,7 +580,7 @@ async fn execute(
             Ok(r) => {
                 // Validation errors carry no path; anything else was raised later.
                 if !validated && r.errors.iter().all(|e| !e.path.is_empty()) {
-                    state.validated.insert(key, ());
+                    state.validated.insert(key.1.clone(), ());
                 }
                 r
             }
@@ -517,7 +590,34 @@ async fn execute(
                 Response::from_errors(vec![err])
             }
         };
-    respond(response, &rid, format)
+    if !response.errors.is_empty() {
+        return respond(response, &rid, format);
+    }
+    let Ok(output) = serde_json::to_vec(&response).map(web::Bytes::from) else {
+        return respond(response, &rid, format);
+    };
+    if let Some((op, _)) = operation.filter(|(op, _)| op.ty == OperationType::Query) {
+        let kept = replay::replay_of(
+            &doc,
+            &op.selection_set.node,
+            record.fields(),
+            output.clone(),
+            label,
+        );
+        if let Some(kept) = kept {
+            state.replays.insert(key, Arc::new(kept));
+            state.metrics.replays.with_label_values(&["stored"]).inc();
+        }
+    }
+    ok(output, format)
+}
+
+/// 200 with a response body that carries no errors.
+fn ok(body: web::Bytes, format: Format) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body)
 }
 
 /// Gives every error its code, then picks the status.

@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod limits;
 pub mod observe;
 pub mod ops;
+pub mod replay;
 
 use std::sync::{atomic::AtomicBool, Arc};
 
@@ -34,6 +35,8 @@ pub struct AppState {
     /// Requests (document, operation name and variables, as sent) that passed
     /// full validation: dashboards repeat the same few requests.
     pub validated: moka::sync::Cache<web::Bytes, (), ahash::RandomState>,
+    /// Responses kept to answer the same request again (see [`replay`]).
+    pub replays: replay::Replays,
 }
 
 /// Bytes of text each of the two request caches holds at most. Both hash

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::report_snapshot;
+use futures_util::future::BoxFuture;
 use sea_orm::EntityTrait;
 
 use super::{
@@ -12,9 +13,10 @@ use super::{
 };
 use crate::{
     auth::{BrandScope, Caller, Principal},
+    cache::CacheKey,
     context::{parse_id, AppContext, ContextExt},
     error::{AppError, AppResult},
-    graphql::Versioned,
+    graphql::{Rekey, Versioned},
     ingest::IngestSummary,
     pagination::{Connection, PageRequest},
 };
@@ -70,61 +72,77 @@ pub struct ImpactTimeSeries {
     pub points: Vec<TimePoint>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn params(
-    app: &AppContext,
-    caller: &Caller,
-    brand_id: &ID,
-    community_id: Option<&ID>,
+/// A report's arguments as sent.
+#[derive(Clone)]
+struct ReportArgs {
+    brand_id: ID,
+    community_id: Option<ID>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     currency: Option<String>,
     min_sample: Option<i32>,
-) -> AppResult<ReportParams> {
-    let brand = parse_id("brandId", brand_id)?;
-    report_scope(caller)?.check(app, brand, "brand").await?;
-    let community = match community_id {
-        Some(c) => {
-            let c = parse_id("communityId", c)?;
-            let found = entity::community::Entity::find_by_id(c)
-                .one(&app.db)
-                .await?
-                .filter(|m| m.brand_id == brand)
-                .ok_or(AppError::NotFound("community"))?;
-            Some(found.id)
+}
+
+impl ReportArgs {
+    /// Checks the arguments and the caller's access, and fills in defaults.
+    async fn params(&self, app: &AppContext, caller: &Caller) -> AppResult<ReportParams> {
+        let brand = parse_id("brandId", &self.brand_id)?;
+        report_scope(caller)?.check(app, brand, "brand").await?;
+        let community = match &self.community_id {
+            Some(c) => {
+                let c = parse_id("communityId", c)?;
+                let found = entity::community::Entity::find_by_id(c)
+                    .one(&app.db)
+                    .await?
+                    .filter(|m| m.brand_id == brand)
+                    .ok_or(AppError::NotFound("community"))?;
+                Some(found.id)
+            }
+            None => None,
+        };
+        let to = self.to.unwrap_or_else(default_end);
+        let from = self.from.unwrap_or(to - Duration::days(365));
+        if from >= to {
+            return Err(AppError::bad_input("from", "from must be before to"));
         }
-        None => None,
-    };
-    let to = to.unwrap_or_else(default_end);
-    let from = from.unwrap_or(to - Duration::days(365));
-    if from >= to {
-        return Err(AppError::bad_input("from", "from must be before to"));
-    }
-    if to - from > Duration::days(3 * 366) {
-        return Err(AppError::bad_input(
-            "from",
-            "a report covers at most 3 years",
-        ));
-    }
-    let min_sample = match min_sample {
-        None => i64::from(app.settings.reports.min_sample),
-        Some(n) if (1..=10_000).contains(&n) => i64::from(n),
-        Some(_) => {
+        if to - from > Duration::days(3 * 366) {
             return Err(AppError::bad_input(
-                "minSample",
-                "minSample must be 1-10000",
-            ))
+                "from",
+                "a report covers at most 3 years",
+            ));
         }
-    };
-    Ok(ReportParams {
-        brand_id: brand,
-        community_id: community,
-        from,
-        to,
-        currency,
-        min_sample,
-        cohort_months: 6,
-    })
+        let min_sample = match self.min_sample {
+            None => i64::from(app.settings.reports.min_sample),
+            Some(n) if (1..=10_000).contains(&n) => i64::from(n),
+            Some(_) => {
+                return Err(AppError::bad_input(
+                    "minSample",
+                    "minSample must be 1-10000",
+                ))
+            }
+        };
+        Ok(ReportParams {
+            brand_id: brand,
+            community_id: community,
+            from,
+            to,
+            currency: self.currency.clone(),
+            min_sample,
+            cohort_months: 6,
+        })
+    }
+}
+
+/// A replayed report stands while the same arguments, checked again for
+/// the caller at hand, still give the same cache key.
+impl Rekey for ReportArgs {
+    fn key<'a>(
+        &'a self,
+        app: &'a AppContext,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, AppResult<CacheKey>> {
+        Box::pin(async move { report::key(app, &self.params(app, caller).await?).await })
+    }
 }
 
 /// The default end of a period: the start of the next UTC minute, so that
@@ -160,19 +178,16 @@ impl ImpactQuery {
         #[graphql(desc = "Minimum sample (default from settings, 30).")] min_sample: Option<i32>,
     ) -> async_graphql::Result<Versioned<ImpactReport>> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
-        let p = params(
-            app,
-            caller,
-            &brand_id,
-            community_id.as_ref(),
+        let args = ReportArgs {
+            brand_id,
+            community_id,
             from,
             to,
             currency,
             min_sample,
-        )
-        .await?;
-        let (report, key) = report::cached(app, &p).await?;
-        Ok(Versioned::new(report, &key))
+        };
+        let (report, key) = report::cached(app, &args.params(app, caller).await?).await?;
+        Ok(Versioned::new(report, &key).replayable(args))
     }
 
     /// Spend and orders of members and other customers per week or month.
@@ -191,17 +206,15 @@ impl ImpactQuery {
         #[graphql(desc = "Bucket size.")] interval: Interval,
     ) -> async_graphql::Result<ImpactTimeSeries> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
-        let p = params(
-            app,
-            caller,
-            &brand_id,
-            community_id.as_ref(),
+        let args = ReportArgs {
+            brand_id,
+            community_id,
             from,
             to,
             currency,
-            None,
-        )
-        .await?;
+            min_sample: None,
+        };
+        let p = args.params(app, caller).await?;
         let (currency, points) = report::time_series(app, &p, interval).await?;
         Ok(ImpactTimeSeries {
             currency,
@@ -304,17 +317,15 @@ impl ImpactMutation {
         #[graphql(desc = "Currency; required when orders use several.")] currency: Option<String>,
     ) -> async_graphql::Result<ReportSnapshot> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
-        let p = params(
-            app,
-            caller,
-            &brand_id,
-            community_id.as_ref(),
-            Some(from),
-            Some(to),
+        let args = ReportArgs {
+            brand_id,
+            community_id,
+            from: Some(from),
+            to: Some(to),
             currency,
-            None,
-        )
-        .await?;
+            min_sample: None,
+        };
+        let p = args.params(app, caller).await?;
         let (m, report) = snapshot::freeze(app, caller, &p).await?;
         Ok(snapshot(m, report))
     }

@@ -689,14 +689,11 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
     })
 }
 
-/// The report through the cache: keyed by brand, parameters and the brand's
-/// data version, so new data shows at once and a hit touches no database.
-pub async fn cached(
-    app: &AppContext,
-    p: &ReportParams,
-) -> AppResult<(Arc<ImpactReport>, CacheKey)> {
+/// The report's cache key: brand, parameters and the brand's data version,
+/// so new data changes it at once.
+pub async fn key(app: &AppContext, p: &ReportParams) -> AppResult<CacheKey> {
     let version = data_version::current(app, p.brand_id).await?;
-    let key = CacheKey::brand(
+    Ok(CacheKey::brand(
         p.brand_id,
         &format!(
             "impact:{}:{}:{}:{}:{}:{}:v{version}",
@@ -707,7 +704,15 @@ pub async fn cached(
             p.min_sample,
             p.cohort_months,
         ),
-    );
+    ))
+}
+
+/// The report through the cache, under [`key`]: a hit touches no database.
+pub async fn cached(
+    app: &AppContext,
+    p: &ReportParams,
+) -> AppResult<(Arc<ImpactReport>, CacheKey)> {
+    let key = key(app, p).await?;
     if let Some(hit) = app.cache.get_versioned::<ImpactReport>(&key).await {
         return Ok((hit, key));
     }

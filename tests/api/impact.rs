@@ -374,6 +374,131 @@ async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     assert_late_order_counted(&gql_ok(&a, REPORT, v).await);
 }
 
+/// How many kept responses were `stored`, replayed (`hit`) or found `stale`.
+async fn replays(app: &TestApp, result: &str) -> f64 {
+    app.metric(&format!(
+        "hearth_graphql_replays_total{{result=\"{result}\"}}"
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_report_is_replayed_only_while_it_stands_for_the_caller() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let other = app.create_brand("Other Brand").await;
+    let (consultant_id, consultant) = app.consultant_for(&[&f.brand]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&f.brand)).await;
+    let (_, outsider) = app.user_token("CLIENT", Some(&other)).await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+
+    let first = app.gql_as(Some(&consultant), REPORT, v.clone()).await;
+    assert_eq!(replays(&app, "stored").await, 1.0);
+    let before = app.statements().await;
+    let again = app.gql_as(Some(&consultant), REPORT, v.clone()).await;
+    assert_eq!(replays(&app, "hit").await, 1.0);
+    assert_eq!(
+        app.statements().await,
+        before,
+        "a replay touches no database"
+    );
+    assert_eq!(again.body, first.body);
+    // Another caller with access gets the same answer from the same entry.
+    let for_client = app.gql_as(Some(&client), REPORT, v.clone()).await;
+    assert_eq!(for_client.body, first.body);
+    assert_eq!(replays(&app, "hit").await, 2.0);
+
+    // The same bytes from callers without access run in full and are refused.
+    assert_eq!(
+        app.gql_as(Some(&outsider), REPORT, v.clone()).await.code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql_as(None, REPORT, v.clone()).await.code(),
+        "UNAUTHENTICATED"
+    );
+    app.gql(
+        "mutation($u: ID!, $b: ID!) { unassignConsultant(userId: $u, brandId: $b) { id } }",
+        json!({ "u": consultant_id, "b": f.brand }),
+    )
+    .await
+    .data();
+    assert_eq!(
+        app.gql_as(Some(&consultant), REPORT, v.clone())
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(replays(&app, "hit").await, 2.0);
+
+    // New data moves the report's key: the next request runs again.
+    add_late_order(&app, &f).await;
+    let stale = replays(&app, "stale").await;
+    assert_late_order_counted(app.gql_as(Some(&client), REPORT, v.clone()).await.data());
+    assert_eq!(replays(&app, "stale").await, stale + 1.0);
+    let hits = replays(&app, "hit").await;
+    assert_late_order_counted(app.gql_as(Some(&client), REPORT, v).await.data());
+    assert_eq!(replays(&app, "hit").await, hits + 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_over_get_is_replayed_apart_from_post() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let q = "query($b: ID!) { impactReport(brandId: $b) { minSample } }";
+    let vars = json!({ "b": f.brand }).to_string();
+    let over_get = || async {
+        let res = app
+            .client
+            .get(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .query(&[("query", q), ("variables", vars.as_str())])
+            .send()
+            .await
+            .unwrap();
+        TestApp::answer(res).await
+    };
+    assert_eq!(over_get().await.data()["impactReport"]["minSample"], 30);
+    assert_eq!(over_get().await.data()["impactReport"]["minSample"], 30);
+    assert_eq!(replays(&app, "stored").await, 1.0);
+    assert_eq!(replays(&app, "hit").await, 1.0);
+    app.gql(q, json!({ "b": f.brand })).await.data();
+    assert_eq!(replays(&app, "stored").await, 2.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_with_other_root_fields_are_never_replayed() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let q = "query($b: ID!) { impactReport(brandId: $b) { minSample } brand(id: $b) { name } }";
+    let v = json!({ "b": f.brand });
+    assert_eq!(
+        gql_ok(&app, q, v.clone()).await["brand"]["name"],
+        "Acme Outdoors"
+    );
+    app.gql(
+        "mutation($b: ID!) { updateBrand(id: $b, input: { name: \"Renamed\" }) { id } }",
+        v.clone(),
+    )
+    .await
+    .data();
+    assert_eq!(gql_ok(&app, q, v.clone()).await["brand"]["name"], "Renamed");
+    // Fragments and `__typename` at the root do not hide other fields either.
+    let hidden = "query($b: ID!) { __typename ...r ... on Query { brand(id: $b) { name } } }
+      fragment r on Query { impactReport(brandId: $b) { minSample } }";
+    gql_ok(&app, hidden, v.clone()).await;
+    gql_ok(&app, hidden, v.clone()).await;
+    assert_eq!(replays(&app, "stored").await, 0.0);
+    // The same report alone, through the same fragments, is kept.
+    let alone = "query($b: ID!) { __typename ...r ... on Query { __typename } }
+      fragment r on Query { impactReport(brandId: $b) { minSample } }";
+    let d = gql_ok(&app, alone, v.clone()).await;
+    assert_eq!(d["__typename"], "Query");
+    assert_eq!(gql_ok(&app, alone, v).await, d);
+    assert_eq!(replays(&app, "stored").await, 1.0);
+    assert_eq!(replays(&app, "hit").await, 1.0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_validates_rows_and_replays_change_nothing() {
     let app = TestApp::spawn().await;

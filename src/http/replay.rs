@@ -1,0 +1,109 @@
+//! Replayed responses: a query made only of versioned root fields (see
+//! [`crate::graphql::Versioned`]) answers with bytes that depend only on the
+//! request and those fields' versioned keys. Such a response is kept by the
+//! exact request and sent again for the same request without executing,
+//! after every field's key has been recomputed for the caller at hand (its
+//! argument checks, authorisation and data version) and found unchanged.
+//! Anything else, or a key that moved, runs in full as usual.
+
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use actix_web::web::Bytes;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+
+use crate::{
+    auth::Caller,
+    context::AppContext,
+    graphql::{Rekey, RootField, MAX_RECURSIVE_DEPTH},
+};
+
+/// A kept response, by the request it answers.
+pub struct Replay {
+    /// The response body as first sent.
+    pub body: Bytes,
+    /// The operation's metrics label.
+    pub label: String,
+    /// Each root field's versioned key and how to recompute it.
+    fields: Vec<(String, Arc<dyn Rekey>)>,
+}
+
+impl Replay {
+    /// Whether the response still stands for `caller`: every field gives
+    /// the same key again (an error, such as a refused caller, means no).
+    pub async fn stands(&self, app: &AppContext, caller: &Caller) -> bool {
+        for (key, rekey) in &self.fields {
+            match rekey.key(app, caller).await {
+                Ok(now) if now.as_str() == key => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// The request a replay answers: the method (GET or not) and the exact
+/// request bytes (POST body or GET query string).
+pub type ReplayKey = (bool, Bytes);
+
+/// Kept responses, bounded by total size.
+pub type Replays = moka::sync::Cache<ReplayKey, Arc<Replay>, ahash::RandomState>;
+
+/// Bytes of requests and responses [`Replays`] holds at most.
+const REPLAY_BYTES: u64 = 32 * 1024 * 1024;
+
+/// An empty replay cache; entries live at most `ttl`.
+pub fn replay_cache(ttl: Duration) -> Replays {
+    moka::sync::Cache::builder()
+        .weigher(|(_, request): &ReplayKey, replay: &Arc<Replay>| {
+            u32::try_from(request.len() + replay.body.len()).unwrap_or(u32::MAX)
+        })
+        .max_capacity(REPLAY_BYTES)
+        .time_to_live(ttl)
+        .build_with_hasher(ahash::RandomState::new())
+}
+
+/// A replay of a response that ran without errors, if every root field the
+/// operation selects is `__typename` or a recorded replayable field.
+pub fn replay_of(
+    doc: &ExecutableDocument,
+    operation: &SelectionSet,
+    recorded: Vec<RootField>,
+    body: Bytes,
+    label: String,
+) -> Option<Replay> {
+    if recorded.is_empty() {
+        return None;
+    }
+    let keys: HashSet<&str> = recorded.iter().map(|f| f.response_key.as_str()).collect();
+    if !covered(doc, operation, &keys, 0) {
+        return None;
+    }
+    Some(Replay {
+        body,
+        label,
+        fields: recorded.into_iter().map(|f| (f.key, f.rekey)).collect(),
+    })
+}
+
+/// Whether every field in `set` (through fragments) is `__typename` or one
+/// of `keys`.
+fn covered(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    keys: &HashSet<&str>,
+    depth: usize,
+) -> bool {
+    if depth > MAX_RECURSIVE_DEPTH {
+        return false;
+    }
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(f) => {
+            f.node.name.node == "__typename" || keys.contains(f.node.response_key().node.as_str())
+        }
+        Selection::InlineFragment(i) => covered(doc, &i.node.selection_set.node, keys, depth + 1),
+        Selection::FragmentSpread(s) => doc
+            .fragments
+            .get(&s.node.fragment_name.node)
+            .is_some_and(|f| covered(doc, &f.node.selection_set.node, keys, depth + 1)),
+    })
+}
