@@ -26,15 +26,22 @@ async fn main() {
         .as_str()
         .unwrap()
         .to_string();
+    // The trivial query has the target; one cached row is shown for scale.
     let cases = [
-        ("typename", "{ __typename }", json!({})),
+        (
+            "typename",
+            "{ __typename }",
+            json!({}),
+            "  (target >= 0.60)",
+        ),
         (
             "brand",
             "query($id: ID!) { brand(id: $id) { id name status } }",
             json!({ "id": brand }),
+            "",
         ),
     ];
-    for (name, query, variables) in cases {
+    for (name, query, variables, target) in cases {
         let body = api.raw(query, variables.clone()).await;
         assert!(!String::from_utf8_lossy(&body).contains("errors"));
         let plain = bench.plain_endpoint(body.clone());
@@ -47,9 +54,6 @@ async fn main() {
             body.len()
         );
         println!("{name:<9} plain:         {reference:>9.0} req/s");
-        println!(
-            "{name:<9} ratio:         {:>9.2}  (target >= 0.60)",
-            rate / reference
-        );
+        println!("{name:<9} ratio:         {:>9.2}{target}", rate / reference);
     }
 }
