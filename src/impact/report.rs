@@ -444,12 +444,13 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
          nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
          od AS (SELECT o.customer_id AS cid, {day_o} AS d, o.amount_e4 AS amt FROM customer_order o \
                 WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
-         nmd AS (SELECT od.d AS d, SUM(od.amt) AS amt FROM od JOIN nm ON nm.id = od.cid GROUP BY od.d) \
+         nmd AS (SELECT od.d AS d, SUM(od.amt) AS amt FROM od JOIN nm ON nm.id = od.cid GROUP BY od.d), \
+         jd AS (SELECT {day_j} AS d, COUNT(*) AS n FROM j GROUP BY {day_j}) \
          SELECT (SELECT COUNT(*) FROM j) AS joiners, (SELECT COUNT(*) FROM nm) AS controls, \
            CAST((SELECT COALESCE(SUM(od.amt), 0) FROM od JOIN j ON j.id = od.cid WHERE od.d < {day_j}) AS DOUBLE PRECISION) / 10000.0 AS t_before, \
            CAST((SELECT COALESCE(SUM(od.amt), 0) FROM od JOIN j ON j.id = od.cid WHERE od.d >= {day_j}) AS DOUBLE PRECISION) / 10000.0 AS t_after, \
-           CAST((SELECT COALESCE(SUM(nmd.amt), 0) FROM nmd JOIN j ON nmd.d < {day_j}) AS DOUBLE PRECISION) / 10000.0 AS c_before, \
-           CAST((SELECT COALESCE(SUM(nmd.amt), 0) FROM nmd JOIN j ON nmd.d >= {day_j}) AS DOUBLE PRECISION) / 10000.0 AS c_after, \
+           CAST((SELECT COALESCE(SUM(nmd.amt * jd.n), 0) FROM nmd JOIN jd ON nmd.d < jd.d) AS DOUBLE PRECISION) / 10000.0 AS c_before, \
+           CAST((SELECT COALESCE(SUM(nmd.amt * jd.n), 0) FROM nmd JOIN jd ON nmd.d >= jd.d) AS DOUBLE PRECISION) / 10000.0 AS c_after, \
            CAST((SELECT COALESCE(SUM({secs_before}), 0) FROM j) AS DOUBLE PRECISION) AS secs_before, \
            CAST((SELECT COALESCE(SUM({secs_after}), 0) FROM j) AS DOUBLE PRECISION) AS secs_after"
     );

@@ -242,6 +242,73 @@ async fn every_figure_matches_the_hand_worked_fixture() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joiners_sharing_a_joining_day_each_weigh_against_the_controls() {
+    // dee and eli join on the same day; x never joins. Each joiner compares
+    // against x's spend before and after their own joining day.
+    let app = TestApp::spawn().await;
+    let to = month_start(Utc::now());
+    let from = to.checked_sub_months(Months::new(4)).unwrap();
+    let brand = app.create_brand("Acme Outdoors").await;
+    let c = gql_ok(
+        &app,
+        "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Trail\", purpose: \"Tips\", kind: PRODUCT, platform: DISCORD }) { id } }",
+        json!({ "b": brand }),
+    )
+    .await["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let joined = at(from, 1, 10);
+    let activity = |key: &str, who: &str| json!({ "sourceKey": key, "externalId": who, "handle": who, "kind": "message", "occurredAt": joined.to_rfc3339() });
+    gql_ok(
+        &app,
+        "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+        json!({ "i": { "communityId": c, "rows": [activity("a", "dee"), activity("b", "eli")] } }),
+    )
+    .await;
+    gql_ok(
+        &app,
+        "mutation($i: IngestCustomersInput!) { ingestCustomers(input: $i) { inserted } }",
+        json!({ "i": { "brandId": brand, "rows": [
+            { "externalRef": "c-dee", "memberPlatform": "DISCORD", "memberExternalId": "dee" },
+            { "externalRef": "c-eli", "memberPlatform": "DISCORD", "memberExternalId": "eli" },
+            { "externalRef": "c-x" },
+        ] } }),
+    )
+    .await;
+    let order = |id: &str, c: &str, t: DateTime<Utc>, amount: &str| json!({ "externalId": id, "customerRef": c, "orderedAt": t.to_rfc3339(), "amount": amount, "currency": "EUR" });
+    gql_ok(
+        &app,
+        "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+        json!({ "i": { "brandId": brand, "rows": [
+            order("o1", "c-dee", at(from, 0, 5), "10.00"),
+            order("o2", "c-dee", at(from, 2, 5), "30.00"),
+            order("o3", "c-eli", at(from, 0, 6), "20.00"),
+            order("o4", "c-x", at(from, 0, 2), "40.00"),
+            order("o5", "c-x", at(from, 2, 1), "60.00"),
+        ] } }),
+    )
+    .await;
+    let r = gql_ok(
+        &app,
+        "query($b: ID!, $from: DateTime, $to: DateTime) { impactReport(brandId: $b, from: $from, to: $to, minSample: 1) {
+           sales { joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter } } } }",
+        json!({ "b": brand, "from": from, "to": to }),
+    )
+    .await;
+    let j = &r["impactReport"]["sales"]["joiners"];
+    assert_eq!(j["joiners"], 2);
+    assert_eq!(j["controls"], 1);
+    let before = (joined - from).num_seconds() as f64 / 86_400.0;
+    let after = (to - joined).num_seconds() as f64 / 86_400.0;
+    close(&j["joinersBefore"], 30.0 / (2.0 * before));
+    close(&j["joinersAfter"], 30.0 / (2.0 * after));
+    // x's 40 before and 60 after count once for each joiner.
+    close(&j["controlsBefore"], 2.0 * 40.0 / (2.0 * before));
+    close(&j["controlsAfter"], 2.0 * 60.0 / (2.0 * after));
+}
+
 /// A non-member's order in the fixture's period, written after a report.
 async fn add_late_order(app: &TestApp, f: &Fixture) {
     gql_ok(
