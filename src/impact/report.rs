@@ -362,9 +362,14 @@ async fn sales(
         cur.into(),
         p.to.into(),
     ]);
-    let rows = SalesRow::find_by_statement(db::raw(backend, &sql, values))
-        .all(&app.db)
-        .await?;
+    let rows = async {
+        Ok::<_, AppError>(
+            SalesRow::find_by_statement(db::raw(backend, &sql, values))
+                .all(&app.db)
+                .await?,
+        )
+    };
+    let (rows, joiners) = tokio::try_join!(rows, joiners(app, p, cur))?;
     let get = |g: i32| rows.iter().find(|r| r.grp == g);
     let min = p.min_sample;
     let per_group = |f: &dyn Fn(&SalesRow) -> (Option<f64>, i64)| {
@@ -416,7 +421,6 @@ async fn sales(
             insufficient: true,
         },
     };
-    let joiners = joiners(app, p, cur).await?;
     Ok((
         SalesReport {
             currency: cur.to_string(),
@@ -437,22 +441,33 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
     let day_j = db::day_of(backend, "j.joined_at");
     let secs_before = db::seconds_between(backend, "?", "j.joined_at");
     let secs_after = db::seconds_between(backend, "j.joined_at", "?");
+    // Each total is one pass: before and after a joiner's own joining day
+    // side by side, and control spend per day weighed by the joiners of each
+    // joining day.
     let sql = format!(
         "WITH {cte}, \
-         buyers AS (SELECT DISTINCT cust.id, cust.joined_at FROM cust JOIN customer_order o ON o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ?), \
+         buyers AS (SELECT cust.id, cust.joined_at FROM cust WHERE EXISTS (SELECT 1 FROM customer_order o \
+                    WHERE o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ?)), \
          j AS (SELECT id, joined_at FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
          nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
          od AS (SELECT o.customer_id AS cid, {day_o} AS d, o.amount_e4 AS amt FROM customer_order o \
                 WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
+         jt AS (SELECT COALESCE(SUM(CASE WHEN od.d < {day_j} THEN od.amt ELSE 0 END), 0) AS before, \
+                       COALESCE(SUM(CASE WHEN od.d >= {day_j} THEN od.amt ELSE 0 END), 0) AS after \
+                FROM od JOIN j ON j.id = od.cid), \
          nmd AS (SELECT od.d AS d, SUM(od.amt) AS amt FROM od JOIN nm ON nm.id = od.cid GROUP BY od.d), \
-         jd AS (SELECT {day_j} AS d, COUNT(*) AS n FROM j GROUP BY {day_j}) \
+         jd AS (SELECT {day_j} AS d, COUNT(*) AS n FROM j GROUP BY {day_j}), \
+         ct AS (SELECT COALESCE(SUM(CASE WHEN nmd.d < jd.d THEN nmd.amt * jd.n ELSE 0 END), 0) AS before, \
+                       COALESCE(SUM(CASE WHEN nmd.d >= jd.d THEN nmd.amt * jd.n ELSE 0 END), 0) AS after \
+                FROM nmd CROSS JOIN jd) \
          SELECT (SELECT COUNT(*) FROM j) AS joiners, (SELECT COUNT(*) FROM nm) AS controls, \
-           CAST((SELECT COALESCE(SUM(od.amt), 0) FROM od JOIN j ON j.id = od.cid WHERE od.d < {day_j}) AS DOUBLE PRECISION) / 10000.0 AS t_before, \
-           CAST((SELECT COALESCE(SUM(od.amt), 0) FROM od JOIN j ON j.id = od.cid WHERE od.d >= {day_j}) AS DOUBLE PRECISION) / 10000.0 AS t_after, \
-           CAST((SELECT COALESCE(SUM(nmd.amt * jd.n), 0) FROM nmd JOIN jd ON nmd.d < jd.d) AS DOUBLE PRECISION) / 10000.0 AS c_before, \
-           CAST((SELECT COALESCE(SUM(nmd.amt * jd.n), 0) FROM nmd JOIN jd ON nmd.d >= jd.d) AS DOUBLE PRECISION) / 10000.0 AS c_after, \
+           CAST(jt.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
+           CAST(jt.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
+           CAST(ct.before AS DOUBLE PRECISION) / 10000.0 AS c_before, \
+           CAST(ct.after AS DOUBLE PRECISION) / 10000.0 AS c_after, \
            CAST((SELECT COALESCE(SUM({secs_before}), 0) FROM j) AS DOUBLE PRECISION) AS secs_before, \
-           CAST((SELECT COALESCE(SUM({secs_after}), 0) FROM j) AS DOUBLE PRECISION) AS secs_after"
+           CAST((SELECT COALESCE(SUM({secs_after}), 0) FROM j) AS DOUBLE PRECISION) AS secs_after \
+         FROM jt CROSS JOIN ct"
     );
     values.extend([
         cur.into(),
@@ -661,21 +676,29 @@ async fn engagement_of(app: &AppContext, p: &ReportParams) -> AppResult<Vec<Comm
 
 /// Computes the report (no cache).
 pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactReport> {
+    // The statements are independent: they run side by side on the pool.
     let cur = currency(app, p).await?;
-    let (sales, retention) = match &cur {
-        Some(cur) => {
-            let (sales, repeat) = sales(app, p, cur).await?;
-            let cohorts = cohorts(app, p, cur).await?;
-            (
-                Some(sales),
-                Some(RetentionReport {
-                    repeat_purchase_rate: repeat,
-                    cohorts,
-                }),
-            )
+    let sales_and_retention = async {
+        match &cur {
+            Some(cur) => {
+                let ((sales, repeat), cohorts) =
+                    tokio::try_join!(sales(app, p, cur), cohorts(app, p, cur))?;
+                Ok((
+                    Some(sales),
+                    Some(RetentionReport {
+                        repeat_purchase_rate: repeat,
+                        cohorts,
+                    }),
+                ))
+            }
+            None => Ok((None, None)),
         }
-        None => (None, None),
     };
+    let ((sales, retention), satisfaction, engagement) = tokio::try_join!(
+        sales_and_retention,
+        satisfaction(app, p),
+        engagement_of(app, p)
+    )?;
     Ok(ImpactReport {
         brand_id: ID(p.brand_id.to_string()),
         community_id: p.community_id.map(|c| ID(c.to_string())),
@@ -685,8 +708,8 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
         min_sample: p.min_sample,
         sales,
         retention,
-        satisfaction: satisfaction(app, p).await?,
-        engagement: engagement_of(app, p).await?,
+        satisfaction,
+        engagement,
     })
 }
 
