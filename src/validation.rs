@@ -43,6 +43,24 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
     }
 }
 
+/// An optional whole number within `min..=max`; `default` when absent.
+pub fn number_or(
+    field: &str,
+    value: Option<i32>,
+    min: i32,
+    max: i32,
+    default: i64,
+) -> AppResult<i64> {
+    match value {
+        None => Ok(default),
+        Some(n) if (min..=max).contains(&n) => Ok(i64::from(n)),
+        Some(_) => Err(AppError::bad_input(
+            field,
+            format!("{field} must be {min}-{max}"),
+        )),
+    }
+}
+
 /// A slug: 2-64 characters of `a-z`, `0-9` and single inner hyphens.
 pub fn slug(field: &str, value: &str) -> AppResult<String> {
     let ok = (2..=64).contains(&value.len())
@@ -121,6 +139,22 @@ mod tests {
         assert!(text("name", "a\0b", 1, 10).is_err());
         assert!(text("name", "   ", 1, 10).is_err());
         assert_eq!(text("name", " ok ", 1, 10).unwrap(), "ok");
+    }
+
+    #[test]
+    fn number_or_keeps_the_range_and_defaults() {
+        assert_eq!(number_or("n", None, 1, 10, 7).unwrap(), 7);
+        assert_eq!(number_or("n", Some(1), 1, 10, 7).unwrap(), 1);
+        assert_eq!(number_or("n", Some(10), 1, 10, 7).unwrap(), 10);
+        for bad in [0, 11, -1] {
+            match number_or("n", Some(bad), 1, 10, 7) {
+                Err(AppError::BadUserInput { field, message }) => {
+                    assert_eq!(field, "n");
+                    assert_eq!(message, "n must be 1-10");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

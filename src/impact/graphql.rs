@@ -19,6 +19,7 @@ use crate::{
     graphql::{Rekey, Versioned},
     ingest::IngestSummary,
     pagination::{Connection, PageRequest},
+    validation,
 };
 
 /// Who may read reports: users in their read scope, and integrations of the
@@ -111,16 +112,13 @@ impl ReportArgs {
                 "a report covers at most 3 years",
             ));
         }
-        let min_sample = match self.min_sample {
-            None => i64::from(app.settings.reports.min_sample),
-            Some(n) if (1..=10_000).contains(&n) => i64::from(n),
-            Some(_) => {
-                return Err(AppError::bad_input(
-                    "minSample",
-                    "minSample must be 1-10000",
-                ))
-            }
-        };
+        let min_sample = validation::number_or(
+            "minSample",
+            self.min_sample,
+            1,
+            10_000,
+            i64::from(app.settings.reports.min_sample),
+        )?;
         Ok(ReportParams {
             brand_id: brand,
             community_id: community,

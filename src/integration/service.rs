@@ -218,16 +218,13 @@ pub async fn issue_token(
             "the integration is revoked; create a new one".into(),
         ));
     }
-    let days = match expires_in_days {
-        None => i64::from(app.settings.auth.integration_token_ttl_days),
-        Some(d) if (1..=3650).contains(&d) => i64::from(d),
-        Some(_) => {
-            return Err(AppError::bad_input(
-                "expiresInDays",
-                "expiresInDays must be 1-3650",
-            ))
-        }
-    };
+    let days = validation::number_or(
+        "expiresInDays",
+        expires_in_days,
+        1,
+        3650,
+        i64::from(app.settings.auth.integration_token_ttl_days),
+    )?;
     let now = Utc::now();
     let expires_at = now + Duration::days(days);
     let token_id = Uuid::now_v7();

@@ -317,6 +317,19 @@ async fn revoked_integration_tokens_are_refused(app: &TestApp) {
         "a revoked token stops at once"
     );
 
+    // A lifetime out of range is refused by field.
+    let bad = app
+        .gql(
+            "mutation($id: ID!) { issueIntegrationToken(id: $id, expiresInDays: 0) { token } }",
+            json!({ "id": integration }),
+        )
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert_eq!(
+        bad.body["errors"][0]["extensions"]["field"],
+        "expiresInDays"
+    );
+
     // Revoking the integration stops every one of its tokens.
     let t2 = app
         .gql(

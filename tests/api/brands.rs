@@ -361,14 +361,13 @@ async fn fetch_by_id_is_served_from_the_cache_and_invalidated_on_write() {
     let id = app.create_brand("Acme").await;
     let q = "query($id: ID!) { brand(id: $id) { name } }";
     app.gql(q, json!({ "id": id })).await.data();
-    let before = app.statements().await;
-    let a = app.gql(q, json!({ "id": id })).await;
+    let a = app
+        .without_statements(
+            "a cache hit touches no database",
+            app.gql(q, json!({ "id": id })),
+        )
+        .await;
     assert_eq!(a.data()["brand"]["name"], "Acme");
-    assert_eq!(
-        app.statements().await,
-        before,
-        "a cache hit touches no database"
-    );
 
     app.gql(
         "mutation($id: ID!) { updateBrand(id: $id, input: { name: \"Acme Co\" }) { id } }",

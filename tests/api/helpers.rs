@@ -1,6 +1,6 @@
 //! Spawns the app for one test and talks to it over HTTP.
 
-use std::{path::Path, time::Duration};
+use std::{future::Future, path::Path, time::Duration};
 
 use hearth::{config::Settings, startup::Application};
 use reqwest::{header::HeaderMap, StatusCode};
@@ -339,6 +339,15 @@ impl TestApp {
     /// SQL statements executed so far by this app.
     pub async fn statements(&self) -> f64 {
         self.metric("hearth_db_statements_total").await
+    }
+
+    /// Runs `request` and asserts it executed no SQL statement; `why`
+    /// names what should have answered instead.
+    pub async fn without_statements<T>(&self, why: &str, request: impl Future<Output = T>) -> T {
+        let before = self.statements().await;
+        let out = request.await;
+        assert_eq!(self.statements().await, before, "{why}");
+        out
     }
 
     /// Creates a brand and returns its id.

@@ -29,11 +29,9 @@ async fn gql_ok(app: &TestApp, q: &str, v: Value) -> Value {
     app.gql(q, v).await.data().clone()
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
-    let to = month_start(Utc::now());
-    let from = to.checked_sub_months(Months::new(4)).unwrap();
-    let brand = app.create_brand("Acme Outdoors").await;
-    let c = gql_ok(
+/// A Discord community of `brand`; returns its id.
+async fn trail_community(app: &TestApp, brand: &str) -> String {
+    gql_ok(
         app,
         "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Trail\", purpose: \"Tips\", kind: PRODUCT, platform: DISCORD }) { id } }",
         json!({ "b": brand }),
@@ -41,7 +39,14 @@ async fn fixture(app: &TestApp) -> Fixture {
     .await["createCommunity"]["id"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let to = month_start(Utc::now());
+    let from = to.checked_sub_months(Months::new(4)).unwrap();
+    let brand = app.create_brand("Acme Outdoors").await;
+    let c = trail_community(app, &brand).await;
     let cy_joined = at(from, 1, 10);
     let activity = |key: &str, who: &str, t: DateTime<Utc>| json!({ "sourceKey": key, "externalId": who, "handle": who, "kind": "message", "occurredAt": t.to_rfc3339() });
     gql_ok(
@@ -250,15 +255,7 @@ async fn joiners_sharing_a_joining_day_each_weigh_against_the_controls() {
     let to = month_start(Utc::now());
     let from = to.checked_sub_months(Months::new(4)).unwrap();
     let brand = app.create_brand("Acme Outdoors").await;
-    let c = gql_ok(
-        &app,
-        "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Trail\", purpose: \"Tips\", kind: PRODUCT, platform: DISCORD }) { id } }",
-        json!({ "b": brand }),
-    )
-    .await["createCommunity"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let c = trail_community(&app, &brand).await;
     let joined = at(from, 1, 10);
     let activity = |key: &str, who: &str| json!({ "sourceKey": key, "externalId": who, "handle": who, "kind": "message", "occurredAt": joined.to_rfc3339() });
     gql_ok(
@@ -336,24 +333,21 @@ async fn reports_are_cached_per_brand_until_its_data_changes() {
     let first = gql_ok(&app, REPORT, v.clone()).await;
     let ov = json!({ "b": other, "from": f.from, "to": f.to });
     gql_ok(&app, REPORT, ov.clone()).await;
-    let before = app.statements().await;
-    let again = gql_ok(&app, REPORT, v.clone()).await;
-    assert_eq!(
-        app.statements().await,
-        before,
-        "a cached report touches no database"
-    );
+    let again = app
+        .without_statements(
+            "a cached report touches no database",
+            gql_ok(&app, REPORT, v.clone()),
+        )
+        .await;
     assert_eq!(first, again);
 
     add_late_order(&app, &f).await;
     assert_late_order_counted(&gql_ok(&app, REPORT, v).await);
-    let before = app.statements().await;
-    gql_ok(&app, REPORT, ov).await;
-    assert_eq!(
-        app.statements().await,
-        before,
-        "another brand's cached report is untouched"
-    );
+    app.without_statements(
+        "another brand's cached report is untouched",
+        gql_ok(&app, REPORT, ov),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -428,13 +422,12 @@ async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     let b = a.another_instance().await;
     let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
     let from_a = gql_ok(&a, REPORT, v.clone()).await;
-    let before = b.statements().await;
-    let from_b = gql_ok(&b, REPORT, v.clone()).await;
-    assert_eq!(
-        b.statements().await,
-        before,
-        "the other instance reads the report from Redis"
-    );
+    let from_b = b
+        .without_statements(
+            "the other instance reads the report from Redis",
+            gql_ok(&b, REPORT, v.clone()),
+        )
+        .await;
     assert_eq!(from_a, from_b);
 
     add_late_order(&b, &f).await;
@@ -461,14 +454,13 @@ async fn a_repeated_report_is_replayed_only_while_it_stands_for_the_caller() {
 
     let first = app.gql_as(Some(&consultant), REPORT, v.clone()).await;
     assert_eq!(replays(&app, "stored").await, 1.0);
-    let before = app.statements().await;
-    let again = app.gql_as(Some(&consultant), REPORT, v.clone()).await;
+    let again = app
+        .without_statements(
+            "a replay touches no database",
+            app.gql_as(Some(&consultant), REPORT, v.clone()),
+        )
+        .await;
     assert_eq!(replays(&app, "hit").await, 1.0);
-    assert_eq!(
-        app.statements().await,
-        before,
-        "a replay touches no database"
-    );
     assert_eq!(again.body, first.body);
     // Another caller with access gets the same answer from the same entry.
     let for_client = app.gql_as(Some(&client), REPORT, v.clone()).await;
@@ -632,6 +624,48 @@ async fn ingest_validates_rows_and_replays_change_nothing() {
         a.data()["ingestSurveyResponses"]["rejected"],
         json!([{ "field": "rows.0.score" }, { "field": "rows.1.score" }])
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_arguments_out_of_range_are_refused_by_field() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let other = app.create_brand("Other Brand").await;
+    let elsewhere = trail_community(&app, &other).await;
+    let q = "query($b: ID!, $c: ID, $from: DateTime, $to: DateTime, $min: Int) {
+      impactReport(brandId: $b, communityId: $c, from: $from, to: $to, minSample: $min) { minSample } }";
+    let cases = [
+        (
+            json!({ "b": f.brand, "min": 0 }),
+            "BAD_USER_INPUT",
+            Some("minSample"),
+        ),
+        (
+            json!({ "b": f.brand, "min": 10_001 }),
+            "BAD_USER_INPUT",
+            Some("minSample"),
+        ),
+        (
+            json!({ "b": f.brand, "from": f.to, "to": f.from }),
+            "BAD_USER_INPUT",
+            Some("from"),
+        ),
+        (
+            json!({ "b": f.brand, "from": f.to - Duration::days(4 * 366), "to": f.to }),
+            "BAD_USER_INPUT",
+            Some("from"),
+        ),
+        (json!({ "b": f.brand, "c": elsewhere }), "NOT_FOUND", None),
+    ];
+    for (v, code, field) in cases {
+        let a = app.gql(q, v.clone()).await;
+        assert_eq!(a.code(), code, "{v}: {}", a.body);
+        if let Some(field) = field {
+            assert_eq!(a.body["errors"][0]["extensions"]["field"], field, "{v}");
+        }
+    }
+    let d = gql_ok(&app, q, json!({ "b": f.brand, "min": 10_000 })).await;
+    assert_eq!(d["impactReport"]["minSample"], 10_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
