@@ -138,10 +138,9 @@ async fn main() {
     let mut api_cold = Duration::ZERO;
     let mut sql_cold = Duration::ZERO;
     for _ in 0..COLD_RUNS {
-        hearth::brand::data_version::bump(&ctx.db, params.brand_id)
-            .await
-            .unwrap();
-        hearth::brand::data_version::forget(ctx, params.brand_id).await;
+        let mut txn = hearth::db::WriteTxn::begin(ctx).await.unwrap();
+        hearth::brand::data_version::bump(&mut txn, params.brand_id);
+        txn.commit().await.unwrap();
         let t = Instant::now();
         api.call(query, vars.clone()).await;
         api_cold += t.elapsed();

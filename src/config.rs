@@ -286,6 +286,10 @@ pub struct CacheSettings {
     /// Versioned entries (reports) each instance also keeps decoded in
     /// memory, in front of Redis or the in-process cache.
     pub decoded_capacity: u64,
+    /// Longest a version mirrored in the cache is trusted before it is read
+    /// from the database again, in seconds. It bounds staleness only where
+    /// Redis answers readers but refused a writer's pending mark.
+    pub version_ttl_secs: u64,
 }
 
 impl Default for CacheSettings {
@@ -294,6 +298,7 @@ impl Default for CacheSettings {
             ttl_secs: 300,
             memory_capacity: 10_000,
             decoded_capacity: 512,
+            version_ttl_secs: 5,
         }
     }
 }
@@ -430,6 +435,9 @@ impl Settings {
         }
         if self.cache.ttl_secs == 0 {
             bail!("invalid settings: cache.ttl_secs must be at least 1");
+        }
+        if self.cache.version_ttl_secs == 0 {
+            bail!("invalid settings: cache.version_ttl_secs must be at least 1");
         }
         if let Some(secret) = &self.auth.jwt_secret {
             if secret.expose_secret().len() < 32 {

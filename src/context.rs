@@ -8,8 +8,8 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
-    auth::{ratelimit::RateLimiter, tokens::TokenKeys, Caller},
-    cache::Cache,
+    auth::{ratelimit::RateLimiter, session::AccessCache, tokens::TokenKeys, Caller},
+    cache::{versions::Versions, Cache},
     config::Settings,
     error::{AppError, AppResult},
 };
@@ -21,6 +21,10 @@ pub struct AppContext {
     pub db: DatabaseConnection,
     /// Cache (Redis or in-process).
     pub cache: Cache,
+    /// The mirror of every version (data, access), see [`crate::cache::versions`].
+    pub versions: Versions,
+    /// What decides each caller's access, by access version.
+    pub access: AccessCache,
     /// Token signing and verification.
     pub tokens: Arc<TokenKeys>,
     /// Rate limiter.

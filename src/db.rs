@@ -4,11 +4,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 
 use crate::{
+    cache::versions::{Subject, Versions},
     config::{DatabaseKind, Settings},
+    context::AppContext,
+    error::AppResult,
     telemetry::Metrics,
 };
 
@@ -173,5 +179,69 @@ pub fn week_of(backend: DbBackend, column: &str) -> String {
             format!("to_char(date_trunc('week', ({column}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')")
         }
         _ => format!("date({column}, '-6 days', 'weekday 1')"),
+    }
+}
+
+/// A write transaction that knows which versions it changes: they are
+/// bumped and marked pending just before it commits and confirmed once it
+/// has (see [`crate::cache::versions`]). Dropped without
+/// [`WriteTxn::commit`], it rolls back and bumps nothing.
+pub struct WriteTxn {
+    inner: DatabaseTransaction,
+    versions: Versions,
+    touched: Vec<Subject>,
+}
+
+impl WriteTxn {
+    /// Begins a transaction on the app's pool.
+    pub async fn begin(app: &AppContext) -> AppResult<Self> {
+        Ok(Self {
+            inner: app.db.begin().await?,
+            versions: app.versions.clone(),
+            touched: Vec::new(),
+        })
+    }
+
+    /// Records that this transaction changes what `subject`'s version
+    /// stands for; the version is bumped when the transaction commits.
+    pub fn touch(&mut self, subject: Subject) {
+        if !self.touched.contains(&subject) {
+            self.touched.push(subject);
+        }
+    }
+
+    /// Bumps every touched version (marking each pending), commits, then
+    /// confirms them.
+    pub async fn commit(self) -> AppResult<()> {
+        let mut bumps = Vec::with_capacity(self.touched.len());
+        for subject in &self.touched {
+            bumps.push(self.versions.bump(&self.inner, *subject).await?);
+        }
+        self.inner.commit().await?;
+        self.versions.confirm(bumps).await;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.inner.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.inner.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.inner.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.inner.query_all_raw(stmt).await
     }
 }

@@ -16,8 +16,8 @@ use anyhow::Context;
 use async_graphql::ValidationMode;
 
 use crate::{
-    auth::{ratelimit::RateLimiter, tokens::TokenKeys},
-    cache::Cache,
+    auth::{ratelimit::RateLimiter, session::AccessCache, tokens::TokenKeys},
+    cache::{versions::Versions, Cache},
     config::Settings,
     context::AppContext,
     db, graphql,
@@ -48,9 +48,17 @@ impl Application {
             tracing::warn!("{note}");
         }
         let limiter = RateLimiter::new(cache.clone(), settings.rate_limit.clone());
+        let versions = Versions::new(
+            cache.redis(),
+            settings.redis.key_prefix.clone(),
+            settings.request_timeout().max(Duration::from_secs(30)) * 2,
+            Duration::from_secs(settings.cache.version_ttl_secs),
+        );
         let app = AppContext {
             db,
             cache,
+            versions,
+            access: AccessCache::new(50_000, Duration::from_secs(settings.cache.ttl_secs)),
             tokens: Arc::new(tokens),
             limiter,
             settings: settings.clone(),

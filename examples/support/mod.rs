@@ -114,7 +114,10 @@ impl Bench {
         )
         .await
         .unwrap();
-        let (token, _) = ctx.tokens.issue_user(admin.id, admin.role, None).unwrap();
+        let (token, _) = ctx
+            .tokens
+            .issue_user(admin.id, admin.role, None, uuid::Uuid::now_v7())
+            .unwrap();
         let api = Api {
             client: reqwest::Client::new(),
             url: format!("http://127.0.0.1:{}/graphql", app.port()),

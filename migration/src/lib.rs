@@ -7,6 +7,8 @@ mod m20261128_000001_create_brand;
 mod m20261128_000002_accounts;
 mod m20261128_000003_communities;
 mod m20261128_000004_impact;
+mod m20261202_000005_access_version;
+mod m20261202_000006_refresh_token_user_index;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_accounts::Migration),
             Box::new(m20261128_000003_communities::Migration),
             Box::new(m20261128_000004_impact::Migration),
+            Box::new(m20261202_000005_access_version::Migration),
+            Box::new(m20261202_000006_refresh_token_user_index::Migration),
         ]
     }
 }

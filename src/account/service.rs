@@ -18,12 +18,13 @@ use crate::{
     audit::service::{self as audit, Event},
     auth::{
         password,
-        principal::{assigned_brands, forget_assignments},
         ratelimit::Limit,
         tokens::{hash_opaque, opaque_token},
         Caller,
     },
+    cache::versions::Subject,
     context::{parse_id, AppContext},
+    db::WriteTxn,
     error::{AppError, AppResult},
     pagination::{newest_first, Page, PageRequest},
     validation,
@@ -176,7 +177,7 @@ async fn issue_session<C: ConnectionTrait>(
 ) -> AppResult<Session> {
     let (access_token, access_token_expires_at) = app
         .tokens
-        .issue_user(user.id, user.role, user.brand_id)
+        .issue_user(user.id, user.role, user.brand_id, family)
         .map_err(AppError::Internal)?;
     let (refresh, hash) = opaque_token();
     let now = Utc::now();
@@ -231,7 +232,7 @@ pub async fn login(
         Some(u) if password_ok && u.status == DbStatus::Active => u,
         _ => return Err(AppError::Unauthenticated(BAD_LOGIN)),
     };
-    let txn = app.db.begin().await?;
+    let txn = WriteTxn::begin(app).await?;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_login_at = Set(Some(Utc::now()));
     let user = active.update(&txn).await?;
@@ -254,22 +255,27 @@ pub async fn login(
     Ok(session)
 }
 
-async fn revoke_family<C: ConnectionTrait>(db: &C, family: Uuid) -> AppResult<()> {
+/// Ends one sign-in session: its refresh tokens stop working, and so do its
+/// access tokens, from the next request on (the user's access version moves).
+async fn revoke_family(txn: &mut WriteTxn, user: Uuid, family: Uuid) -> AppResult<()> {
+    txn.touch(Subject::User(user));
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::FamilyId.eq(family))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&*txn)
         .await?;
     Ok(())
 }
 
-async fn revoke_all_for_user<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<()> {
+/// Ends every sign-in session of `user`, as [`revoke_family`] does one.
+async fn revoke_all_for_user(txn: &mut WriteTxn, user: Uuid) -> AppResult<()> {
+    txn.touch(Subject::User(user));
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::UserId.eq(user))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&*txn)
         .await?;
     Ok(())
 }
@@ -287,7 +293,7 @@ pub async fn refresh(app: &AppContext, caller: &Caller, token: &str) -> AppResul
     if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
         return Err(AppError::Unauthenticated(BAD_REFRESH));
     }
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
     // Mark used only if still unused: two racing refreshes cannot both win.
     let marked = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(Utc::now()))
@@ -296,7 +302,7 @@ pub async fn refresh(app: &AppContext, caller: &Caller, token: &str) -> AppResul
         .exec(&txn)
         .await?;
     if marked.rows_affected == 0 {
-        revoke_family(&txn, row.family_id).await?;
+        revoke_family(&mut txn, row.user_id, row.family_id).await?;
         audit::record_as(
             &txn,
             "user",
@@ -334,8 +340,8 @@ pub async fn logout(app: &AppContext, caller: &Caller, token: &str) -> AppResult
     else {
         return Ok(false);
     };
-    let txn = app.db.begin().await?;
-    revoke_family(&txn, row.family_id).await?;
+    let mut txn = WriteTxn::begin(app).await?;
+    revoke_family(&mut txn, row.user_id, row.family_id).await?;
     audit::record_as(
         &txn,
         "user",
@@ -379,14 +385,14 @@ pub async fn change_password(
         ));
     }
     let hash = password::hash(new).await?;
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
     let version = me.version;
     let mut active: user::ActiveModel = me.into();
     active.password_hash = Set(hash);
     active.version = Set(version + 1);
     active.updated_at = Set(Utc::now());
     let me = active.update(&txn).await?;
-    revoke_all_for_user(&txn, me.id).await?;
+    revoke_all_for_user(&mut txn, me.id).await?;
     audit::record(
         &txn,
         caller,
@@ -621,7 +627,7 @@ pub async fn update_user(
     }
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
     let result = user::Entity::update_many()
         .set(changes)
         .filter(user::Column::Id.eq(id))
@@ -634,7 +640,7 @@ pub async fn update_user(
         ));
     }
     if sign_out {
-        revoke_all_for_user(&txn, id).await?;
+        revoke_all_for_user(&mut txn, id).await?;
     }
     if role != DbRole::Consultant && current.role == DbRole::Consultant {
         consultant_assignment::Entity::delete_many()
@@ -654,8 +660,8 @@ pub async fn update_user(
         },
     )
     .await?;
+    txn.touch(Subject::User(id));
     txn.commit().await?;
-    forget_assignments(app, id).await;
     user::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -720,8 +726,13 @@ pub async fn assign_consultant(
     if brand::Entity::find_by_id(brand_id).count(&app.db).await? == 0 {
         return Err(AppError::NotFound("brand"));
     }
-    if !assigned_brands(app, user_id).await?.contains(&brand_id) {
-        let txn = app.db.begin().await?;
+    let assigned = consultant_assignment::Entity::find()
+        .filter(consultant_assignment::Column::UserId.eq(user_id))
+        .filter(consultant_assignment::Column::BrandId.eq(brand_id))
+        .count(&app.db)
+        .await?;
+    if assigned == 0 {
+        let mut txn = WriteTxn::begin(app).await?;
         let inserted = consultant_assignment::ActiveModel {
             user_id: Set(user_id),
             brand_id: Set(brand_id),
@@ -750,8 +761,8 @@ pub async fn assign_consultant(
             },
         )
         .await?;
+        txn.touch(Subject::User(user_id));
         txn.commit().await?;
-        forget_assignments(app, user_id).await;
     }
     Ok(u)
 }
@@ -765,7 +776,7 @@ pub async fn unassign_consultant(
 ) -> AppResult<user::Model> {
     caller.admin()?;
     let u = consultant(app, user_id).await?;
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
     let removed = consultant_assignment::Entity::delete_many()
         .filter(consultant_assignment::Column::UserId.eq(user_id))
         .filter(consultant_assignment::Column::BrandId.eq(brand_id))
@@ -785,8 +796,8 @@ pub async fn unassign_consultant(
         )
         .await?;
     }
+    txn.touch(Subject::User(user_id));
     txn.commit().await?;
-    forget_assignments(app, user_id).await;
     Ok(u)
 }
 

@@ -4,6 +4,7 @@
 pub mod password;
 pub mod principal;
 pub mod ratelimit;
+pub mod session;
 pub mod tokens;
 
 pub use principal::{BrandScope, Caller, IntegrationPrincipal, Principal, UserPrincipal};

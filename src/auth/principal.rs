@@ -5,27 +5,28 @@
 //! brand's rows. Another brand's object looks exactly like a missing one.
 
 use entity::{consultant_assignment, user::Role};
+use std::sync::Arc;
+
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition,
 };
 use uuid::Uuid;
 
-use crate::{
-    cache::CacheKey,
-    context::AppContext,
-    error::{AppError, AppResult},
-};
+use crate::error::{AppError, AppResult};
 
-/// A signed-in person.
+/// A signed-in person, as the database says they are now (their access
+/// version was checked on this request, see [`crate::auth::session`]).
 #[derive(Debug, Clone)]
 pub struct UserPrincipal {
     /// User id.
     pub id: Uuid,
-    /// Role at the time the access token was issued.
+    /// Current role.
     pub role: Role,
     /// The brand of a `CLIENT` user.
     pub brand_id: Option<Uuid>,
+    /// The brands a `CONSULTANT` is assigned to now.
+    pub assigned: Arc<Vec<Uuid>>,
 }
 
 /// A machine client of one brand.
@@ -68,8 +69,9 @@ pub struct Caller {
 pub enum BrandScope {
     /// Every brand (admins).
     All,
-    /// Brands assigned to this consultant.
-    Assigned(Uuid),
+    /// Brands assigned to this consultant: the user, and the assignments
+    /// read at this request's access version.
+    Assigned(Uuid, Arc<Vec<Uuid>>),
     /// Exactly one brand (client users, integrations).
     One(Uuid),
 }
@@ -81,7 +83,7 @@ impl BrandScope {
         match self {
             Self::All => Condition::all(),
             Self::One(brand) => Condition::all().add(brand_column.eq(*brand)),
-            Self::Assigned(user) => Condition::all().add(
+            Self::Assigned(user, _) => Condition::all().add(
                 Expr::col(brand_column).in_subquery(
                     Query::select()
                         .column(consultant_assignment::Column::BrandId)
@@ -94,17 +96,12 @@ impl BrandScope {
     }
 
     /// Whether `brand_id` is inside the scope; `NOT_FOUND` (named `what`)
-    /// otherwise. Consultants' assignments are read through the cache.
-    pub async fn check(
-        &self,
-        app: &AppContext,
-        brand_id: Uuid,
-        what: &'static str,
-    ) -> AppResult<()> {
+    /// otherwise.
+    pub fn check(&self, brand_id: Uuid, what: &'static str) -> AppResult<()> {
         let allowed = match self {
             Self::All => true,
             Self::One(b) => *b == brand_id,
-            Self::Assigned(user) => assigned_brands(app, *user).await?.contains(&brand_id),
+            Self::Assigned(_, brands) => brands.contains(&brand_id),
         };
         if allowed {
             Ok(())
@@ -112,32 +109,6 @@ impl BrandScope {
             Err(AppError::NotFound(what))
         }
     }
-}
-
-fn assignments_key(user: Uuid) -> CacheKey {
-    CacheKey::user(user, "assignments")
-}
-
-/// The brands assigned to a consultant (cached; invalidated on change).
-pub async fn assigned_brands(app: &AppContext, user: Uuid) -> AppResult<Vec<Uuid>> {
-    let key = assignments_key(user);
-    if let Some(hit) = app.cache.get_json::<Vec<Uuid>>(&key).await {
-        return Ok(hit);
-    }
-    let brands: Vec<Uuid> = consultant_assignment::Entity::find()
-        .select_only()
-        .column(consultant_assignment::Column::BrandId)
-        .filter(consultant_assignment::Column::UserId.eq(user))
-        .into_tuple()
-        .all(&app.db)
-        .await?;
-    app.cache.set_json(&key, &brands).await;
-    Ok(brands)
-}
-
-/// Drops the cached assignments of a consultant (after a change commits).
-pub async fn forget_assignments(app: &AppContext, user: Uuid) {
-    app.cache.delete(&assignments_key(user)).await;
 }
 
 impl Caller {
@@ -194,7 +165,7 @@ impl Caller {
         let u = self.user()?;
         Ok(match (u.role, u.brand_id) {
             (Role::Admin, _) => BrandScope::All,
-            (Role::Consultant, _) => BrandScope::Assigned(u.id),
+            (Role::Consultant, _) => BrandScope::Assigned(u.id, u.assigned.clone()),
             (Role::Client, Some(b)) => BrandScope::One(b),
             (Role::Client, None) => {
                 return Err(AppError::Forbidden("this client user has no brand".into()))
@@ -207,7 +178,7 @@ impl Caller {
         let u = self.user()?;
         match u.role {
             Role::Admin => Ok(BrandScope::All),
-            Role::Consultant => Ok(BrandScope::Assigned(u.id)),
+            Role::Consultant => Ok(BrandScope::Assigned(u.id, u.assigned.clone())),
             Role::Client => Err(AppError::Forbidden(
                 "client users can read but not change this".into(),
             )),

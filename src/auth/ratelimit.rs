@@ -83,6 +83,19 @@ impl RateLimiter {
     /// Counts one event for `key`; `RATE_LIMITED` with the seconds to wait
     /// once the limit for the current minute is used up.
     pub async fn hit(&self, limit: Limit, key: &str) -> AppResult<()> {
+        self.hit_reading(limit, key, None).await.0
+    }
+
+    /// [`RateLimiter::hit`], also reading the Redis key `also` in the same
+    /// round trip. The read is `Some(value)` when Redis answered, `None`
+    /// when it did not or is not configured (the caller then reads the
+    /// source of truth).
+    pub async fn hit_reading(
+        &self,
+        limit: Limit,
+        key: &str,
+        also: Option<&str>,
+    ) -> (AppResult<()>, Option<Option<String>>) {
         if let Some((mut conn, timeout)) = self.cache.redis() {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -90,8 +103,8 @@ impl RateLimiter {
                 .as_secs();
             let window = now / WINDOW.as_secs();
             let redis_key = format!("{}rl:{}:{key}:{window}", self.cache.prefix(), limit.name());
-            // One round trip of two commands; the window's first hit sets
-            // its expiry and later ones leave it.
+            // One round trip; the window's first hit sets its expiry and
+            // later ones leave it.
             let mut pipe = redis::pipe();
             pipe.incr(&redis_key, 1u32)
                 .cmd("EXPIRE")
@@ -99,21 +112,38 @@ impl RateLimiter {
                 .arg(WINDOW.as_secs() + 1)
                 .arg("NX")
                 .ignore();
-            let call = pipe.query_async::<(u32,)>(&mut conn);
+            if let Some(also) = also {
+                pipe.get(also);
+            }
+            let call = pipe.query_async::<redis::Value>(&mut conn);
             match tokio::time::timeout(timeout, call).await {
-                Ok(Ok((count,))) => {
-                    if count > self.limit_of(limit) {
-                        let retry_after_secs = (window + 1) * WINDOW.as_secs() - now;
-                        return Err(AppError::RateLimited {
-                            retry_after_secs: retry_after_secs.max(1),
-                        });
+                Ok(Ok(redis::Value::Array(values))) => {
+                    let count = values
+                        .first()
+                        .and_then(|v| redis::from_redis_value_ref::<u32>(v).ok());
+                    let read = also.map(|_| {
+                        values
+                            .get(1)
+                            .and_then(|v| redis::from_redis_value_ref::<Option<String>>(v).ok())
+                            .flatten()
+                    });
+                    if let Some(count) = count {
+                        let outcome = if count > self.limit_of(limit) {
+                            let retry_after_secs = (window + 1) * WINDOW.as_secs() - now;
+                            Err(AppError::RateLimited {
+                                retry_after_secs: retry_after_secs.max(1),
+                            })
+                        } else {
+                            Ok(())
+                        };
+                        return (outcome, read);
                     }
-                    return Ok(());
+                    tracing::warn!("rate limiter: unexpected Redis answer; limiting in-process");
                 }
                 _ => tracing::warn!("rate limiter: Redis did not answer; limiting in-process"),
             }
         }
-        self.hit_local(limit, key)
+        (self.hit_local(limit, key), None)
     }
 
     fn hit_local(&self, limit: Limit, key: &str) -> AppResult<()> {

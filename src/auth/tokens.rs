@@ -49,6 +49,10 @@ pub struct UserClaims {
     /// Brand of a client user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<Uuid>,
+    /// The sign-in session (refresh-token family) the token belongs to;
+    /// ending the session refuses the token at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// Claims of an integration token.
@@ -223,12 +227,14 @@ impl TokenKeys {
         header
     }
 
-    /// Issues a user access token; returns it with its expiry.
+    /// Issues a user access token for the sign-in session `session`;
+    /// returns it with its expiry.
     pub fn issue_user(
         &self,
         user_id: Uuid,
         role: Role,
         brand: Option<Uuid>,
+        session: Uuid,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let now = Utc::now().timestamp() as u64;
         let exp = now + self.access_ttl;
@@ -242,6 +248,7 @@ impl TokenKeys {
             jti: Uuid::now_v7().to_string(),
             role,
             brand,
+            sid: Some(session),
         };
         let token = encode(&self.header(USER_TYP), &claims, &self.encoding)?;
         Ok((

@@ -1,46 +1,21 @@
 //! A brand's data version: bumped in the same transaction as every write to
-//! the data its reports are computed from, and part of every report cache
-//! key, so new data shows in the next report and other brands' caches stay.
+//! the brand or to the data its reports are computed from, and part of every
+//! cache key of such data, so a committed write shows in the next read and
+//! other brands' caches stay. See [`crate::cache::versions`] for why it can
+//! never be served stale.
 
-use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{cache::CacheKey, context::AppContext, db, error::AppResult};
+use crate::{cache::versions::Subject, context::AppContext, db::WriteTxn, error::AppResult};
 
-fn key(brand: Uuid) -> CacheKey {
-    CacheKey::brand(brand, "data-version")
+/// Bumps the brand's version when `txn` commits.
+pub fn bump(txn: &mut WriteTxn, brand: Uuid) {
+    txn.touch(Subject::BrandData(brand));
 }
 
-/// Bumps the brand's version inside the caller's transaction. Call
-/// [`forget`] after the commit.
-pub async fn bump<C: ConnectionTrait>(db: &C, brand: Uuid) -> AppResult<()> {
-    let backend = db.get_database_backend();
-    db.execute_raw(db::raw(
-        backend,
-        "INSERT INTO brand_data_version (brand_id, version) VALUES (?, 1) \
-         ON CONFLICT (brand_id) DO UPDATE SET version = brand_data_version.version + 1",
-        vec![brand.into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Drops the cached version after a bump has committed.
-pub async fn forget(app: &AppContext, brand: Uuid) {
-    app.cache.delete(&key(brand)).await;
-}
-
-/// The brand's current version (cached; a cache hit touches no database).
+/// The brand's current version (a cache hit touches no database).
 pub async fn current(app: &AppContext, brand: Uuid) -> AppResult<i64> {
-    let k = key(brand);
-    if let Some(v) = app.cache.get_json::<i64>(&k).await {
-        return Ok(v);
-    }
-    let v = entity::brand_data_version::Entity::find_by_id(brand)
-        .one(&app.db)
-        .await?
-        .map(|r| r.version)
-        .unwrap_or(0);
-    app.cache.set_json(&k, &v).await;
-    Ok(v)
+    app.versions
+        .current(&app.db, Subject::BrandData(brand))
+        .await
 }

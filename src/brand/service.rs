@@ -13,8 +13,10 @@ use uuid::Uuid;
 use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,
+    brand::data_version,
     cache::CacheKey,
     context::AppContext,
+    db::WriteTxn,
     error::{AppError, AppResult},
     pagination::{after_condition, CursorKey, Page, PageRequest},
     validation,
@@ -153,8 +155,9 @@ fn slug_taken(slug: &str) -> impl FnOnce() -> String + '_ {
     move || format!("the slug \"{slug}\" is already used by another brand")
 }
 
-fn cache_key(id: Uuid) -> CacheKey {
-    CacheKey::brand(id, "brand")
+/// A brand's cached row, under the data version that every change of it bumps.
+fn cache_key(id: Uuid, version: i64) -> CacheKey {
+    CacheKey::brand(id, &format!("brand:v{version}"))
 }
 
 /// Creates a brand (admins only).
@@ -234,8 +237,8 @@ pub async fn ensure_exists(app: &AppContext, id: Uuid) -> AppResult<()> {
 /// Fetches a brand in the caller's scope, through the cache.
 #[tracing::instrument(skip(app, caller))]
 pub async fn get(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<brand::Model> {
-    caller.read_scope()?.check(app, id, "brand").await?;
-    let key = cache_key(id);
+    caller.read_scope()?.check(id, "brand")?;
+    let key = cache_key(id, data_version::current(app, id).await?);
     if let Some(hit) = app.cache.get_json::<brand::Model>(&key).await {
         return Ok(hit);
     }
@@ -283,7 +286,8 @@ async fn save_versioned(
 ) -> AppResult<brand::Model> {
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
+    data_version::bump(&mut txn, current.id);
     let result = brand::Entity::update_many()
         .set(changes)
         .filter(brand::Column::Id.eq(current.id))
@@ -309,7 +313,6 @@ async fn save_versioned(
     )
     .await?;
     txn.commit().await?;
-    app.cache.delete(&cache_key(current.id)).await;
     brand::Entity::find_by_id(current.id)
         .one(&app.db)
         .await?

@@ -11,9 +11,7 @@ use std::collections::{HashMap, HashSet};
 use async_graphql::{InputObject, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::{activity, activity_type, channel, member, member_identity, membership};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -132,7 +130,7 @@ pub async fn types(
     caller: &Caller,
     brand_id: Uuid,
 ) -> AppResult<Vec<ActivityTypeWeight>> {
-    caller.read_scope()?.check(app, brand_id, "brand").await?;
+    caller.read_scope()?.check(brand_id, "brand")?;
     crate::brand::service::ensure_exists(app, brand_id).await?;
     let own = activity_type::Entity::find()
         .filter(activity_type::Column::BrandId.eq(brand_id))
@@ -168,7 +166,7 @@ pub async fn set_type(
     input: SetActivityTypeInput,
 ) -> AppResult<ActivityTypeWeight> {
     let brand_id = parse_id("input.brandId", &input.brand_id)?;
-    caller.write_scope()?.check(app, brand_id, "brand").await?;
+    caller.write_scope()?.check(brand_id, "brand")?;
     let key = input.key.trim().to_string();
     if !key_ok(&key) {
         return Err(AppError::bad_input(
@@ -180,7 +178,7 @@ pub async fn set_type(
     if !(1..=12).contains(&input.weight) {
         return Err(AppError::bad_input("input.weight", "weight must be 1-12"));
     }
-    let txn = app.db.begin().await?;
+    let mut txn = crate::db::WriteTxn::begin(app).await?;
     let existing = activity_type::Entity::find()
         .filter(activity_type::Column::BrandId.eq(brand_id))
         .filter(activity_type::Column::Key.eq(key.as_str()))
@@ -217,6 +215,8 @@ pub async fn set_type(
         },
     )
     .await?;
+    // Weights change every engagement score.
+    crate::brand::data_version::bump(&mut txn, brand_id);
     txn.commit().await?;
     Ok(ActivityTypeWeight {
         key,
@@ -368,7 +368,7 @@ pub async fn ingest(
     let (rejected, repeated) = (sorted.rejected, sorted.duplicates as u64);
 
     let weights = weights(app, brand).await?;
-    let txn = app.db.begin().await?;
+    let mut txn = crate::db::WriteTxn::begin(app).await?;
     let (member_of, members_created) =
         resolve_members(&txn, brand, community.id, &rows, now).await?;
     let channels = resolve_channels(&txn, community.id, &rows).await?;
@@ -410,10 +410,9 @@ pub async fn ingest(
         .await?;
     }
     if inserted > 0 || members_created > 0 {
-        crate::brand::data_version::bump(&txn, brand).await?;
+        crate::brand::data_version::bump(&mut txn, brand);
     }
     txn.commit().await?;
-    crate::brand::data_version::forget(app, brand).await;
     Ok(IngestResult {
         inserted: inserted as i32,
         duplicates: duplicates as i32,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{activity, member, member_identity, membership, reward_grant};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -97,7 +97,7 @@ pub async fn create(
     input: CreateMemberInput,
 ) -> AppResult<member::Model> {
     let brand_id = parse_id("input.brandId", &input.brand_id)?;
-    caller.write_scope()?.check(app, brand_id, "brand").await?;
+    caller.write_scope()?.check(brand_id, "brand")?;
     let community = match &input.community_id {
         Some(c) => {
             let c = writable(app, caller, parse_id("input.communityId", c)?).await?;
@@ -125,7 +125,7 @@ pub async fn create(
         identities.push((ident.platform, external, handle));
     }
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let mut txn = crate::db::WriteTxn::begin(app).await?;
     let created = member::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(brand_id),
@@ -184,9 +184,8 @@ pub async fn create(
         },
     )
     .await?;
-    crate::brand::data_version::bump(&txn, brand_id).await?;
+    crate::brand::data_version::bump(&mut txn, brand_id);
     txn.commit().await?;
-    crate::brand::data_version::forget(app, brand_id).await;
     Ok(created)
 }
 
@@ -211,7 +210,7 @@ pub async fn set_membership(
         .one(&app.db)
         .await?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let mut txn = crate::db::WriteTxn::begin(app).await?;
     let saved = match existing {
         Some(e) => {
             let mut a: membership::ActiveModel = e.into();
@@ -251,9 +250,8 @@ pub async fn set_membership(
         },
     )
     .await?;
-    crate::brand::data_version::bump(&txn, c.brand_id).await?;
+    crate::brand::data_version::bump(&mut txn, c.brand_id);
     txn.commit().await?;
-    crate::brand::data_version::forget(app, c.brand_id).await;
     Ok(saved)
 }
 
@@ -277,7 +275,7 @@ pub async fn merge(
         // Across brands the other member is, for this brand, simply not there.
         return Err(AppError::NotFound("member"));
     }
-    let txn = app.db.begin().await?;
+    let mut txn = crate::db::WriteTxn::begin(app).await?;
     member_identity::Entity::update_many()
         .col_expr(member_identity::Column::MemberId, Expr::value(keep.id))
         .filter(member_identity::Column::MemberId.eq(gone.id))
@@ -358,9 +356,8 @@ pub async fn merge(
         },
     )
     .await?;
-    crate::brand::data_version::bump(&txn, keep.brand_id).await?;
+    crate::brand::data_version::bump(&mut txn, keep.brand_id);
     txn.commit().await?;
-    crate::brand::data_version::forget(app, keep.brand_id).await;
     Ok(kept_model)
 }
 
@@ -369,7 +366,7 @@ pub async fn merge(
 /// memberships and its activities stay, anonymous, so counts stay true.
 pub async fn erase(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<member::Model> {
     let m = get_writable(app, caller, id).await?;
-    let txn = app.db.begin().await?;
+    let mut txn = crate::db::WriteTxn::begin(app).await?;
     member_identity::Entity::delete_many()
         .filter(member_identity::Column::MemberId.eq(m.id))
         .exec(&txn)
@@ -400,9 +397,8 @@ pub async fn erase(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<mem
         },
     )
     .await?;
-    crate::brand::data_version::bump(&txn, m.brand_id).await?;
+    crate::brand::data_version::bump(&mut txn, m.brand_id);
     txn.commit().await?;
-    crate::brand::data_version::forget(app, m.brand_id).await;
     Ok(erased)
 }
 

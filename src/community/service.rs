@@ -296,7 +296,7 @@ pub async fn create(
     input: CreateCommunityInput,
 ) -> AppResult<community::Model> {
     let brand_id = parse_id("input.brandId", &input.brand_id)?;
-    caller.write_scope()?.check(app, brand_id, "brand").await?;
+    caller.write_scope()?.check(brand_id, "brand")?;
     crate::brand::service::ensure_exists(app, brand_id).await?;
     let name = validation::text("input.name", &input.name, 1, 120)?;
     let purpose = validation::text("input.purpose", &input.purpose, 1, 1000)?;

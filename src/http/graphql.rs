@@ -30,9 +30,12 @@ use super::{
     AppState,
 };
 use crate::{
-    auth::{ratelimit::Limit, tokens::Verified, Caller, Principal, UserPrincipal},
+    auth::{
+        session::{self, Refusal},
+        Caller, Principal,
+    },
     error::{code, AppError},
-    graphql, integration,
+    graphql,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -130,9 +133,11 @@ fn rate_limited(retry_after_secs: u64, format: Format) -> HttpResponse {
         }] }))
 }
 
-/// Reads the bearer token, if any. No header: anonymous. A token that fails
-/// any check: 401. Integration tokens are also checked for revocation in the
-/// database.
+/// Reads the bearer token, if any, and admits its caller. No header:
+/// anonymous. A token that fails any check, or whose user, session or
+/// integration no longer stands: 401. Admission also counts the request
+/// against the caller's rate limit (429), in the same cache round trip that
+/// reads the caller's access version.
 async fn authenticate(
     req: &HttpRequest,
     state: &AppState,
@@ -151,53 +156,35 @@ async fn authenticate(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized(format))?;
-    match state.app.tokens.verify(token) {
-        Err(e) => {
-            tracing::info!(reason = %e, "token refused");
+    let verified = state.app.tokens.verify(token).map_err(|e| {
+        tracing::info!(reason = %e, "token refused");
+        unauthorized(format)
+    })?;
+    match session::admit(&state.app, verified).await {
+        Ok(principal) => Ok(principal),
+        Err(Refusal::Token(why)) => {
+            tracing::info!(reason = why, "token no longer stands");
             Err(unauthorized(format))
         }
-        Ok(Verified::User(claims)) => {
-            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| unauthorized(format))?;
-            Ok(Principal::User(UserPrincipal {
-                id,
-                role: claims.role,
-                brand_id: claims.brand,
-            }))
+        Err(Refusal::App(AppError::RateLimited { retry_after_secs })) => {
+            Err(rate_limited(retry_after_secs, format))
         }
-        Ok(Verified::Integration(claims)) => {
-            match integration::service::authenticate(&state.app, &claims).await {
-                Ok(Some(p)) => Ok(Principal::Integration(p)),
-                Ok(None) => {
-                    tracing::info!(jti = %claims.jti, "revoked integration token refused");
-                    Err(unauthorized(format))
-                }
-                Err(AppError::Unavailable) => Err(HttpResponse::ServiceUnavailable()
-                    .insert_header((header::RETRY_AFTER, "5"))
-                    .content_type(format.content_type())
-                    .json(json!({ "errors": [{
-                    "message": AppError::Unavailable.to_string(),
-                    "extensions": { "code": code::SERVICE_UNAVAILABLE }
-                }] }))),
-                Err(e) => {
-                    tracing::error!(error = ?e, "integration token check failed");
-                    Err(HttpResponse::InternalServerError()
-                        .content_type(format.content_type())
-                        .json(json!({ "errors": [{
-                        "message": "internal error",
-                        "extensions": { "code": code::INTERNAL, "requestId": request_id(req) }
-                    }] })))
-                }
-            }
+        Err(Refusal::App(AppError::Unavailable)) => Err(HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "5"))
+            .content_type(format.content_type())
+            .json(json!({ "errors": [{
+                "message": AppError::Unavailable.to_string(),
+                "extensions": { "code": code::SERVICE_UNAVAILABLE }
+            }] }))),
+        Err(Refusal::App(e)) => {
+            tracing::error!(request_id = %request_id(req), error = ?e, "admitting a caller failed");
+            Err(HttpResponse::InternalServerError()
+                .content_type(format.content_type())
+                .json(json!({ "errors": [{
+                    "message": "internal error",
+                    "extensions": { "code": code::INTERNAL, "requestId": request_id(req) }
+                }] })))
         }
-    }
-}
-
-/// The rate-limit key of a signed-in principal.
-fn principal_key(principal: &Principal) -> Option<String> {
-    match principal {
-        Principal::Anonymous => None,
-        Principal::User(u) => Some(format!("u:{}", u.id)),
-        Principal::Integration(i) => Some(format!("i:{}", i.id)),
     }
 }
 
@@ -338,17 +325,11 @@ async fn run(
             Ok(c) => c,
             Err(response) => return response,
         };
-        // Both only read or count; with Redis their round trips overlap.
-        let (limited, stands) = tokio::join!(
-            limit(state, &caller, format),
-            tokio::time::timeout(
-                state.settings.request_timeout(),
-                replay.stands(&state.app, &caller),
-            )
-        );
-        if let Err(response) = limited {
-            return response;
-        }
+        let stands = tokio::time::timeout(
+            state.settings.request_timeout(),
+            replay.stands(&state.app, &caller),
+        )
+        .await;
         if stands.unwrap_or(false) {
             state.metrics.replays.with_label_values(&["hit"]).inc();
             req.extensions_mut()
@@ -477,19 +458,6 @@ async fn caller(
     })
 }
 
-/// Counts the request against the caller's rate limit. An `Err` is the
-/// answer to send.
-async fn limit(state: &AppState, caller: &Caller, format: Format) -> Result<(), HttpResponse> {
-    if let Some(key) = principal_key(&caller.principal) {
-        if let Err(AppError::RateLimited { retry_after_secs }) =
-            state.app.limiter.hit(Limit::Principal, &key).await
-        {
-            return Err(rate_limited(retry_after_secs, format));
-        }
-    }
-    Ok(())
-}
-
 /// Runs one request. `key` is the request as sent (method and POST body or
 /// GET query string): once a request passed full validation, the same bytes
 /// skip it, and a response made only of versioned root fields is kept for
@@ -524,16 +492,10 @@ async fn execute(
     };
     let caller = match admitted {
         Some(caller) => caller,
-        None => {
-            let caller = match caller(req, state, format).await {
-                Ok(caller) => caller,
-                Err(response) => return response,
-            };
-            if let Err(response) = limit(state, &caller, format).await {
-                return response;
-            }
-            caller
-        }
+        None => match caller(req, state, format).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        },
     };
     let doc = match document(state, &query, format) {
         Ok(doc) => doc,

@@ -88,7 +88,7 @@ impl ReportArgs {
     /// Checks the arguments and the caller's access, and fills in defaults.
     async fn params(&self, app: &AppContext, caller: &Caller) -> AppResult<ReportParams> {
         let brand = parse_id("brandId", &self.brand_id)?;
-        report_scope(caller)?.check(app, brand, "brand").await?;
+        report_scope(caller)?.check(brand, "brand")?;
         let community = match &self.community_id {
             Some(c) => {
                 let c = parse_id("communityId", c)?;

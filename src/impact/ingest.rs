@@ -8,14 +8,13 @@ use async_graphql::{Enum, InputObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::{customer, customer_order, survey_response};
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, FromQueryResult, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, Set};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     audit::service::{self as audit, Event},
     auth::{Caller, Principal},
-    brand::data_version,
     community::service::Platform,
     context::{parse_id, AppContext},
     db,
@@ -148,7 +147,7 @@ async fn may_ingest(app: &AppContext, caller: &Caller, brand: Uuid, scope: &str)
             Ok(())
         }
         _ => {
-            caller.write_scope()?.check(app, brand, "brand").await?;
+            caller.write_scope()?.check(brand, "brand")?;
             crate::brand::service::ensure_exists(app, brand).await
         }
     }
@@ -301,9 +300,8 @@ fn member_key(
 }
 
 async fn finish(
-    app: &AppContext,
     caller: &Caller,
-    txn: sea_orm::DatabaseTransaction,
+    mut txn: crate::db::WriteTxn,
     brand: Uuid,
     action: &str,
     summary: &IngestSummary,
@@ -317,10 +315,9 @@ async fn finish(
             details: Some(json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })),
         })
         .await?;
-        data_version::bump(&txn, brand).await?;
+        crate::brand::data_version::bump(&mut txn, brand);
     }
     txn.commit().await?;
-    data_version::forget(app, brand).await;
     Ok(())
 }
 
@@ -447,7 +444,7 @@ pub async fn customers(
         return Ok(summary);
     }
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::WriteTxn::begin(app).await?;
     let refs: HashSet<String> = good.iter().map(|(r, _)| r.clone()).collect();
     let (map, created) = customers_for(&txn, brand, &refs, now).await?;
     summary.inserted = created.len() as i32;
@@ -480,7 +477,7 @@ pub async fn customers(
     // Links set on customers created just now are part of their insert.
     summary.updated = (summary.updated - links_to_new).max(0);
     summary.duplicates += (good.len() as i32 - summary.inserted - summary.updated).max(0);
-    finish(app, caller, txn, brand, "impact.ingest_customers", &summary).await?;
+    finish(caller, txn, brand, "impact.ingest_customers", &summary).await?;
     Ok(summary)
 }
 
@@ -504,7 +501,7 @@ pub async fn orders(
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
-    let txn = app.db.begin().await?;
+    let txn = crate::db::WriteTxn::begin(app).await?;
     let refs: HashSet<String> = good.iter().map(|o| o.customer_ref.clone()).collect();
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
     let rows: Vec<customer_order::ActiveModel> = good
@@ -530,7 +527,7 @@ pub async fn orders(
     let inserted = insert_new(&txn, rows, unique).await?;
     summary.inserted = inserted as i32;
     summary.duplicates += good.len() as i32 - summary.inserted;
-    finish(app, caller, txn, brand, "impact.ingest_orders", &summary).await?;
+    finish(caller, txn, brand, "impact.ingest_orders", &summary).await?;
     Ok(summary)
 }
 
@@ -554,7 +551,7 @@ pub async fn surveys(
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
-    let txn = app.db.begin().await?;
+    let txn = crate::db::WriteTxn::begin(app).await?;
     let refs: HashSet<String> = good
         .iter()
         .filter_map(|(r, _)| r.customer_ref.as_ref().map(|c| c.trim().to_string()))
@@ -587,7 +584,7 @@ pub async fn surveys(
     let inserted = insert_new(&txn, rows, unique).await?;
     summary.inserted = inserted as i32;
     summary.duplicates += good.len() as i32 - summary.inserted;
-    finish(app, caller, txn, brand, "impact.ingest_surveys", &summary).await?;
+    finish(caller, txn, brand, "impact.ingest_surveys", &summary).await?;
     Ok(summary)
 }
 

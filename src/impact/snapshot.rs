@@ -25,10 +25,7 @@ pub async fn freeze(
     params: &ReportParams,
 ) -> AppResult<(report_snapshot::Model, ImpactReport)> {
     let me = caller.user()?.id;
-    caller
-        .write_scope()?
-        .check(app, params.brand_id, "brand")
-        .await?;
+    caller.write_scope()?.check(params.brand_id, "brand")?;
     let report = report::compute(app, params).await?;
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
     let txn = app.db.begin().await?;
@@ -85,7 +82,7 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<report_snapshot::Model>> {
     let scope = super::graphql::report_scope(caller)?;
-    scope.check(app, brand, "brand").await?;
+    scope.check(brand, "brand")?;
     let q = report_snapshot::Entity::find().filter(report_snapshot::Column::BrandId.eq(brand));
     newest_first(
         &app.db,

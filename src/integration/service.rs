@@ -13,7 +13,9 @@ use uuid::Uuid;
 use crate::{
     audit::service::{self as audit, Event},
     auth::{tokens::IntegrationClaims, Caller, IntegrationPrincipal},
+    cache::versions::Subject,
     context::{parse_id, AppContext},
+    db::WriteTxn,
     error::{AppError, AppResult},
     pagination::{newest_first, Page, PageRequest},
     validation,
@@ -102,7 +104,7 @@ pub async fn create(
 ) -> AppResult<integration::Model> {
     let me = caller.user()?.id;
     let brand_id = parse_id("input.brandId", &input.brand_id)?;
-    caller.write_scope()?.check(app, brand_id, "brand").await?;
+    caller.write_scope()?.check(brand_id, "brand")?;
     crate::brand::service::ensure_exists(app, brand_id).await?;
     let name = validation::text("input.name", &input.name, 1, 120)?;
     if input.scopes.is_empty() {
@@ -184,7 +186,8 @@ pub async fn revoke(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<in
     if current.revoked_at.is_some() {
         return Ok(current);
     }
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
+    txn.touch(Subject::Integration(id));
     let mut active: integration::ActiveModel = current.into();
     active.revoked_at = Set(Some(Utc::now()));
     let updated = active.update(&txn).await?;
@@ -238,7 +241,8 @@ pub async fn issue_token(
             expires_at,
         )
         .map_err(AppError::Internal)?;
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
+    txn.touch(Subject::Integration(found.id));
     integration_token::ActiveModel {
         id: Set(token_id),
         integration_id: Set(found.id),
@@ -281,7 +285,8 @@ pub async fn revoke_token(app: &AppContext, caller: &Caller, token_id: Uuid) -> 
     if found.revoked_at.is_some() {
         return Ok(true);
     }
-    let txn = app.db.begin().await?;
+    let mut txn = WriteTxn::begin(app).await?;
+    txn.touch(Subject::Integration(found.integration_id));
     let brand = found.brand_id;
     let mut active: integration_token::ActiveModel = found.into();
     active.revoked_at = Set(Some(Utc::now()));

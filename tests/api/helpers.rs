@@ -173,7 +173,7 @@ impl TestApp {
         // Signed directly, so that apps with tight limits still get an admin token.
         let (admin_token, _) = context
             .tokens
-            .issue_user(admin.id, admin.role, None)
+            .issue_user(admin.id, admin.role, None, uuid::Uuid::now_v7())
             .unwrap();
         Self {
             address,

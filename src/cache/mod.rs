@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 
+pub mod versions;
+
 /// A cache key scoped to one brand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey(String);
@@ -178,23 +180,6 @@ impl Cache {
                         .await;
                 if !matches!(res, Ok(Ok(()))) {
                     tracing::warn!("cache write failed");
-                    self.count("error");
-                }
-            }
-        }
-    }
-
-    /// Removes an entry. Called after the database write has committed.
-    pub async fn delete(&self, key: &CacheKey) {
-        let full = self.full_key(key);
-        match &self.backend {
-            Backend::Memory(m) => m.invalidate(&full).await,
-            Backend::Redis { conn, timeout } => {
-                let mut conn = conn.clone();
-                let res = tokio::time::timeout(*timeout, conn.del::<_, ()>(&full)).await;
-                if !matches!(res, Ok(Ok(()))) {
-                    // The entry expires with its TTL; log so an operator can see it.
-                    tracing::warn!("cache delete failed; entry expires with its TTL");
                     self.count("error");
                 }
             }
