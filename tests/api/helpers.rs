@@ -100,6 +100,9 @@ pub struct TestApp {
     pub settings: Settings,
     /// Access token of the admin every test app starts with.
     pub admin_token: String,
+    /// The instance's shared handles (database, cache, versions), for tests
+    /// that force an interleaving or call a service directly.
+    pub context: hearth::context::AppContext,
     _dir: TempDir,
 }
 
@@ -180,6 +183,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             settings,
             admin_token,
+            context,
             _dir: dir,
         }
     }
@@ -187,12 +191,13 @@ impl TestApp {
     /// A second instance on the same database and Redis, as behind a load
     /// balancer; the admin token works on both.
     pub async fn another_instance(&self) -> Self {
-        let (address, _) = start(&self.settings).await;
+        let (address, context) = start(&self.settings).await;
         Self {
             address,
             client: reqwest::Client::new(),
             settings: self.settings.clone(),
             admin_token: self.admin_token.clone(),
+            context,
             _dir: tempfile::tempdir().unwrap(),
         }
     }

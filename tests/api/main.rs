@@ -19,3 +19,4 @@ mod migrations;
 mod ops;
 mod recognition;
 mod schema;
+mod sessions;
