@@ -194,6 +194,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Time a request may take before it fails with `TIMEOUT`, in milliseconds.
     pub request_timeout_ms: u64,
+    /// Time a client gets to send the whole request body, in milliseconds;
+    /// a slower or stalled body gets 408.
+    pub body_timeout_ms: u64,
     /// After SIGTERM: seconds readiness reports 503 before the server stops
     /// accepting (lets load balancers notice).
     pub shutdown_grace_secs: u64,
@@ -213,6 +216,7 @@ impl Default for ServerSettings {
             // Room for a full ingest batch (10,000 rows).
             body_limit_bytes: 16 * 1024 * 1024,
             request_timeout_ms: 30_000,
+            body_timeout_ms: 10_000,
             shutdown_grace_secs: 2,
             shutdown_timeout_secs: 30,
         }
@@ -403,6 +407,9 @@ impl Settings {
         }
         if self.server.request_timeout_ms == 0 {
             bail!("invalid settings: server.request_timeout_ms must be at least 1");
+        }
+        if self.server.body_timeout_ms == 0 {
+            bail!("invalid settings: server.body_timeout_ms must be at least 1");
         }
         if self.server.workers == Some(0) {
             bail!("invalid settings: server.workers must be at least 1");

@@ -66,12 +66,35 @@ pub const MAX_RECURSIVE_DEPTH: usize = 32;
 /// `Strict` validates each request in full; `Fast` keeps only the
 /// complexity and depth limits, for requests known to have passed `Strict`.
 pub fn build(app: AppContext, settings: &Settings, mode: ValidationMode) -> AppSchema {
+    build_with_depth(app, settings, mode, settings.limits.depth)
+}
+
+/// How deep an introspection-only operation may nest: the stock clients'
+/// introspection query (graphql-js `getIntrospectionQuery()`) needs 13.
+pub const INTROSPECTION_DEPTH: usize = 16;
+
+/// Where introspection is enabled, the schema that runs operations selecting
+/// only introspection fields, with [`INTROSPECTION_DEPTH`] as depth limit
+/// (every other limit as in [`build`]).
+pub fn build_introspection(app: AppContext, settings: &Settings) -> Option<AppSchema> {
+    settings.introspection_enabled().then(|| {
+        let depth = settings.limits.depth.max(INTROSPECTION_DEPTH);
+        build_with_depth(app, settings, ValidationMode::Strict, depth)
+    })
+}
+
+fn build_with_depth(
+    app: AppContext,
+    settings: &Settings,
+    mode: ValidationMode,
+    depth: usize,
+) -> AppSchema {
     let limits = &settings.limits;
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(app)
         .data(Resolved::new(settings))
         .validation_mode(mode)
-        .limit_depth(limits.depth)
+        .limit_depth(depth)
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH);

@@ -52,6 +52,11 @@ impl CursorKey {
 
     fn decode(raw: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).ok()?;
+        // No store accepts a NUL character: such a cursor is not one of ours.
+        let text = std::str::from_utf8(&bytes).ok()?;
+        if text.contains('\0') || text.contains("\\u0000") {
+            return None;
+        }
         serde_json::from_slice(&bytes).ok()
     }
 }

@@ -66,6 +66,7 @@ impl Application {
         let state = web::Data::new(AppState {
             schema: graphql::build(app.clone(), &settings, ValidationMode::Strict),
             schema_validated: graphql::build(app.clone(), &settings, ValidationMode::Fast),
+            schema_introspection: graphql::build_introspection(app.clone(), &settings),
             app,
             metrics,
             settings: settings.clone(),

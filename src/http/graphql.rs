@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    limits::{count_aliases, count_tokens},
+    limits::{count_aliases, count_tokens, introspection_only, nul_in_document, nul_in_variables},
     observe::{OperationLabel, RequestId},
     replay::{self, ReplayKey},
     AppState,
@@ -102,6 +102,18 @@ fn request_error(status: StatusCode, code: &str, message: &str, format: Format) 
         .content_type(format.content_type())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+/// `BAD_USER_INPUT` for a string input holding a NUL character, which no
+/// store accepts, naming the argument or variable.
+fn nul_refused(field: &str, format: Format) -> HttpResponse {
+    HttpResponse::BadRequest()
+        .content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "errors": [{
+            "message": format!("{field} must not contain a NUL character"),
+            "extensions": { "code": code::BAD_USER_INPUT, "field": field }
+        }] }))
 }
 
 /// [`request_error`], boxed for `Result`s.
@@ -230,7 +242,17 @@ pub async fn post(
         );
     }
     let limit = state.settings.server.body_limit_bytes;
-    let body = match read_limited(&req, payload, limit).await {
+    let deadline = std::time::Duration::from_millis(state.settings.server.body_timeout_ms);
+    let read = tokio::time::timeout(deadline, read_limited(&req, payload, limit)).await;
+    let Ok(read) = read else {
+        return request_error(
+            StatusCode::REQUEST_TIMEOUT,
+            code::TIMEOUT,
+            "the request body did not arrive in time",
+            format,
+        );
+    };
+    let body = match read {
         Ok(b) => b,
         Err(status) if status == StatusCode::PAYLOAD_TOO_LARGE => {
             return request_error(
@@ -432,8 +454,17 @@ fn document(
             limits.tokens
         ))));
     }
-    let doc = parse_query(query)
-        .map_err(|e| request_error(status, code::GRAPHQL_PARSE_FAILED, &e.to_string(), format))?;
+    let doc = parse_query(query).map_err(|e| match e {
+        // The parser's own nesting guard: a limit, like the depth limit.
+        async_graphql::parser::Error::RecursionLimitExceeded => over(format!(
+            "the document is nested more than {} levels deep",
+            limits.depth
+        )),
+        e => request_error(status, code::GRAPHQL_PARSE_FAILED, &e.to_string(), format),
+    })?;
+    if let Some(field) = nul_in_document(&doc) {
+        return Err(Box::new(nul_refused(&field, format)));
+    }
     if count_aliases(&doc) > limits.aliases {
         return Err(Box::new(over(format!(
             "the document has more than {} aliases",
@@ -478,6 +509,9 @@ async fn execute(
             format,
         );
     };
+    if let Some(field) = body.variables.as_ref().and_then(nul_in_variables) {
+        return nul_refused(&field, format);
+    }
     let variables = match body.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
         Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
@@ -531,10 +565,13 @@ async fn execute(
         .data(record.clone())
         .data(graphql::RequestBytes(key.1.clone()));
     let validated = state.validated.contains_key(&key.1);
-    let schema = if validated {
-        &state.schema_validated
-    } else {
-        &state.schema
+    let introspection = state.schema_introspection.as_ref().filter(|_| {
+        operation.is_some_and(|(op, _)| introspection_only(&doc, &op.selection_set.node))
+    });
+    let schema = match introspection {
+        Some(schema) => schema,
+        None if validated => &state.schema_validated,
+        None => &state.schema,
     };
     let response =
         match tokio::time::timeout(state.settings.request_timeout(), schema.execute(request)).await

@@ -1,7 +1,14 @@
-//! Document limits async-graphql does not enforce itself: lexical tokens
-//! (counted before parsing, so a huge document costs little) and aliases.
+//! Document checks async-graphql does not make itself: lexical tokens
+//! (counted before parsing, so a huge document costs little), aliases, NUL
+//! characters in any string input, and which root fields an operation
+//! selects.
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    Value,
+};
+
+use crate::graphql::MAX_RECURSIVE_DEPTH;
 
 /// Counts lexical tokens, stopping as soon as there are more than `max`.
 /// Returns `None` when over the limit.
@@ -93,6 +100,109 @@ pub fn count_aliases(doc: &ExecutableDocument) -> usize {
     ops + fragments
 }
 
+/// Whether every root field `set` selects (through fragments) passes
+/// `keep`, given its name and response key.
+pub fn root_fields_all(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    keep: &dyn Fn(&str, &str) -> bool,
+) -> bool {
+    fields_all(doc, set, keep, 0)
+}
+
+fn fields_all(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    keep: &dyn Fn(&str, &str) -> bool,
+    depth: usize,
+) -> bool {
+    if depth > MAX_RECURSIVE_DEPTH {
+        return false;
+    }
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(f) => keep(&f.node.name.node, &f.node.response_key().node),
+        Selection::InlineFragment(i) => {
+            fields_all(doc, &i.node.selection_set.node, keep, depth + 1)
+        }
+        Selection::FragmentSpread(s) => doc
+            .fragments
+            .get(&s.node.fragment_name.node)
+            .is_some_and(|f| fields_all(doc, &f.node.selection_set.node, keep, depth + 1)),
+    })
+}
+
+/// Whether an operation selects only introspection (`__schema`, `__type`,
+/// `__typename`) at its root.
+pub fn introspection_only(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
+    root_fields_all(doc, set, &|name, _| {
+        matches!(name, "__schema" | "__type" | "__typename")
+    })
+}
+
+/// The path of the first string with a NUL character in `value`, under `at`.
+fn nul_in_value(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(at.to_string()),
+        Value::List(items) => items.iter().find_map(|v| nul_in_value(v, at)),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(k, v)| nul_in_value(v, &format!("{at}.{k}"))),
+        _ => None,
+    }
+}
+
+fn nul_in_set(set: &SelectionSet, depth: usize) -> Option<String> {
+    if depth > MAX_RECURSIVE_DEPTH {
+        return None;
+    }
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(f) => f
+            .node
+            .arguments
+            .iter()
+            .find_map(|(name, v)| {
+                let value = v.node.clone().into_const()?;
+                nul_in_value(&value, &name.node)
+            })
+            .or_else(|| nul_in_set(&f.node.selection_set.node, depth + 1)),
+        Selection::InlineFragment(i) => nul_in_set(&i.node.selection_set.node, depth + 1),
+        Selection::FragmentSpread(_) => None,
+    })
+}
+
+/// The argument of the first string written into the document (operations
+/// and fragments) that holds a NUL character: no store accepts one.
+pub fn nul_in_document(doc: &ExecutableDocument) -> Option<String> {
+    doc.operations
+        .iter()
+        .find_map(|(_, op)| nul_in_set(&op.node.selection_set.node, 0))
+        .or_else(|| {
+            doc.fragments
+                .values()
+                .find_map(|f| nul_in_set(&f.node.selection_set.node, 0))
+        })
+}
+
+/// The path of the first variable string that holds a NUL character.
+pub fn nul_in_variables(variables: &serde_json::Value) -> Option<String> {
+    fn walk(v: &serde_json::Value, at: &str) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(at.to_string()),
+            serde_json::Value::Array(items) => items.iter().find_map(|i| walk(i, at)),
+            serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                walk(v, &path)
+            }),
+            _ => None,
+        }
+    }
+    walk(variables, "")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
@@ -120,5 +230,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!(count_aliases(&doc), 5);
+    }
+
+    #[test]
+    fn finds_nul_characters_in_arguments_and_variables() {
+        let doc =
+            async_graphql::parser::parse_query("{ a(f: { x: \"ok\", y: [\"no\\u0000\"] }) { b } }")
+                .unwrap();
+        assert_eq!(nul_in_document(&doc).as_deref(), Some("f.y"));
+        let clean = async_graphql::parser::parse_query("{ a(s: \"fine\") }").unwrap();
+        assert_eq!(nul_in_document(&clean), None);
+        let vars = serde_json::json!({ "filter": { "action": "x\u{0}" } });
+        assert_eq!(nul_in_variables(&vars).as_deref(), Some("filter.action"));
+        assert_eq!(nul_in_variables(&serde_json::json!({ "a": "b" })), None);
+    }
+
+    #[test]
+    fn tells_introspection_only_operations() {
+        let doc = async_graphql::parser::parse_query(
+            "{ __schema { types { name } } __typename } query B { __type(name: \"X\") { name } me { id } }",
+        );
+        assert!(doc.is_err(), "anonymous and named operations cannot mix");
+        let doc = async_graphql::parser::parse_query("{ __schema { types { name } } __typename }")
+            .unwrap();
+        let (_, op) = doc.operations.iter().next().unwrap();
+        assert!(introspection_only(&doc, &op.node.selection_set.node));
+        let doc = async_graphql::parser::parse_query("{ __schema { types { name } } me { id } }")
+            .unwrap();
+        let (_, op) = doc.operations.iter().next().unwrap();
+        assert!(!introspection_only(&doc, &op.node.selection_set.node));
     }
 }

@@ -21,6 +21,10 @@ pub struct AppState {
     /// The same schema for requests whose exact bytes passed full validation
     /// before: it keeps only the complexity and depth checks.
     pub schema_validated: AppSchema,
+    /// Where introspection is enabled, the schema for operations that
+    /// select only introspection: the stock clients' introspection query
+    /// nests deeper than ordinary queries may.
+    pub schema_introspection: Option<AppSchema>,
     /// Database and cache.
     pub app: AppContext,
     /// Prometheus metrics.

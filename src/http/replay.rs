@@ -9,12 +9,13 @@
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use actix_web::web::Bytes;
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, SelectionSet};
 
+use super::limits::root_fields_all;
 use crate::{
     auth::Caller,
     context::AppContext,
-    graphql::{Rekey, RootField, MAX_RECURSIVE_DEPTH},
+    graphql::{Rekey, RootField},
 };
 
 /// A kept response, by the request it answers.
@@ -75,35 +76,15 @@ pub fn replay_of(
         return None;
     }
     let keys: HashSet<&str> = recorded.iter().map(|f| f.response_key.as_str()).collect();
-    if !covered(doc, operation, &keys, 0) {
+    let covered = root_fields_all(doc, operation, &|name, key| {
+        name == "__typename" || keys.contains(key)
+    });
+    if !covered {
         return None;
     }
     Some(Replay {
         body,
         label,
         fields: recorded.into_iter().map(|f| (f.key, f.rekey)).collect(),
-    })
-}
-
-/// Whether every field in `set` (through fragments) is `__typename` or one
-/// of `keys`.
-fn covered(
-    doc: &ExecutableDocument,
-    set: &SelectionSet,
-    keys: &HashSet<&str>,
-    depth: usize,
-) -> bool {
-    if depth > MAX_RECURSIVE_DEPTH {
-        return false;
-    }
-    set.items.iter().all(|item| match &item.node {
-        Selection::Field(f) => {
-            f.node.name.node == "__typename" || keys.contains(f.node.response_key().node.as_str())
-        }
-        Selection::InlineFragment(i) => covered(doc, &i.node.selection_set.node, keys, depth + 1),
-        Selection::FragmentSpread(s) => doc
-            .fragments
-            .get(&s.node.fragment_name.node)
-            .is_some_and(|f| covered(doc, &f.node.selection_set.node, keys, depth + 1)),
     })
 }

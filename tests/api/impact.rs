@@ -420,6 +420,8 @@ async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     let a = TestApp::spawn().await;
     let f = fixture(&a).await;
     let b = a.another_instance().await;
+    // The other instance reads the caller's access facts once, on its first request.
+    b.gql("{ __typename }", json!({})).await;
     let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
     let from_a = gql_ok(&a, REPORT, v.clone()).await;
     let from_b = b

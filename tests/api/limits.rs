@@ -12,25 +12,37 @@ fn limited(a: &crate::helpers::Answer) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn depth_and_complexity_limits() {
     let app = TestApp::spawn_with(|s| {
-        s.limits.depth = 5;
+        s.limits.depth = 4;
         s.limits.complexity = 11;
     })
     .await;
-    // Depth 5 exactly, then 6.
+    // Depth 4 exactly, then 5.
+    let four = app
+        .gql("{ brands { edges { node { id } } } }", json!({}))
+        .await;
+    assert!(!limited(&four), "{}", four.body);
     let five = app
         .gql(
-            "{ __schema { types { fields { type { name } } } } }",
+            "{ communities { edges { node { cadence { maxPromptsPerWeek } } } } }",
             json!({}),
         )
         .await;
-    assert!(!limited(&five), "{}", five.body);
-    let six = app
+    assert!(limited(&five), "{}", five.body);
+    // Introspection beside ordinary fields keeps the ordinary limit.
+    let mixed = app
         .gql(
-            "{ __schema { types { fields { type { ofType { name } } } } } }",
+            "{ __typename __schema { types { fields { name } } } brands { totalCount } }",
             json!({}),
         )
         .await;
-    assert!(limited(&six), "{}", six.body);
+    assert!(!limited(&mixed), "{}", mixed.body);
+    let mixed = app
+        .gql(
+            "{ __schema { types { fields { type { name } } } } brands { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(limited(&mixed), "{}", mixed.body);
 
     let id = app.create_brand("Acme").await;
     // 11 fields, then 12.
@@ -85,6 +97,87 @@ async fn alias_token_size_and_directive_limits() {
         )
         .await;
     assert!(limited(&over), "{}", over.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stock_introspection_query_loads_the_schema() {
+    // The exact query GraphiQL and code generators send (graphql-js 16).
+    let app = TestApp::spawn().await;
+    let query = include_str!("../fixtures/introspection-query.graphql");
+    let a = app.gql(query, json!({})).await;
+    assert!(a.body["errors"].is_null(), "{}", a.body);
+    let types = a.data()["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Brand"));
+    // Ordinary queries keep the depth limit (12 by default).
+    let deep = "{ communities { edges { node { cadence { maxPromptsPerWeek } } } } }";
+    let nested = format!("{{ __typename {} }}", &deep[1..deep.len() - 1]);
+    assert!(!limited(&app.gql(&nested, json!({})).await));
+    let thirteen = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } me { id } }";
+    assert!(limited(&app.gql(thirteen, json!({})).await));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_nested_100_deep_fails_validation_as_documented() {
+    let app = TestApp::spawn().await;
+    let query = format!("{}{}", "{ a ".repeat(100), "} ".repeat(100));
+    let a = app.gql(&query, json!({})).await;
+    assert_eq!(a.code(), "GRAPHQL_VALIDATION_FAILED", "{}", a.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_characters_in_any_string_input_are_bad_user_input() {
+    let app = TestApp::spawn().await;
+    let q = "query($f: AuditEventFilter) { auditEvents(filter: $f) { totalCount } }";
+    let a = app
+        .gql(q, json!({ "f": { "action": "brand.create\u{0}" } }))
+        .await;
+    assert_eq!(a.code(), "BAD_USER_INPUT", "{}", a.body);
+    assert_eq!(a.body["errors"][0]["extensions"]["field"], "f.action");
+
+    let a = app
+        .gql(
+            "{ auditEvents(filter: { action: \"x\\u0000\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.code(), "BAD_USER_INPUT", "{}", a.body);
+    assert_eq!(a.body["errors"][0]["extensions"]["field"], "filter.action");
+
+    // A cursor that decodes to a NUL character.
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let cursor = URL_SAFE_NO_PAD.encode("{\"order\":\"x\u{0}\",\"keys\":[]}");
+    let a = app
+        .gql(
+            "query($c: String) { auditEvents(after: $c) { totalCount } }",
+            json!({ "c": cursor }),
+        )
+        .await;
+    assert_eq!(a.code(), "BAD_USER_INPUT", "{}", a.body);
+    assert_eq!(a.body["errors"][0]["extensions"]["field"], "after");
+    // And the same input without the NUL works.
+    let a = app
+        .gql(q, json!({ "f": { "action": "brand.create" } }))
+        .await;
+    assert!(a.data()["auditEvents"]["totalCount"].is_number());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_shorter_than_its_length_times_out_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|s| s.server.body_timeout_ms = 500).await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = vec![0u8; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("the server answers a stalled body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
