@@ -74,6 +74,7 @@ impl Application {
             documents: http::document_cache(),
             validated: http::validated_cache(),
             replays: http::replay::replay_cache(Duration::from_secs(settings.cache.ttl_secs)),
+            labels: http::observe::OperationLabels::default(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {

@@ -410,21 +410,6 @@ fn selected_operation<'a>(
     }
 }
 
-/// A bounded metrics label for the operation: its name when it is a plain
-/// identifier of at most 64 characters, else `anonymous`.
-fn operation_label(name: Option<&str>) -> String {
-    match name {
-        Some(n)
-            if !n.is_empty()
-                && n.len() <= 64
-                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-        {
-            n.to_string()
-        }
-        _ => "anonymous".to_string(),
-    }
-}
-
 /// The parsed document for `query`: from the cache, or checked against the
 /// document limits, parsed and cached. An `Err` is the answer to send.
 fn document(
@@ -536,7 +521,10 @@ async fn execute(
         Err(response) => return *response,
     };
     let operation = selected_operation(&doc, body.operation_name.as_deref());
-    let label = operation_label(operation.and_then(|(_, n)| n));
+    let signed_in = !matches!(caller.principal, Principal::Anonymous);
+    let label = state
+        .labels
+        .label(operation.and_then(|(_, n)| n), signed_in);
     req.extensions_mut().insert(OperationLabel(label.clone()));
     let over_get = key.0;
     if over_get

@@ -41,6 +41,8 @@ pub struct AppState {
     pub validated: moka::sync::Cache<web::Bytes, (), ahash::RandomState>,
     /// Responses kept to answer the same request again (see [`replay`]).
     pub replays: replay::Replays,
+    /// The operation names used as metrics labels (bounded).
+    pub labels: observe::OperationLabels,
 }
 
 /// Bytes of text each of the two request caches holds at most. Both hash

@@ -27,6 +27,44 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct OperationLabel(pub String);
 
+/// Distinct operation names that become metrics labels, at most.
+pub const MAX_OPERATION_LABELS: usize = 200;
+
+/// The bounded set of operation labels: the operation names signed-in
+/// callers send, up to [`MAX_OPERATION_LABELS`] of them; any further name is
+/// `other`, and anonymous callers' operations are `anonymous`. So no caller
+/// can grow the metrics without bound.
+#[derive(Default)]
+pub struct OperationLabels(std::sync::RwLock<std::collections::HashSet<String>>);
+
+impl OperationLabels {
+    /// The label for an operation named `name`, sent by a signed-in caller
+    /// (`signed_in`) or not.
+    pub fn label(&self, name: Option<&str>, signed_in: bool) -> String {
+        let Some(name) = name.filter(|n| {
+            signed_in
+                && !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }) else {
+            return "anonymous".to_string();
+        };
+        if let Ok(known) = self.0.read() {
+            if known.contains(name) {
+                return name.to_string();
+            }
+        }
+        match self.0.write() {
+            Ok(mut known) if known.len() < MAX_OPERATION_LABELS => {
+                known.insert(name.to_string());
+                name.to_string()
+            }
+            Ok(known) if known.contains(name) => name.to_string(),
+            _ => "other".to_string(),
+        }
+    }
+}
+
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
     let sane = !value.is_empty()

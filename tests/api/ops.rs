@@ -38,6 +38,41 @@ async fn health_readiness_and_metrics() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operation_names_cannot_grow_the_metrics_without_bound() {
+    let app = TestApp::spawn().await;
+    // Anonymous callers' operations all count as `anonymous`.
+    for i in 0..20 {
+        app.gql_as(None, &format!("query Anon{i} {{ __typename }}"), json!({}))
+            .await;
+    }
+    // Signed-in callers' names are labels up to the bound, then `other`.
+    for i in 0..(hearth::http::observe::MAX_OPERATION_LABELS + 50) {
+        app.gql(&format!("query Op{i} {{ __typename }}"), json!({}))
+            .await;
+    }
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let labels: std::collections::HashSet<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("hearth_http_requests_total{"))
+        .filter_map(|l| l.split("operation=\"").nth(1)?.split('"').next())
+        .collect();
+    assert!(!labels.iter().any(|l| l.starts_with("Anon")), "{labels:?}");
+    assert!(
+        labels.contains("anonymous") && labels.contains("other"),
+        "{labels:?}"
+    );
+    assert!(
+        labels.len() <= hearth::http::observe::MAX_OPERATION_LABELS + 3,
+        "{}",
+        labels.len()
+    );
+    assert!(
+        text.contains("hearth_http_requests_total{operation=\"other\",status=\"200\"} 50"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_is_served_in_development_and_can_be_turned_off() {
     let app = TestApp::spawn().await;
     let res = app.get("/graphiql").await;
