@@ -125,6 +125,18 @@ impl Application {
     ) -> std::io::Result<()> {
         let handle = self.server.handle();
         let state = self.state.clone();
+        let db = state.app.db.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match crate::account::service::prune_refresh_tokens(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "pruned expired refresh tokens"),
+                    Err(e) => tracing::warn!(error = ?e, "could not prune refresh tokens"),
+                }
+            }
+        });
         let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
         tokio::spawn(async move {
             shutdown.await;

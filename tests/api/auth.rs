@@ -409,3 +409,50 @@ async fn a_request_over_the_time_limit_fails_with_timeout() {
     assert_eq!(a.code(), "TIMEOUT", "{}", a.body);
     assert_eq!(a.status, StatusCode::GATEWAY_TIMEOUT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_refresh_tokens_are_pruned_and_live_ones_kept() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    app.login_payload("admin@agency.test", PASSWORD)
+        .await
+        .data();
+    let live = app.login_payload("admin@agency.test", PASSWORD).await;
+    let live = live.data()["login"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = &app.context.db;
+    let backend = db.get_database_backend();
+    let count = || async {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM refresh_token",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    assert_eq!(count().await, 2);
+    // Age the older sign-in's token past its expiry and the day of grace.
+    let old = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let set = hearth::db::raw(
+        backend,
+        "UPDATE refresh_token SET expires_at = ? WHERE id = (SELECT MIN(id) FROM refresh_token)",
+        vec![chrono::DateTime::parse_from_rfc3339(&old)
+            .unwrap()
+            .to_utc()
+            .into()],
+    );
+    db.execute_raw(set).await.unwrap();
+    let pruned = hearth::account::service::prune_refresh_tokens(db)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(count().await, 1);
+    let q = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }";
+    let again = app.gql_as(None, q, json!({ "t": live })).await;
+    assert!(again.data()["refreshToken"]["accessToken"].is_string());
+}
