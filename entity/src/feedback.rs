@@ -36,6 +36,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// Incremented on every change; `expectedVersion` checks it.
+    pub version: i32,
 }
 
 /// Relations of `feedback`.

@@ -151,6 +151,7 @@ pub async fn create(
         closed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        version: Set(1),
     }
     .insert(&txn)
     .await?;
@@ -170,13 +171,27 @@ pub async fn create(
     Ok(created)
 }
 
-async fn writable_item(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<feedback::Model> {
+/// The item, in the caller's write scope, at `expected` when given
+/// (`CONFLICT` otherwise).
+async fn writable_item(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<feedback::Model> {
     let scope = caller.write_scope()?;
-    feedback::Entity::find_by_id(id)
+    let item = feedback::Entity::find_by_id(id)
         .filter(scope.condition(feedback::Column::BrandId))
         .one(&app.db)
         .await?
-        .ok_or(AppError::NotFound("feedback"))
+        .ok_or(AppError::NotFound("feedback"))?;
+    match expected {
+        Some(v) if v != item.version => Err(AppError::Conflict(format!(
+            "the feedback was changed meanwhile (version {} now, {v} expected); read it again",
+            item.version
+        ))),
+        _ => Ok(item),
+    }
 }
 
 async fn save(
@@ -187,8 +202,25 @@ async fn save(
     action: &str,
     details: serde_json::Value,
 ) -> AppResult<feedback::Model> {
+    let mut change = change;
+    change.version = Set(item.version + 1);
     let txn = app.db.begin().await?;
-    let saved = change.update(&txn).await?;
+    // Only if nobody changed it since it was read.
+    let written = feedback::Entity::update_many()
+        .set(change)
+        .filter(feedback::Column::Id.eq(item.id))
+        .filter(feedback::Column::Version.eq(item.version))
+        .exec(&txn)
+        .await?;
+    if written.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "the feedback was changed meanwhile; read it again".into(),
+        ));
+    }
+    let saved = feedback::Entity::find_by_id(item.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("feedback"))?;
     audit::record(
         &txn,
         caller,
@@ -211,8 +243,9 @@ pub async fn answer(
     caller: &Caller,
     id: Uuid,
     answer: String,
+    expected_version: Option<i32>,
 ) -> AppResult<feedback::Model> {
-    let item = writable_item(app, caller, id).await?;
+    let item = writable_item(app, caller, id, expected_version).await?;
     let text = validation::text("answer", &answer, 1, 5000)?;
     let mut a: feedback::ActiveModel = item.clone().into();
     a.answer = Set(Some(text));
@@ -229,8 +262,9 @@ pub async fn change_status(
     caller: &Caller,
     id: Uuid,
     status: FeedbackStatus,
+    expected_version: Option<i32>,
 ) -> AppResult<feedback::Model> {
-    let item = writable_item(app, caller, id).await?;
+    let item = writable_item(app, caller, id, expected_version).await?;
     let from = FeedbackStatus::from_db(&item.status)?;
     if from == status {
         return Ok(item);

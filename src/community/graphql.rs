@@ -1094,6 +1094,9 @@ pub struct Feedback {
     pub closed_at: Option<DateTime<Utc>>,
     /// Received.
     pub created_at: DateTime<Utc>,
+    /// Incremented on every change; pass it as `expectedVersion` to detect
+    /// concurrent edits.
+    pub version: i32,
 }
 
 impl TryFrom<entity::feedback::Model> for Feedback {
@@ -1113,6 +1116,7 @@ impl TryFrom<entity::feedback::Model> for Feedback {
             first_answered_at: m.first_answered_at,
             closed_at: m.closed_at,
             created_at: m.created_at,
+            version: m.version,
         })
     }
 }
@@ -1314,9 +1318,12 @@ impl RecognitionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The feedback.")] id: ID,
         #[graphql(desc = "The answer, 1-5000 characters.")] answer: String,
+        #[graphql(desc = "The version read; CONFLICT if it changed since.")]
+        expected_version: Option<i32>,
     ) -> async_graphql::Result<Feedback> {
+        let id = parse_id("id", &id)?;
         Ok(
-            feedback::answer(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, answer)
+            feedback::answer(ctx.app()?, ctx.caller()?, id, answer, expected_version)
                 .await?
                 .try_into()?,
         )
@@ -1328,9 +1335,12 @@ impl RecognitionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The feedback.")] id: ID,
         #[graphql(desc = "The new status.")] status: FeedbackStatus,
+        #[graphql(desc = "The version read; CONFLICT if it changed since.")]
+        expected_version: Option<i32>,
     ) -> async_graphql::Result<Feedback> {
+        let id = parse_id("id", &id)?;
         Ok(
-            feedback::change_status(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, status)
+            feedback::change_status(ctx.app()?, ctx.caller()?, id, status, expected_version)
                 .await?
                 .try_into()?,
         )

@@ -303,3 +303,49 @@ async fn feedback_follows_its_workflow_and_is_measured() {
         "answered within seconds: {median}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_changes_check_the_expected_version() {
+    let app = TestApp::spawn().await;
+    let (_, c) = setup(&app, "Acme").await;
+    let created = app
+        .gql(
+            "mutation($c: ID!) { createFeedback(input: { communityId: $c, title: \"Dark mode\", category: FEATURE_REQUEST }) { id version } }",
+            json!({ "c": c }),
+        )
+        .await;
+    let item = created.data()["createFeedback"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(created.data()["createFeedback"]["version"], 1);
+    let status = "mutation($id: ID!, $s: FeedbackStatus!, $v: Int) { changeFeedbackStatus(id: $id, status: $s, expectedVersion: $v) { status version } }";
+    let moved = app
+        .gql(status, json!({ "id": item, "s": "ACKNOWLEDGED", "v": 1 }))
+        .await;
+    assert_eq!(moved.data()["changeFeedbackStatus"]["version"], 2);
+    // Someone who read version 1 cannot overwrite the change.
+    let stale = app
+        .gql(status, json!({ "id": item, "s": "DECLINED", "v": 1 }))
+        .await;
+    assert_eq!(stale.code(), "CONFLICT", "{}", stale.body);
+    let answer = "mutation($id: ID!, $v: Int) { answerFeedback(id: $id, answer: \"Soon\", expectedVersion: $v) { version } }";
+    assert_eq!(
+        app.gql(answer, json!({ "id": item, "v": 1 })).await.code(),
+        "CONFLICT"
+    );
+    let a = app.gql(answer, json!({ "id": item, "v": 2 })).await;
+    assert_eq!(a.data()["answerFeedback"]["version"], 3);
+    let read = app
+        .gql(
+            "query($c: ID!) { feedbackItems(communityId: $c) { edges { node { status answer version } } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    let node = &read.data()["feedbackItems"]["edges"][0]["node"];
+    assert_eq!(
+        node["status"], "ACKNOWLEDGED",
+        "the stale change wrote nothing"
+    );
+    assert_eq!(node["answer"], "Soon");
+}
