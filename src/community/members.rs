@@ -3,7 +3,10 @@
 
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Utc};
-use entity::{activity, member, member_identity, membership, reward_grant};
+use entity::{
+    activity, customer, feedback, member, member_identity, membership, reward_grant,
+    survey_response,
+};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, Set,
@@ -286,6 +289,23 @@ pub async fn merge(
         .filter(activity::Column::MemberId.eq(gone.id))
         .exec(&txn)
         .await?;
+    // What the person said and bought follows them to the kept member, so
+    // their answers and spend keep counting as a member's.
+    survey_response::Entity::update_many()
+        .col_expr(survey_response::Column::MemberId, Expr::value(keep.id))
+        .filter(survey_response::Column::MemberId.eq(gone.id))
+        .exec(&txn)
+        .await?;
+    feedback::Entity::update_many()
+        .col_expr(feedback::Column::MemberId, Expr::value(keep.id))
+        .filter(feedback::Column::MemberId.eq(gone.id))
+        .exec(&txn)
+        .await?;
+    customer::Entity::update_many()
+        .col_expr(customer::Column::MemberId, Expr::value(keep.id))
+        .filter(customer::Column::MemberId.eq(gone.id))
+        .exec(&txn)
+        .await?;
     // Memberships: keep the earlier join where both were in a community.
     let keep_ms = membership::Entity::find()
         .filter(membership::Column::MemberId.eq(keep.id))
@@ -362,11 +382,35 @@ pub async fn merge(
 }
 
 /// Erases a member's personal data on a privacy request: name, customer
-/// reference, identities and activity properties go; the member row, its
-/// memberships and its activities stay, anonymous, so counts stay true.
+/// reference and link, identities, activity properties, the words of their
+/// feedback and survey comments go; the member row, its memberships,
+/// activities, feedback and survey scores stay, anonymous, so counts stay
+/// true.
 pub async fn erase(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<member::Model> {
     let m = get_writable(app, caller, id).await?;
     let mut txn = crate::db::WriteTxn::begin(app).await?;
+    feedback::Entity::update_many()
+        .col_expr(feedback::Column::Title, Expr::value(ERASED))
+        .col_expr(feedback::Column::Body, Expr::value(Option::<String>::None))
+        .filter(feedback::Column::MemberId.eq(m.id))
+        .exec(&txn)
+        .await?;
+    survey_response::Entity::update_many()
+        .col_expr(
+            survey_response::Column::Comment,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(survey_response::Column::MemberId.eq(m.id))
+        .exec(&txn)
+        .await?;
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::MemberId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(customer::Column::MemberId.eq(m.id))
+        .exec(&txn)
+        .await?;
     member_identity::Entity::delete_many()
         .filter(member_identity::Column::MemberId.eq(m.id))
         .exec(&txn)
@@ -401,6 +445,9 @@ pub async fn erase(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<mem
     txn.commit().await?;
     Ok(erased)
 }
+
+/// What an erased member's feedback titles read.
+pub const ERASED: &str = "(erased)";
 
 /// Identities of many members (one statement, for the DataLoader).
 pub async fn identities_of(

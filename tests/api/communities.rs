@@ -744,3 +744,116 @@ async fn every_other_community_operation_hides_another_brands_objects() {
     assert_eq!(d["member"]["memberships"][0]["role"], "MEMBER");
     assert!(d["member"]["memberships"][0]["leftAt"].is_null());
 }
+
+/// How many stored rows of `table` belong to `member`, and a column of theirs.
+async fn rows_of(app: &TestApp, table: &str, column: &str, member: &str) -> Vec<Option<String>> {
+    use sea_orm::ConnectionTrait;
+    let db = &app.context.db;
+    let sql = format!("SELECT {column} AS v FROM {table} WHERE member_id = ?");
+    let stmt = hearth::db::raw(
+        db.get_database_backend(),
+        &sql,
+        vec![uuid::Uuid::parse_str(member).unwrap().into()],
+    );
+    db.query_all_raw(stmt)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<Option<String>>("", "v").unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_carries_answers_feedback_and_purchases_and_erasure_removes_their_words() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    ingest(
+        &app,
+        &c,
+        vec![
+            row("1", "ana", "message", 0),
+            row("2", "ana-alt", "message", 0),
+        ],
+    )
+    .await;
+    let list = app
+        .gql("query($c: ID!) { communityMembers(communityId: $c) { edges { node { memberId member { identities { externalId } } } } } }", json!({ "c": c }))
+        .await;
+    let mut keep = String::new();
+    let mut gone = String::new();
+    for e in list.data()["communityMembers"]["edges"].as_array().unwrap() {
+        let id = e["node"]["memberId"].as_str().unwrap().to_string();
+        if e["node"]["member"]["identities"][0]["externalId"] == "ana" {
+            keep = id;
+        } else {
+            gone = id;
+        }
+    }
+    // The second identity's survey answer, purchase link and feedback.
+    app.gql(
+        "mutation($i: IngestCustomersInput!) { ingestCustomers(input: $i) { inserted } }",
+        json!({ "i": { "brandId": brand, "rows": [{ "externalRef": "c-ana", "memberPlatform": "DISCORD", "memberExternalId": "ana-alt" }] } }),
+    )
+    .await
+    .data();
+    app.gql(
+        "mutation($i: IngestSurveysInput!) { ingestSurveyResponses(input: $i) { inserted } }",
+        json!({ "i": { "brandId": brand, "rows": [{ "externalId": "s1", "kind": "NPS", "score": 9, "comment": "Ana here, love it", "memberPlatform": "DISCORD", "memberExternalId": "ana-alt", "respondedAt": Utc::now().to_rfc3339() }] } }),
+    )
+    .await
+    .data();
+    app.gql(
+        "mutation($c: ID!, $m: ID!) { createFeedback(input: { communityId: $c, memberId: $m, title: \"Ana's idea\", body: \"Call me on 555\", category: FEATURE_REQUEST }) { id } }",
+        json!({ "c": c, "m": gone }),
+    )
+    .await
+    .data();
+
+    app.gql(
+        "mutation($k: ID!, $m: ID!) { mergeMembers(keepId: $k, mergeId: $m) { id } }",
+        json!({ "k": keep, "m": gone }),
+    )
+    .await
+    .data();
+    for (table, column) in [
+        ("survey_response", "external_id"),
+        ("feedback", "title"),
+        ("customer", "external_ref"),
+    ] {
+        assert_eq!(
+            rows_of(&app, table, column, &gone).await.len(),
+            0,
+            "{table} left on the merged member"
+        );
+        assert_eq!(
+            rows_of(&app, table, column, &keep).await.len(),
+            1,
+            "{table} moved to the kept member"
+        );
+    }
+
+    app.gql(
+        "mutation($id: ID!) { eraseMember(id: $id) { id } }",
+        json!({ "id": keep }),
+    )
+    .await
+    .data();
+    assert_eq!(
+        rows_of(&app, "survey_response", "comment", &keep).await,
+        vec![None],
+        "comment erased, answer kept"
+    );
+    assert_eq!(
+        rows_of(&app, "customer", "external_ref", &keep).await.len(),
+        0,
+        "customer link removed"
+    );
+    let fb = app
+        .gql("query($c: ID!) { feedbackItems(communityId: $c) { totalCount edges { node { title body memberId } } } }", json!({ "c": c }))
+        .await;
+    let f = &fb.data()["feedbackItems"];
+    assert_eq!(f["totalCount"], 1, "the feedback still counts");
+    assert_eq!(f["edges"][0]["node"]["title"], "(erased)");
+    assert!(f["edges"][0]["node"]["body"].is_null());
+}
