@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use uuid::Uuid;
+
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -14,7 +16,7 @@ use crate::{
     cache::versions::{Subject, Versions},
     config::{DatabaseKind, Settings},
     context::AppContext,
-    error::AppResult,
+    error::{AppError, AppResult},
     telemetry::Metrics,
 };
 
@@ -200,6 +202,73 @@ impl WriteTxn {
             versions: app.versions.clone(),
             touched: Vec::new(),
         })
+    }
+
+    /// Begins a write to a brand's data: the brand's row is read (and, on
+    /// PostgreSQL, share-locked so it cannot be archived meanwhile) inside
+    /// the transaction, an archived brand is refused with `CONFLICT`
+    /// (archived means read-only for everything under it), and the brand's
+    /// data version moves when the write commits.
+    pub async fn for_brand(app: &AppContext, brand: Uuid) -> AppResult<Self> {
+        let mut txn = Self::begin(app).await?;
+        let backend = txn.get_database_backend();
+        let lock = if backend == DbBackend::Postgres {
+            " FOR SHARE"
+        } else {
+            ""
+        };
+        let row = txn
+            .query_one_raw(raw(
+                backend,
+                &format!("SELECT status FROM brand WHERE id = ?{lock}"),
+                vec![brand.into()],
+            ))
+            .await?
+            .ok_or(AppError::NotFound("brand"))?;
+        if row.try_get::<String>("", "status")? == "ARCHIVED" {
+            return Err(AppError::Conflict(
+                "the brand is archived and read-only".into(),
+            ));
+        }
+        txn.touch(Subject::BrandData(brand));
+        Ok(txn)
+    }
+
+    /// Begins a write to something under a community, as
+    /// [`WriteTxn::for_brand`] does for its brand; an archived community is
+    /// refused with `CONFLICT` too. Returns the transaction and the brand.
+    pub async fn for_community(app: &AppContext, community: Uuid) -> AppResult<(Self, Uuid)> {
+        let mut txn = Self::begin(app).await?;
+        let backend = txn.get_database_backend();
+        let lock = if backend == DbBackend::Postgres {
+            " FOR SHARE"
+        } else {
+            ""
+        };
+        let row = txn
+            .query_one_raw(raw(
+                backend,
+                &format!(
+                    "SELECT c.status AS community_status, b.status AS brand_status, b.id AS brand_id \
+                     FROM community c JOIN brand b ON b.id = c.brand_id WHERE c.id = ?{lock}"
+                ),
+                vec![community.into()],
+            ))
+            .await?
+            .ok_or(AppError::NotFound("community"))?;
+        if row.try_get::<String>("", "brand_status")? == "ARCHIVED" {
+            return Err(AppError::Conflict(
+                "the brand is archived and read-only".into(),
+            ));
+        }
+        if row.try_get::<String>("", "community_status")? == "ARCHIVED" {
+            return Err(AppError::Conflict(
+                "the community is archived and read-only".into(),
+            ));
+        }
+        let brand: Uuid = row.try_get("", "brand_id")?;
+        txn.touch(Subject::BrandData(brand));
+        Ok((txn, brand))
     }
 
     /// Records that this transaction changes what `subject`'s version

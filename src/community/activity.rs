@@ -178,7 +178,7 @@ pub async fn set_type(
     if !(1..=12).contains(&input.weight) {
         return Err(AppError::bad_input("input.weight", "weight must be 1-12"));
     }
-    let mut txn = crate::db::WriteTxn::begin(app).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, brand_id).await?;
     let existing = activity_type::Entity::find()
         .filter(activity_type::Column::BrandId.eq(brand_id))
         .filter(activity_type::Column::Key.eq(key.as_str()))
@@ -216,7 +216,6 @@ pub async fn set_type(
     )
     .await?;
     // Weights change every engagement score.
-    crate::brand::data_version::bump(&mut txn, brand_id);
     txn.commit().await?;
     Ok(ActivityTypeWeight {
         key,
@@ -368,7 +367,7 @@ pub async fn ingest(
     let (rejected, repeated) = (sorted.rejected, sorted.duplicates as u64);
 
     let weights = weights(app, brand).await?;
-    let mut txn = crate::db::WriteTxn::begin(app).await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, community.id).await?;
     let (member_of, members_created) =
         resolve_members(&txn, brand, community.id, &rows, now).await?;
     let channels = resolve_channels(&txn, community.id, &rows).await?;
@@ -409,9 +408,7 @@ pub async fn ingest(
         })
         .await?;
     }
-    if inserted > 0 || members_created > 0 {
-        crate::brand::data_version::bump(&mut txn, brand);
-    }
+    if inserted > 0 || members_created > 0 {}
     txn.commit().await?;
     Ok(IngestResult {
         inserted: inserted as i32,

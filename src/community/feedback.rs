@@ -4,9 +4,7 @@
 use async_graphql::{InputObject, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::feedback;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -135,7 +133,7 @@ pub async fn create(
         ));
     }
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, c.id).await?;
     let created = feedback::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(c.brand_id),
@@ -204,7 +202,7 @@ async fn save(
 ) -> AppResult<feedback::Model> {
     let mut change = change;
     change.version = Set(item.version + 1);
-    let txn = app.db.begin().await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, item.community_id).await?;
     // Only if nobody changed it since it was read.
     let written = feedback::Entity::update_many()
         .set(change)

@@ -128,7 +128,7 @@ pub async fn create(
         identities.push((ident.platform, external, handle));
     }
     let now = Utc::now();
-    let mut txn = crate::db::WriteTxn::begin(app).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, brand_id).await?;
     let created = member::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(brand_id),
@@ -187,7 +187,6 @@ pub async fn create(
         },
     )
     .await?;
-    crate::brand::data_version::bump(&mut txn, brand_id);
     txn.commit().await?;
     Ok(created)
 }
@@ -213,7 +212,7 @@ pub async fn set_membership(
         .one(&app.db)
         .await?;
     let now = Utc::now();
-    let mut txn = crate::db::WriteTxn::begin(app).await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, c.id).await?;
     let saved = match existing {
         Some(e) => {
             let mut a: membership::ActiveModel = e.into();
@@ -253,7 +252,6 @@ pub async fn set_membership(
         },
     )
     .await?;
-    crate::brand::data_version::bump(&mut txn, c.brand_id);
     txn.commit().await?;
     Ok(saved)
 }
@@ -278,7 +276,7 @@ pub async fn merge(
         // Across brands the other member is, for this brand, simply not there.
         return Err(AppError::NotFound("member"));
     }
-    let mut txn = crate::db::WriteTxn::begin(app).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, keep.brand_id).await?;
     member_identity::Entity::update_many()
         .col_expr(member_identity::Column::MemberId, Expr::value(keep.id))
         .filter(member_identity::Column::MemberId.eq(gone.id))
@@ -376,7 +374,6 @@ pub async fn merge(
         },
     )
     .await?;
-    crate::brand::data_version::bump(&mut txn, keep.brand_id);
     txn.commit().await?;
     Ok(kept_model)
 }

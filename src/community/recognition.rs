@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{reward_grant, reward_programme};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -116,7 +116,7 @@ pub async fn create(
             "minLevel must be 0-10",
         ));
     }
-    let txn = app.db.begin().await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, c.id).await?;
     let created = reward_programme::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(c.brand_id),
@@ -205,7 +205,7 @@ pub async fn grant(
         return Err(AppError::NotFound("member"));
     }
     let note = validation::optional_text("note", note.as_deref(), 500)?;
-    let txn = app.db.begin().await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, p.community_id).await?;
     let created = reward_grant::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(p.brand_id),

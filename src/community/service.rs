@@ -6,7 +6,7 @@ use entity::{channel, community, reward_programme};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
     ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -319,7 +319,7 @@ pub async fn create(
         None => (None, None, None, None),
     };
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::WriteTxn::for_brand(app, brand_id).await?;
     let created = community::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(brand_id),
@@ -372,7 +372,7 @@ async fn save(
     };
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
-    let txn = app.db.begin().await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, current.id).await?;
     let result = community::Entity::update_many()
         .set(changes)
         .filter(community::Column::Id.eq(current.id))
@@ -573,7 +573,7 @@ pub async fn create_channel(
     let name = validation::text("input.name", &input.name, 1, 120)?;
     let external_id =
         validation::optional_text("input.externalId", input.external_id.as_deref(), 200)?;
-    let txn = app.db.begin().await?;
+    let (txn, _) = crate::db::WriteTxn::for_community(app, c.id).await?;
     let created = channel::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(c.brand_id),

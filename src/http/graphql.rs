@@ -24,7 +24,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    limits::{count_aliases, count_tokens, introspection_only, nul_in_document, nul_in_variables},
+    limits::{
+        argument_of_variable, count_aliases, count_tokens, introspection_only, nul_in_document,
+        nul_in_variables,
+    },
     observe::{OperationLabel, RequestId},
     replay::{self, ReplayKey},
     AppState,
@@ -494,9 +497,8 @@ async fn execute(
             format,
         );
     };
-    if let Some(field) = body.variables.as_ref().and_then(nul_in_variables) {
-        return nul_refused(&field, format);
-    }
+
+    let nul_at = body.variables.as_ref().and_then(nul_in_variables);
     let variables = match body.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
         Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
@@ -520,6 +522,17 @@ async fn execute(
         Ok(doc) => doc,
         Err(response) => return *response,
     };
+    if let Some(path) = nul_at {
+        // Named as the argument the variable is passed to, like any input.
+        let (var, rest) = path.split_once('.').unwrap_or((path.as_str(), ""));
+        let arg = argument_of_variable(&doc, var).unwrap_or_else(|| var.to_string());
+        let field = if rest.is_empty() {
+            arg
+        } else {
+            format!("{arg}.{rest}")
+        };
+        return nul_refused(&field, format);
+    }
     let operation = selected_operation(&doc, body.operation_name.as_deref());
     let signed_in = !matches!(caller.principal, Principal::Anonymous);
     let label = state

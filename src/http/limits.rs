@@ -183,6 +183,48 @@ pub fn nul_in_document(doc: &ExecutableDocument) -> Option<String> {
         })
 }
 
+/// The argument that variable `name` is passed to, in the operation or its
+/// fragments (the first one, when it is passed to several).
+pub fn argument_of_variable(doc: &ExecutableDocument, name: &str) -> Option<String> {
+    fn in_set(set: &SelectionSet, name: &str, depth: usize) -> Option<String> {
+        if depth > MAX_RECURSIVE_DEPTH {
+            return None;
+        }
+        set.items.iter().find_map(|item| match &item.node {
+            Selection::Field(f) => f
+                .node
+                .arguments
+                .iter()
+                .find_map(|(arg, v)| {
+                    // Resolving the value fails exactly where it uses the variable.
+                    let uses = v
+                        .node
+                        .clone()
+                        .into_const_with(|var| {
+                            if var.as_str() == name {
+                                Err(())
+                            } else {
+                                Ok(Value::Null)
+                            }
+                        })
+                        .is_err();
+                    uses.then(|| arg.node.to_string())
+                })
+                .or_else(|| in_set(&f.node.selection_set.node, name, depth + 1)),
+            Selection::InlineFragment(i) => in_set(&i.node.selection_set.node, name, depth + 1),
+            Selection::FragmentSpread(_) => None,
+        })
+    }
+    doc.operations
+        .iter()
+        .find_map(|(_, op)| in_set(&op.node.selection_set.node, name, 0))
+        .or_else(|| {
+            doc.fragments
+                .values()
+                .find_map(|f| in_set(&f.node.selection_set.node, name, 0))
+        })
+}
+
 /// The path of the first variable string that holds a NUL character.
 pub fn nul_in_variables(variables: &serde_json::Value) -> Option<String> {
     fn walk(v: &serde_json::Value, at: &str) -> Option<String> {

@@ -301,7 +301,7 @@ fn member_key(
 
 async fn finish(
     caller: &Caller,
-    mut txn: crate::db::WriteTxn,
+    txn: crate::db::WriteTxn,
     brand: Uuid,
     action: &str,
     summary: &IngestSummary,
@@ -315,7 +315,6 @@ async fn finish(
             details: Some(json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })),
         })
         .await?;
-        crate::brand::data_version::bump(&mut txn, brand);
     }
     txn.commit().await?;
     Ok(())
@@ -444,7 +443,7 @@ pub async fn customers(
         return Ok(summary);
     }
     let now = Utc::now();
-    let txn = crate::db::WriteTxn::begin(app).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, brand).await?;
     let refs: HashSet<String> = good.iter().map(|(r, _)| r.clone()).collect();
     let (map, created) = customers_for(&txn, brand, &refs, now).await?;
     summary.inserted = created.len() as i32;
@@ -501,7 +500,7 @@ pub async fn orders(
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
-    let txn = crate::db::WriteTxn::begin(app).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, brand).await?;
     let refs: HashSet<String> = good.iter().map(|o| o.customer_ref.clone()).collect();
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
     let rows: Vec<customer_order::ActiveModel> = good
@@ -551,7 +550,7 @@ pub async fn surveys(
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
-    let txn = crate::db::WriteTxn::begin(app).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, brand).await?;
     let refs: HashSet<String> = good
         .iter()
         .filter_map(|(r, _)| r.customer_ref.as_ref().map(|c| c.trim().to_string()))

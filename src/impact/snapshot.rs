@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use entity::report_snapshot;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::report::{self, ImpactReport, ReportParams};
@@ -28,7 +28,7 @@ pub async fn freeze(
     caller.write_scope()?.check(params.brand_id, "brand")?;
     let report = report::compute(app, params).await?;
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::WriteTxn::for_brand(app, params.brand_id).await?;
     let saved = report_snapshot::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(params.brand_id),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{integration, integration_token};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -116,7 +116,7 @@ pub async fn create(
     let mut scopes: Vec<&str> = input.scopes.iter().map(|s| s.as_str()).collect();
     scopes.sort_unstable();
     scopes.dedup();
-    let txn = app.db.begin().await?;
+    let txn = WriteTxn::for_brand(app, brand_id).await?;
     let created = integration::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(brand_id),

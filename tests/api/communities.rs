@@ -857,3 +857,81 @@ async fn merge_carries_answers_feedback_and_purchases_and_erasure_removes_their_
     assert_eq!(f["edges"][0]["node"]["title"], "(erased)");
     assert!(f["edges"][0]["node"]["body"].is_null());
 }
+
+async fn audit_count(app: &TestApp) -> i64 {
+    app.gql("{ auditEvents { totalCount } }", json!({}))
+        .await
+        .data()["auditEvents"]["totalCount"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Every write under an archived brand or community is `CONFLICT` and
+/// writes nothing (not even its audit event).
+async fn all_refused(app: &TestApp, writes: &[(&str, Value)], why: &str) {
+    let before = audit_count(app).await;
+    for (q, v) in writes {
+        let a = app.gql(q, v.clone()).await;
+        assert_eq!(a.code(), "CONFLICT", "{why}: {q}: {}", a.body);
+    }
+    assert_eq!(audit_count(app).await, before, "{why}: nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archived_brands_and_communities_are_read_only_on_every_write_path() {
+    let app = TestApp::spawn().await;
+    // A community archived on its own, in a live brand.
+    let live = app.create_brand("Live").await;
+    let closed = community(&app, &live, "Closed club").await;
+    let (member, _) = {
+        let a = app
+            .gql(
+                "mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }",
+                json!({ "i": { "brandId": live, "identities": [{ "platform": "DISCORD", "externalId": "ana" }] } }),
+            )
+            .await;
+        (
+            a.data()["createMember"]["id"].as_str().unwrap().to_string(),
+            (),
+        )
+    };
+    app.gql(
+        "mutation($id: ID!) { changeCommunityStatus(id: $id, status: ARCHIVED) { status } }",
+        json!({ "id": closed }),
+    )
+    .await
+    .data();
+    let under_community = |c: &str| -> Vec<(&'static str, Value)> {
+        vec![
+            (INGEST, json!({ "i": { "communityId": c, "rows": [row("x1", "bo", "message", 0)] } })),
+            ("mutation($c: ID!) { createChannel(input: { communityId: $c, name: \"news\", kind: CHAT }) { id } }", json!({ "c": c })),
+            ("mutation($c: ID!) { createFeedback(input: { communityId: $c, title: \"Hi\", category: FEATURE_REQUEST }) { id } }", json!({ "c": c })),
+            ("mutation($c: ID!, $m: ID!) { setMembership(communityId: $c, memberId: $m) { communityId } }", json!({ "c": c, "m": member })),
+            ("mutation($c: ID!, $i: UpdateCommunityInput!) { updateCommunity(id: $c, input: $i) { id } }", json!({ "c": c, "i": { "name": "Reopened" } })),
+        ]
+    };
+    all_refused(&app, &under_community(&closed), "archived community").await;
+    // The brand itself stays writable.
+    community(&app, &live, "Still open").await;
+
+    // A whole archived brand: everything under it, and its communities.
+    let gone = app.create_brand("Gone").await;
+    let open = community(&app, &gone, "Was open").await;
+    app.gql(
+        "mutation($id: ID!) { archiveBrand(id: $id) { status } }",
+        json!({ "id": gone }),
+    )
+    .await
+    .data();
+    let mut writes = under_community(&open);
+    writes.retain(|(q, _)| !q.contains("setMembership"));
+    writes.extend([
+        (CREATE, json!({ "i": { "brandId": gone, "name": "New", "purpose": "p", "kind": "PRODUCT", "platform": "DISCORD" } })),
+        ("mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }", json!({ "i": { "brandId": gone, "identities": [{ "platform": "DISCORD", "externalId": "cy" }] } })),
+        ("mutation($b: ID!) { setActivityType(input: { brandId: $b, key: \"kudos\", name: \"Kudos\", weight: 3 }) { key } }", json!({ "b": gone })),
+        ("mutation($b: ID!) { ingestCustomers(input: { brandId: $b, rows: [{ externalRef: \"c1\" }] }) { inserted } }", json!({ "b": gone })),
+        ("mutation($b: ID!) { createIntegration(input: { brandId: $b, name: \"Bot\", scopes: [INGEST_ORDERS] }) { id } }", json!({ "b": gone })),
+        ("mutation($b: ID!, $f: DateTime!, $t: DateTime!) { freezeImpactReport(brandId: $b, from: $f, to: $t) { id } }", json!({ "b": gone, "f": (Utc::now() - Duration::days(30)).to_rfc3339(), "t": Utc::now().to_rfc3339() })),
+    ]);
+    all_refused(&app, &writes, "archived brand").await;
+}

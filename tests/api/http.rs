@@ -265,13 +265,14 @@ async fn internal_errors_carry_the_request_id_and_no_sql() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn depth_limit_refuses_deep_documents() {
     let app = TestApp::spawn().await;
-    // Introspection allows arbitrary nesting through types: a cheap deep query.
+    // Introspection allows arbitrary nesting through types: a cheap deep
+    // query, past even the deeper limit introspection-only queries get.
     let mut q = String::from("{ __schema { types { fields { type ");
-    for _ in 0..10 {
+    for _ in 0..14 {
         q.push_str("{ ofType ");
     }
     q.push_str("{ name }");
-    q.push_str(&" }".repeat(10));
+    q.push_str(&" }".repeat(14));
     q.push_str(" } } } }");
     let a = app.gql(&q, json!({})).await;
     assert_eq!(a.code(), "GRAPHQL_VALIDATION_FAILED", "{}", a.body);

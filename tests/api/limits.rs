@@ -132,7 +132,7 @@ async fn nul_characters_in_any_string_input_are_bad_user_input() {
         .gql(q, json!({ "f": { "action": "brand.create\u{0}" } }))
         .await;
     assert_eq!(a.code(), "BAD_USER_INPUT", "{}", a.body);
-    assert_eq!(a.body["errors"][0]["extensions"]["field"], "f.action");
+    assert_eq!(a.body["errors"][0]["extensions"]["field"], "filter.action");
 
     let a = app
         .gql(
