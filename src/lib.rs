@@ -19,7 +19,9 @@ pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
 pub mod impact; // customers, orders, surveys in; impact reports out
 pub mod ingest; // what every bulk ingest shares
 pub mod integration; // brands' machine clients and their tokens
+pub mod loaders; // per-request DataLoaders, keyed by type, never shared
 pub mod pagination; // Relay connections with keyset cursors
+pub mod response_cache; // GraphQL output reused for cached values, and replays
 pub mod startup; // build the app from settings; bind; run
 pub mod telemetry; // logs and Prometheus metrics
 pub mod validation; // input checks shared by every area

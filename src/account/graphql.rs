@@ -63,7 +63,7 @@ impl From<user::Model> for User {
 /// Loads consultants' brand assignments for many users in one statement.
 pub struct AssignmentLoader(pub DatabaseConnection);
 
-impl crate::graphql::RequestLoader for AssignmentLoader {
+impl crate::loaders::RequestLoader for AssignmentLoader {
     fn new(app: &crate::context::AppContext) -> Self {
         Self(app.db.clone())
     }
@@ -92,7 +92,7 @@ impl User {
         if self.role != Role::Consultant {
             return Ok(Vec::new());
         }
-        let loader = crate::graphql::loader::<AssignmentLoader>(ctx)?;
+        let loader = crate::loaders::loader::<AssignmentLoader>(ctx)?;
         Ok(loader.load_one(self.uuid).await?.unwrap_or_default())
     }
 }

@@ -173,6 +173,18 @@ impl Caller {
         })
     }
 
+    /// Who may read reports: users in their read scope, and integrations of
+    /// the brand holding `read:reports`.
+    pub fn report_scope(&self) -> AppResult<BrandScope> {
+        match &self.principal {
+            Principal::Integration(i) => {
+                self.integration_with("read:reports")?;
+                Ok(BrandScope::One(i.brand_id))
+            }
+            _ => self.read_scope(),
+        }
+    }
+
     /// Brands a user may change: client users change nothing.
     pub fn write_scope(&self) -> AppResult<BrandScope> {
         let u = self.user()?;

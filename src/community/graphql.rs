@@ -338,7 +338,7 @@ macro_rules! app_loaders {
         $(#[$doc])*
         pub struct $name(pub AppContext);
 
-        impl crate::graphql::RequestLoader for $name {
+        impl crate::loaders::RequestLoader for $name {
             fn new(app: &AppContext) -> Self {
                 Self(app.clone())
             }
@@ -460,7 +460,7 @@ impl Loader<Uuid> for MemberCountLoader {
 impl Community {
     /// Channels, by name.
     async fn channels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Channel>> {
-        let rows = crate::graphql::loader::<ChannelLoader>(ctx)?
+        let rows = crate::loaders::loader::<ChannelLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -472,7 +472,7 @@ impl Community {
 
     /// What is set up and what is left, derived from the data.
     async fn setup_checklist(&self, ctx: &Context<'_>) -> async_graphql::Result<SetupChecklist> {
-        let facts = crate::graphql::loader::<SetupLoader>(ctx)?
+        let facts = crate::loaders::loader::<SetupLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(checklist(self, &facts.unwrap_or_default()))
@@ -486,12 +486,12 @@ impl Community {
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<CommunityMember>> {
         let page = PageRequest::new(first, None, "joined", 2, ctx.wants_total())?;
-        let rows = crate::graphql::loader::<CommunityMembersLoader>(ctx)?
+        let rows = crate::loaders::loader::<CommunityMembersLoader>(ctx)?
             .load_one((self.uuid, page.first))
             .await?
             .unwrap_or_default();
         let total = if page.want_total {
-            let n = crate::graphql::loader::<MemberCountLoader>(ctx)?
+            let n = crate::loaders::loader::<MemberCountLoader>(ctx)?
                 .load_one(self.uuid)
                 .await?;
             Some(n.unwrap_or(0) as u64)
@@ -530,7 +530,7 @@ impl Community {
 impl Member {
     /// Accounts on platforms (none once erased).
     async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identity>> {
-        let rows = crate::graphql::loader::<IdentityLoader>(ctx)?
+        let rows = crate::loaders::loader::<IdentityLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -542,7 +542,7 @@ impl Member {
 
     /// Memberships in communities.
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
-        let rows = crate::graphql::loader::<MembershipLoader>(ctx)?
+        let rows = crate::loaders::loader::<MembershipLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(rows
@@ -557,7 +557,7 @@ impl Member {
 impl CommunityMember {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        let m = crate::graphql::loader::<MemberLoader>(ctx)?
+        let m = crate::loaders::loader::<MemberLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())
@@ -735,7 +735,7 @@ async fn prefetch_members(
         ids.dedup();
         ids
     };
-    crate::graphql::loader::<CommunityMembersLoader>(ctx)?
+    crate::loaders::loader::<CommunityMembersLoader>(ctx)?
         .feed_many(
             communities
                 .iter()
@@ -747,7 +747,7 @@ async fn prefetch_members(
             .await?
             .into_iter()
             .collect();
-        crate::graphql::loader::<MemberCountLoader>(ctx)?
+        crate::loaders::loader::<MemberCountLoader>(ctx)?
             .feed_many(
                 communities
                     .iter()
@@ -765,7 +765,7 @@ async fn prefetch_members(
         return Ok(());
     }
     let found = members::members_by_id(app, &member_ids).await?;
-    crate::graphql::loader::<MemberLoader>(ctx)?
+    crate::loaders::loader::<MemberLoader>(ctx)?
         .feed_many(found.into_iter().map(|m| (m.id, m)))
         .await;
     if child(member_field, "identities").is_some() {
@@ -775,7 +775,7 @@ async fn prefetch_members(
                 .into_iter()
                 .map(|i| (i.member_id, i)),
         );
-        crate::graphql::loader::<IdentityLoader>(ctx)?
+        crate::loaders::loader::<IdentityLoader>(ctx)?
             .feed_many(
                 member_ids
                     .iter()
@@ -1035,7 +1035,7 @@ impl From<entity::reward_grant::Model> for RewardGrant {
 impl RewardGrant {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        let m = crate::graphql::loader::<MemberLoader>(ctx)?
+        let m = crate::loaders::loader::<MemberLoader>(ctx)?
             .load_one(self.member_uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())
@@ -1060,7 +1060,7 @@ pub struct SuggestedRecipient {
 impl SuggestedRecipient {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        let m = crate::graphql::loader::<MemberLoader>(ctx)?
+        let m = crate::loaders::loader::<MemberLoader>(ctx)?
             .load_one(self.uuid)
             .await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())

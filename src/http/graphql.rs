@@ -38,7 +38,7 @@ use crate::{
         Caller, Principal,
     },
     error::{code, AppError},
-    graphql,
+    response_cache,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -350,12 +350,12 @@ async fn run(
             Ok(c) => c,
             Err(response) => return response,
         };
-        let stands = tokio::time::timeout(
+        let valid = tokio::time::timeout(
             state.settings.request_timeout(),
-            replay.stands(&state.app, &caller),
+            replay.still_valid_for(&state.app, &caller),
         )
         .await;
-        if stands.unwrap_or(false) {
+        if valid.unwrap_or(false) {
             state.metrics.replays.with_label_values(&["hit"]).inc();
             req.extensions_mut()
                 .insert(OperationLabel(replay.label.clone()));
@@ -560,11 +560,11 @@ async fn execute(
     }
     request.set_parsed_query(ExecutableDocument::clone(&doc));
     let rid = caller.request_id.clone();
-    let record = graphql::ReplayRecord::default();
-    let request = graphql::with_request_data(request)
+    let record = response_cache::ReplayableFields::default();
+    let request = crate::loaders::attach(request)
         .data(caller)
         .data(record.clone())
-        .data(graphql::RequestBytes(key.1.clone()));
+        .data(response_cache::RequestBytes(key.1.clone()));
     let validated = state.validated.contains_key(&key.1);
     let introspection = state.schema_introspection.as_ref().filter(|_| {
         operation.is_some_and(|(op, _)| introspection_only(&doc, &op.selection_set.node))

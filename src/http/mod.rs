@@ -40,7 +40,7 @@ pub struct AppState {
     /// full validation: dashboards repeat the same few requests.
     pub validated: moka::sync::Cache<web::Bytes, (), ahash::RandomState>,
     /// Responses kept to answer the same request again (see [`replay`]).
-    pub replays: replay::Replays,
+    pub replays: replay::KeptResponses,
     /// The operation names used as metrics labels (bounded).
     pub labels: observe::OperationLabels,
 }

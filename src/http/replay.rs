@@ -1,5 +1,5 @@
 //! Replayed responses: a query made only of versioned root fields (see
-//! [`crate::graphql::Versioned`]) answers with bytes that depend only on the
+//! [`crate::response_cache::CachedValue`]) answers with bytes that depend only on the
 //! request and those fields' versioned keys. Such a response is kept by the
 //! exact request and sent again for the same request without executing,
 //! after every field's key has been recomputed for the caller at hand (its
@@ -15,25 +15,25 @@ use super::limits::root_fields_all;
 use crate::{
     auth::Caller,
     context::AppContext,
-    graphql::{Rekey, RootField},
+    response_cache::{CacheKeyCheck, ReplayableField},
 };
 
 /// A kept response, by the request it answers.
-pub struct Replay {
+pub struct KeptResponse {
     /// The response body as first sent.
     pub body: Bytes,
     /// The operation's metrics label.
     pub label: String,
     /// Each root field's versioned key and how to recompute it.
-    fields: Vec<(String, Arc<dyn Rekey>)>,
+    fields: Vec<(String, Arc<dyn CacheKeyCheck>)>,
 }
 
-impl Replay {
-    /// Whether the response still stands for `caller`: every field gives
+impl KeptResponse {
+    /// Whether the response is still valid for `caller`: every field gives
     /// the same key again (an error, such as a refused caller, means no).
-    pub async fn stands(&self, app: &AppContext, caller: &Caller) -> bool {
-        for (key, rekey) in &self.fields {
-            match rekey.key(app, caller).await {
+    pub async fn still_valid_for(&self, app: &AppContext, caller: &Caller) -> bool {
+        for (key, key_check) in &self.fields {
+            match key_check.key(app, caller).await {
                 Ok(now) if now.as_str() == key => {}
                 _ => return false,
             }
@@ -47,15 +47,15 @@ impl Replay {
 pub type ReplayKey = (bool, Bytes);
 
 /// Kept responses, bounded by total size.
-pub type Replays = moka::sync::Cache<ReplayKey, Arc<Replay>, ahash::RandomState>;
+pub type KeptResponses = moka::sync::Cache<ReplayKey, Arc<KeptResponse>, ahash::RandomState>;
 
-/// Bytes of requests and responses [`Replays`] holds at most.
+/// Bytes of requests and responses [`KeptResponses`] holds at most.
 const REPLAY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// An empty replay cache; entries live at most `ttl`.
-pub fn replay_cache(ttl: Duration) -> Replays {
+pub fn replay_cache(ttl: Duration) -> KeptResponses {
     moka::sync::Cache::builder()
-        .weigher(|(_, request): &ReplayKey, replay: &Arc<Replay>| {
+        .weigher(|(_, request): &ReplayKey, replay: &Arc<KeptResponse>| {
             u32::try_from(request.len() + replay.body.len()).unwrap_or(u32::MAX)
         })
         .max_capacity(REPLAY_BYTES)
@@ -68,10 +68,10 @@ pub fn replay_cache(ttl: Duration) -> Replays {
 pub fn replay_of(
     doc: &ExecutableDocument,
     operation: &SelectionSet,
-    recorded: Vec<RootField>,
+    recorded: Vec<ReplayableField>,
     body: Bytes,
     label: String,
-) -> Option<Replay> {
+) -> Option<KeptResponse> {
     if recorded.is_empty() {
         return None;
     }
@@ -82,9 +82,9 @@ pub fn replay_of(
     if !covered {
         return None;
     }
-    Some(Replay {
+    Some(KeptResponse {
         body,
         label,
-        fields: recorded.into_iter().map(|f| (f.key, f.rekey)).collect(),
+        fields: recorded.into_iter().map(|f| (f.key, f.key_check)).collect(),
     })
 }

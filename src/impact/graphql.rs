@@ -12,27 +12,15 @@ use super::{
     snapshot,
 };
 use crate::{
-    auth::{BrandScope, Caller, Principal},
+    auth::Caller,
     cache::CacheKey,
     context::{parse_id, AppContext, ContextExt},
     error::{AppError, AppResult},
-    graphql::{Rekey, Versioned},
     ingest::IngestSummary,
     pagination::{Connection, PageRequest},
+    response_cache::{CacheKeyCheck, CachedValue},
     validation,
 };
-
-/// Who may read reports: users in their read scope, and integrations of the
-/// brand holding `read:reports`.
-pub fn report_scope(caller: &Caller) -> AppResult<BrandScope> {
-    match &caller.principal {
-        Principal::Integration(i) => {
-            caller.integration_with("read:reports")?;
-            Ok(BrandScope::One(i.brand_id))
-        }
-        _ => caller.read_scope(),
-    }
-}
 
 /// A frozen report.
 #[derive(Debug, Clone, SimpleObject)]
@@ -88,7 +76,7 @@ impl ReportArgs {
     /// Checks the arguments and the caller's access, and fills in defaults.
     async fn params(&self, app: &AppContext, caller: &Caller) -> AppResult<ReportParams> {
         let brand = parse_id("brandId", &self.brand_id)?;
-        report_scope(caller)?.check(brand, "brand")?;
+        caller.report_scope()?.check(brand, "brand")?;
         let community = match &self.community_id {
             Some(c) => {
                 let c = parse_id("communityId", c)?;
@@ -133,7 +121,7 @@ impl ReportArgs {
 
 /// A replayed report stands while the same arguments, checked again for
 /// the caller at hand, still give the same cache key.
-impl Rekey for ReportArgs {
+impl CacheKeyCheck for ReportArgs {
     fn key<'a>(
         &'a self,
         app: &'a AppContext,
@@ -174,7 +162,7 @@ impl ImpactQuery {
         #[graphql(desc = "Currency of the sales figures; required when orders use several.")]
         currency: Option<String>,
         #[graphql(desc = "Minimum sample (default from settings, 30).")] min_sample: Option<i32>,
-    ) -> async_graphql::Result<Versioned<ImpactReport>> {
+    ) -> async_graphql::Result<CachedValue<ImpactReport>> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
         let args = ReportArgs {
             brand_id,
@@ -185,7 +173,7 @@ impl ImpactQuery {
             min_sample,
         };
         let (report, key) = report::cached(app, &args.params(app, caller).await?).await?;
-        Ok(Versioned::new(report, &key).replayable(args))
+        Ok(CachedValue::new(report, &key).replayable(args))
     }
 
     /// Spend and orders of members and other customers per week or month.

@@ -64,7 +64,7 @@ pub async fn get(
     caller: &Caller,
     id: Uuid,
 ) -> AppResult<(report_snapshot::Model, ImpactReport)> {
-    let scope = super::graphql::report_scope(caller)?;
+    let scope = caller.report_scope()?;
     let found = report_snapshot::Entity::find_by_id(id)
         .filter(scope.condition(report_snapshot::Column::BrandId))
         .one(&app.db)
@@ -81,7 +81,7 @@ pub async fn list(
     brand: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<report_snapshot::Model>> {
-    let scope = super::graphql::report_scope(caller)?;
+    let scope = caller.report_scope()?;
     scope.check(brand, "brand")?;
     let q = report_snapshot::Entity::find().filter(report_snapshot::Column::BrandId.eq(brand));
     newest_first(

@@ -440,7 +440,7 @@ async fn expired_refresh_tokens_are_pruned_and_live_ones_kept() {
     let old = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
     let set = hearth::db::raw(
         backend,
-        "UPDATE refresh_token SET expires_at = ? WHERE id = (SELECT MIN(id) FROM refresh_token)",
+        "UPDATE refresh_token SET expires_at = ? WHERE id = (SELECT id FROM refresh_token ORDER BY created_at, id LIMIT 1)",
         vec![chrono::DateTime::parse_from_rfc3339(&old)
             .unwrap()
             .to_utc()

@@ -1,0 +1,59 @@
+//! Per-request DataLoaders: every relation field batches through one, built
+//! on first use for the request at hand and never shared between callers,
+//! so one caller's rows cannot be served to another.
+
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::{dataloader::DataLoader, Context, Request};
+
+use crate::{
+    context::{AppContext, ContextExt},
+    error::{AppError, AppResult},
+};
+
+/// Adds what lives for one request only: its DataLoaders, each built on
+/// first use (never shared between callers, so one caller's rows cannot be
+/// served to another; most requests need none).
+pub fn attach(request: Request) -> Request {
+    request.data(Loaders::default())
+}
+
+/// The DataLoader type every area uses.
+pub type Loader<T> = DataLoader<T, async_graphql::dataloader::HashMapCache>;
+
+/// A loader that can be built from the shared handles.
+pub trait RequestLoader: Send + Sync + 'static {
+    /// Builds the loader.
+    fn new(app: &AppContext) -> Self;
+}
+
+/// The request's DataLoaders, by loader type.
+#[derive(Default)]
+pub struct Loaders(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+/// The request's DataLoader of `T`, built on first use, with a per-request
+/// cache (so list resolvers can prefetch a whole level in one statement and
+/// feed it in).
+pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> {
+    let missing = || AppError::Internal(anyhow::anyhow!("request executed without its loaders"));
+    let app = ctx.app()?;
+    let loaders = ctx.data::<Loaders>().map_err(|_| missing())?;
+    let built = loaders
+        .0
+        .lock()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("request loaders poisoned")))?
+        .entry(TypeId::of::<T>())
+        .or_insert_with(|| {
+            Arc::new(DataLoader::with_cache(
+                T::new(app),
+                tokio::spawn,
+                async_graphql::dataloader::HashMapCache::default(),
+            ))
+        })
+        .clone();
+    built.downcast::<Loader<T>>().map_err(|_| missing())
+}
