@@ -1,6 +1,23 @@
 //! The cache: Redis when `redis.url` is set, otherwise in-process.
 //!
-//! Both behave the same to callers. Every key is built by [`CacheKey`], which
+//! Every cache in the service, its key, what moves it, and the longest it
+//! may serve an old value (all "never" but the first, which is bounded):
+//!
+//! | cache | key | moved by | stale at most |
+//! |---|---|---|---|
+//! | version mirror ([`versions`]) | `v:b:<brand>`, `v:u:<user>`, `v:i:<integration>` | every write, in its transaction (pending mark, then confirm) | `cache.version_ttl_secs`, only if Redis refused a writer's pending mark yet answers others |
+//! | impact reports (`impact::report::cached`) | brand, parameters, data version | the brand's data version | never |
+//! | a brand's row (`brand::service::get`) | brand, data version | the brand's data version | never |
+//! | access facts (`auth::session::AccessCache`) | user or integration (+ token id), access version | the caller's access version, read on every request | never |
+//! | GraphQL output (`response_cache::OutputCache`) | versioned key, request bytes, position | the versioned key | never |
+//! | kept responses (`http::replay`) | request bytes | re-checked for each caller before a replay | never |
+//! | verified tokens (`auth::tokens::TokenKeys`) | token text | nothing: expiry checked on use, access per request | never |
+//! | parsed documents, validated requests (`http`) | text / bytes | nothing: the schema is fixed | never |
+//!
+//! `docs/caches.md` says the same for operators. Nothing is ever deleted to
+//! invalidate it.
+//!
+//! Both backends behave the same to callers. Every key is built by [`CacheKey`], which
 //! starts with the brand it belongs to, so one brand's entries can never be
 //! served to another. A slow or unreachable Redis is a cache miss after
 //! `redis.timeout_ms`, logged and counted, never an error for the client.
