@@ -114,6 +114,7 @@ async fn main() {
                 source_key: Set(format!("raw-{b}-{i}")),
                 properties: Set(None),
                 created_at: Set(now),
+                payload_hash: Set(None),
             });
             entity::activity::Entity::insert_many(models)
                 .exec_without_returning(&txn)

@@ -22,6 +22,9 @@ pub struct RejectedRow {
     pub field: String,
     /// What is wrong.
     pub reason: String,
+    /// `BAD_USER_INPUT` for a value that is not acceptable; `CONFLICT` for an
+    /// external id already stored with a different payload.
+    pub code: String,
 }
 
 impl RejectedRow {
@@ -31,8 +34,79 @@ impl RejectedRow {
             index: index as i32,
             field: format!("rows.{index}.{field}"),
             reason: reason.into(),
+            code: crate::error::code::BAD_USER_INPUT.into(),
         }
     }
+
+    /// Row `index` reuses the external id in `field` with another payload.
+    pub fn conflict(index: usize, field: &str) -> Self {
+        Self {
+            code: crate::error::code::CONFLICT.into(),
+            ..Self::new(
+                index,
+                field,
+                format!("{field} is already stored with a different payload; send a new id for a new row"),
+            )
+        }
+    }
+}
+
+/// A fingerprint of a row's payload: SHA-256 over its parts, each
+/// length-prefixed (so no two different part lists collide by joining),
+/// first 16 bytes in hex.
+pub fn fingerprint(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct StoredFingerprint {
+    k: String,
+    payload_hash: Option<String>,
+}
+
+/// After an insert-or-skip that skipped rows: the batch rows whose key was
+/// already stored with another fingerprint. `rows` are (input index, key,
+/// fingerprint); `table` and `key_column` are this crate's own names, never
+/// input. One statement per [`CHUNK`] keys. Rows stored before fingerprints
+/// were kept count as replays.
+pub async fn conflicting<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    table: &str,
+    key_column: &str,
+    brand: uuid::Uuid,
+    rows: &[(usize, String, String)],
+    field: &str,
+) -> crate::error::AppResult<Vec<RejectedRow>> {
+    use sea_orm::FromQueryResult;
+    let backend = db.get_database_backend();
+    let mut stored = std::collections::HashMap::new();
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "{} SELECT t.{key_column} AS k, t.payload_hash AS payload_hash \
+             FROM {table} t JOIN v ON t.{key_column} = v.k WHERE t.brand_id = ?",
+            values_cte(chunk.len(), &["k"])
+        );
+        let mut values: Vec<sea_orm::Value> =
+            chunk.iter().map(|(_, k, _)| k.clone().into()).collect();
+        values.push(brand.into());
+        for r in StoredFingerprint::find_by_statement(crate::db::raw(backend, &sql, values))
+            .all(db)
+            .await?
+        {
+            stored.insert(r.k, r.payload_hash);
+        }
+    }
+    Ok(rows
+        .iter()
+        .filter(|(_, k, fp)| matches!(stored.get(k), Some(Some(existing)) if existing != fp))
+        .map(|(i, _, _)| RejectedRow::conflict(*i, field))
+        .collect())
 }
 
 /// What an ingest call did.
@@ -107,6 +181,30 @@ pub fn stops(mode: Option<IngestMode>, summary: &mut IngestSummary) -> bool {
         summary.duplicates = 0;
     }
     stop
+}
+
+/// Takes in the conflicts found after an insert-or-skip (rows it skipped
+/// because their key holds another payload): in an all-or-nothing batch the
+/// whole batch must roll back (returns `true`, the summary then reports only
+/// the rejected rows); otherwise they count as rejected, not duplicates.
+pub fn settle_conflicts(
+    mode: Option<IngestMode>,
+    summary: &mut IngestSummary,
+    conflicts: Vec<RejectedRow>,
+) -> bool {
+    if conflicts.is_empty() {
+        return false;
+    }
+    summary.duplicates -= conflicts.len() as i32;
+    summary.rejected.extend(conflicts);
+    summary.rejected.sort_by_key(|r| r.index);
+    if mode.unwrap_or_default() == IngestMode::AllOrNothing {
+        summary.inserted = 0;
+        summary.updated = 0;
+        summary.duplicates = 0;
+        return true;
+    }
+    false
 }
 
 /// `WITH v(col, ...) AS (VALUES (?, ...), ...)` for `rows` rows: a batch's

@@ -32,6 +32,8 @@ pub struct Model {
     pub properties: Option<String>,
     /// When it was stored.
     pub created_at: DateTimeUtc,
+    /// Fingerprint of the payload the row arrived with (none before it was kept).
+    pub payload_hash: Option<String>,
 }
 
 /// Relations of `activity`.

@@ -26,6 +26,8 @@ pub struct Model {
     pub item_count: i32,
     /// Stored.
     pub created_at: DateTimeUtc,
+    /// Fingerprint of the payload the row arrived with (none before it was kept).
+    pub payload_hash: Option<String>,
 }
 
 /// Relations of `customer_order`.

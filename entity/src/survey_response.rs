@@ -28,6 +28,8 @@ pub struct Model {
     pub responded_at: DateTimeUtc,
     /// Stored.
     pub created_at: DateTimeUtc,
+    /// Fingerprint of the payload the row arrived with (none before it was kept).
+    pub payload_hash: Option<String>,
 }
 
 /// Relations of `survey_response`.

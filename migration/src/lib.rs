@@ -10,6 +10,7 @@ mod m20261128_000004_impact;
 mod m20261202_000005_access_version;
 mod m20261202_000006_refresh_token_user_index;
 mod m20261202_000007_feedback_version;
+mod m20261202_000008_payload_fingerprint;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_access_version::Migration),
             Box::new(m20261202_000006_refresh_token_user_index::Migration),
             Box::new(m20261202_000007_feedback_version::Migration),
+            Box::new(m20261202_000008_payload_fingerprint::Migration),
         ]
     }
 }

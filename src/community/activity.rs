@@ -25,7 +25,8 @@ use crate::{
     context::{parse_id, AppContext},
     error::{AppError, AppResult},
     ingest::{
-        insert_new, members_by_identity, plain, sort_rows, stops, IngestMode, RejectedRow, MAX_ROWS,
+        conflicting, fingerprint, insert_new, members_by_identity, plain, settle_conflicts,
+        sort_rows, stops, IngestMode, IngestSummary, RejectedRow, MAX_ROWS,
     },
     validation,
 };
@@ -331,6 +332,21 @@ async fn may_ingest(
     }
 }
 
+/// The payload of an activity as sent, for telling a replay from a reused
+/// source key.
+fn activity_fingerprint(community: Uuid, r: &Row) -> String {
+    fingerprint(&[
+        &community.to_string(),
+        &r.platform,
+        &r.external_id,
+        &r.kind,
+        &r.occurred_at.timestamp_micros().to_string(),
+        r.channel.as_deref().unwrap_or("\u{1}none"),
+        if r.is_reply { "reply" } else { "post" },
+        r.properties.as_deref().unwrap_or("\u{1}none"),
+    ])
+}
+
 /// Ingests a batch; see the module documentation.
 #[tracing::instrument(skip_all, fields(rows = input.rows.len()))]
 pub async fn ingest(
@@ -353,9 +369,21 @@ pub async fn ingest(
         .rows
         .into_iter()
         .enumerate()
-        .map(|(i, r)| check_row(i, r, &community.platform, now))
+        .map(|(i, r)| check_row(i, r, &community.platform, now).map(|row| (i, row)))
         .collect();
-    let (rows, mut sorted) = sort_rows(checked, |r: &Row| r.source_key.clone());
+    let (rows, mut sorted) = sort_rows(checked, |(_, r): &(usize, Row)| r.source_key.clone());
+    let (indices, rows): (Vec<usize>, Vec<Row>) = rows.into_iter().unzip();
+    let keyed: Vec<(usize, String, String)> = indices
+        .iter()
+        .zip(&rows)
+        .map(|(i, r)| {
+            (
+                *i,
+                r.source_key.clone(),
+                activity_fingerprint(community.id, r),
+            )
+        })
+        .collect();
     if stops(input.mode, &mut sorted) {
         return Ok(IngestResult {
             inserted: 0,
@@ -373,9 +401,11 @@ pub async fn ingest(
     let channels = resolve_channels(&txn, community.id, &rows).await?;
     let models: Vec<activity::ActiveModel> = rows
         .iter()
-        .filter_map(|r| {
+        .zip(&keyed)
+        .filter_map(|(r, (_, _, fp))| {
             let member = member_of.get(&(r.platform.clone(), r.external_id.clone()))?;
             Some(activity::ActiveModel {
+                payload_hash: Set(Some(fp.clone())),
                 id: Set(Uuid::now_v7()),
                 brand_id: Set(brand),
                 community_id: Set(community.id),
@@ -397,7 +427,29 @@ pub async fn ingest(
         [activity::Column::BrandId, activity::Column::SourceKey],
     )
     .await?;
-    let duplicates = rows.len() as u64 - inserted + repeated;
+    let mut summary = IngestSummary {
+        inserted: inserted as i32,
+        updated: 0,
+        duplicates: (rows.len() as u64 - inserted + repeated) as i32,
+        rejected,
+    };
+    if (inserted as usize) < rows.len() {
+        let found = conflicting(&txn, "activity", "source_key", brand, &keyed, "sourceKey").await?;
+        if settle_conflicts(input.mode, &mut summary, found) {
+            return Ok(IngestResult {
+                inserted: 0,
+                duplicates: 0,
+                rejected: summary.rejected,
+                members_created: 0,
+            });
+        }
+    }
+    let IngestSummary {
+        duplicates,
+        rejected,
+        ..
+    } = summary;
+    let duplicates = duplicates as u64;
     if inserted > 0 || members_created > 0 {
         audit::record(&txn, caller, Event {
             action: "activity.ingest",
@@ -408,7 +460,6 @@ pub async fn ingest(
         })
         .await?;
     }
-    if inserted > 0 || members_created > 0 {}
     txn.commit().await?;
     Ok(IngestResult {
         inserted: inserted as i32,

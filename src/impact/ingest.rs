@@ -20,8 +20,8 @@ use crate::{
     db,
     error::{AppError, AppResult},
     ingest::{
-        insert_new, members_by_identity, plain, sort_rows, stops, values_cte, IngestMode,
-        IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
+        conflicting, fingerprint, insert_new, members_by_identity, plain, settle_conflicts,
+        sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
     },
 };
 
@@ -299,6 +299,34 @@ fn member_key(
     }
 }
 
+/// The payload of an order as sent, for telling a replay from a reused id.
+fn order_fingerprint(o: &OrderRow) -> String {
+    fingerprint(&[
+        &o.customer_ref,
+        &o.ordered_at.timestamp_micros().to_string(),
+        &o.amount_e4.to_string(),
+        &o.currency,
+        &o.item_count.to_string(),
+    ])
+}
+
+/// The payload of a survey answer as sent.
+fn survey_fingerprint(r: &SurveyRowInput, member: &Option<MemberKey>) -> String {
+    let (platform, external) = member.clone().unwrap_or_default();
+    fingerprint(&[
+        r.kind.as_str(),
+        &r.score.to_string(),
+        r.comment.as_deref().unwrap_or("\u{1}none"),
+        r.customer_ref
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("\u{1}none"),
+        &platform,
+        &external,
+        &r.responded_at.timestamp_micros().to_string(),
+    ])
+}
+
 async fn finish(
     caller: &Caller,
     txn: crate::db::WriteTxn,
@@ -494,19 +522,25 @@ pub async fn orders(
         .rows
         .iter()
         .enumerate()
-        .map(|(i, r)| check_order(i, r, now))
+        .map(|(i, r)| check_order(i, r, now).map(|o| (i, o)))
         .collect();
-    let (good, mut summary) = sort_rows(checked, |r| r.external_id.clone());
+    let (good, mut summary) = sort_rows(checked, |(_, r)| r.external_id.clone());
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
     let txn = crate::db::WriteTxn::for_brand(app, brand).await?;
-    let refs: HashSet<String> = good.iter().map(|o| o.customer_ref.clone()).collect();
+    let refs: HashSet<String> = good.iter().map(|(_, o)| o.customer_ref.clone()).collect();
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
+    let keyed: Vec<(usize, String, String)> = good
+        .iter()
+        .map(|(i, o)| (*i, o.external_id.clone(), order_fingerprint(o)))
+        .collect();
     let rows: Vec<customer_order::ActiveModel> = good
         .iter()
-        .filter_map(|o| {
+        .zip(&keyed)
+        .filter_map(|((_, o), (_, _, fp))| {
             Some(customer_order::ActiveModel {
+                payload_hash: Set(Some(fp.clone())),
                 id: Set(Uuid::now_v7()),
                 brand_id: Set(brand),
                 customer_id: Set(*customers.get(&o.customer_ref)?),
@@ -526,6 +560,20 @@ pub async fn orders(
     let inserted = insert_new(&txn, rows, unique).await?;
     summary.inserted = inserted as i32;
     summary.duplicates += good.len() as i32 - summary.inserted;
+    if (inserted as usize) < good.len() {
+        let found = conflicting(
+            &txn,
+            "customer_order",
+            "external_id",
+            brand,
+            &keyed,
+            "externalId",
+        )
+        .await?;
+        if settle_conflicts(input.mode, &mut summary, found) {
+            return Ok(summary);
+        }
+    }
     finish(caller, txn, brand, "impact.ingest_orders", &summary).await?;
     Ok(summary)
 }
@@ -544,23 +592,35 @@ pub async fn surveys(
         .rows
         .iter()
         .enumerate()
-        .map(|(i, r)| check_survey(i, r, now))
+        .map(|(i, r)| check_survey(i, r, now).map(|(r, k)| (i, r, k)))
         .collect();
-    let (good, mut summary) = sort_rows(checked, |r| r.0.external_id.trim().to_string());
+    let (good, mut summary) = sort_rows(checked, |r| r.1.external_id.trim().to_string());
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
     let txn = crate::db::WriteTxn::for_brand(app, brand).await?;
     let refs: HashSet<String> = good
         .iter()
-        .filter_map(|(r, _)| r.customer_ref.as_ref().map(|c| c.trim().to_string()))
+        .filter_map(|(_, r, _)| r.customer_ref.as_ref().map(|c| c.trim().to_string()))
         .collect();
     let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
-    let keys: HashSet<(String, String)> = good.iter().filter_map(|(_, k)| k.clone()).collect();
+    let keys: HashSet<(String, String)> = good.iter().filter_map(|(_, _, k)| k.clone()).collect();
     let members = members_for(&txn, brand, &keys).await?;
+    let keyed: Vec<(usize, String, String)> = good
+        .iter()
+        .map(|(i, r, k)| {
+            (
+                *i,
+                r.external_id.trim().to_string(),
+                survey_fingerprint(r, k),
+            )
+        })
+        .collect();
     let rows: Vec<survey_response::ActiveModel> = good
         .iter()
-        .map(|(r, k)| survey_response::ActiveModel {
+        .zip(&keyed)
+        .map(|((_, r, k), (_, _, fp))| survey_response::ActiveModel {
+            payload_hash: Set(Some(fp.clone())),
             id: Set(Uuid::now_v7()),
             brand_id: Set(brand),
             external_id: Set(r.external_id.trim().to_string()),
@@ -583,6 +643,20 @@ pub async fn surveys(
     let inserted = insert_new(&txn, rows, unique).await?;
     summary.inserted = inserted as i32;
     summary.duplicates += good.len() as i32 - summary.inserted;
+    if (inserted as usize) < good.len() {
+        let found = conflicting(
+            &txn,
+            "survey_response",
+            "external_id",
+            brand,
+            &keyed,
+            "externalId",
+        )
+        .await?;
+        if settle_conflicts(input.mode, &mut summary, found) {
+            return Ok(summary);
+        }
+    }
     finish(caller, txn, brand, "impact.ingest_surveys", &summary).await?;
     Ok(summary)
 }

@@ -935,3 +935,52 @@ async fn archived_brands_and_communities_are_read_only_on_every_write_path() {
     ]);
     all_refused(&app, &writes, "archived brand").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_source_key_with_another_payload_is_a_conflict_but_a_replay_after_erasure_is_not()
+{
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    let mut first = row("k1", "ana", "message", 1);
+    first["properties"] = json!({ "words": 12 });
+    let batch = vec![first.clone(), row("k2", "bo", "message", 1)];
+    assert_eq!(ingest(&app, &c, batch.clone()).await["inserted"], 2);
+    let q = "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted duplicates rejected { index field code } } }";
+    let mut changed = first.clone();
+    changed["kind"] = json!("reaction");
+    let a = app
+        .gql(
+            q,
+            json!({ "i": { "communityId": c, "rows": [row("k3", "cy", "message", 0), changed] } }),
+        )
+        .await;
+    let r = &a.data()["ingestActivities"];
+    assert_eq!(r["inserted"], 0, "{r}");
+    assert_eq!(
+        r["rejected"],
+        json!([{ "index": 1, "field": "rows.1.sourceKey", "code": "CONFLICT" }])
+    );
+
+    // Erasure changes the stored rows, not what they arrived as: the
+    // original batch replayed is still a replay.
+    let list = app
+        .gql(
+            "query($c: ID!) { communityMembers(communityId: $c) { edges { node { memberId } } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    for e in list.data()["communityMembers"]["edges"].as_array().unwrap() {
+        app.gql(
+            "mutation($id: ID!) { eraseMember(id: $id) { id } }",
+            json!({ "id": e["node"]["memberId"] }),
+        )
+        .await
+        .data();
+    }
+    let replay = app
+        .gql(q, json!({ "i": { "communityId": c, "rows": batch } }))
+        .await;
+    let r = &replay.data()["ingestActivities"];
+    assert_eq!(r["rejected"], json!([]), "{r}");
+}

@@ -817,3 +817,79 @@ async fn the_time_series_buckets_orders_by_month() {
         .sum();
     assert_eq!(total, 9, "every order in the period lands in one week");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_order_or_survey_id_with_another_payload_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let when = (Utc::now() - Duration::days(2)).to_rfc3339();
+    let orders = "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted duplicates rejected { index field code } } }";
+    let order = |id: &str, amount: &str| json!({ "externalId": id, "customerRef": "c-1", "orderedAt": when, "amount": amount, "currency": "EUR" });
+    let first = gql_ok(
+        &app,
+        orders,
+        json!({ "i": { "brandId": brand, "rows": [order("o1", "10.00"), order("o2", "20.00")] } }),
+    )
+    .await;
+    assert_eq!(first["ingestOrders"]["inserted"], 2);
+    // The same batch again: replays, no conflict.
+    let again = gql_ok(
+        &app,
+        orders,
+        json!({ "i": { "brandId": brand, "rows": [order("o1", "10.00"), order("o2", "20.00")] } }),
+    )
+    .await;
+    assert_eq!(again["ingestOrders"]["duplicates"], 2);
+    assert_eq!(again["ingestOrders"]["rejected"], json!([]));
+    // o2 with another amount: all-or-nothing refuses the whole batch.
+    let batch = json!([order("o3", "5.00"), order("o2", "99.00")]);
+    let refused = gql_ok(
+        &app,
+        orders,
+        json!({ "i": { "brandId": brand, "rows": batch } }),
+    )
+    .await;
+    let r = &refused["ingestOrders"];
+    assert_eq!(r["inserted"], 0);
+    assert_eq!(
+        r["rejected"],
+        json!([{ "index": 1, "field": "rows.1.externalId", "code": "CONFLICT" }])
+    );
+    // Nothing was written: o3 arrives fresh afterwards.
+    let per_row = gql_ok(
+        &app,
+        orders,
+        json!({ "i": { "brandId": brand, "rows": batch, "mode": "PER_ROW" } }),
+    )
+    .await;
+    let r = &per_row["ingestOrders"];
+    assert_eq!(r["inserted"], 1, "o3 stored, o2 refused: {r}");
+    assert_eq!(r["duplicates"], 0);
+    assert_eq!(r["rejected"][0]["code"], "CONFLICT");
+
+    let surveys = "mutation($i: IngestSurveysInput!) { ingestSurveyResponses(input: $i) { inserted duplicates rejected { index code } } }";
+    let answer = |score: i64| json!({ "externalId": "s1", "kind": "NPS", "score": score, "respondedAt": when });
+    gql_ok(
+        &app,
+        surveys,
+        json!({ "i": { "brandId": brand, "rows": [answer(9)] } }),
+    )
+    .await;
+    let same = gql_ok(
+        &app,
+        surveys,
+        json!({ "i": { "brandId": brand, "rows": [answer(9)] } }),
+    )
+    .await;
+    assert_eq!(same["ingestSurveyResponses"]["duplicates"], 1);
+    let changed = gql_ok(
+        &app,
+        surveys,
+        json!({ "i": { "brandId": brand, "rows": [answer(3)] } }),
+    )
+    .await;
+    assert_eq!(
+        changed["ingestSurveyResponses"]["rejected"],
+        json!([{ "index": 0, "code": "CONFLICT" }])
+    );
+}
