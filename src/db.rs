@@ -8,7 +8,8 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use secrecy::ExposeSecret;
 
@@ -195,10 +196,16 @@ pub struct WriteTxn {
 }
 
 impl WriteTxn {
-    /// Begins a transaction on the app's pool.
+    /// Begins a transaction on the app's pool. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`), so concurrent writers queue on the
+    /// busy timeout instead of failing when a read would turn into a write.
     pub async fn begin(app: &AppContext) -> AppResult<Self> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
         Ok(Self {
-            inner: app.db.begin().await?,
+            inner: app.db.begin_with_options(options).await?,
             versions: app.versions.clone(),
             touched: Vec::new(),
         })

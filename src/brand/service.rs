@@ -205,7 +205,7 @@ pub async fn create(
         updated_at: Set(now),
         archived_at: Set(None),
     };
-    let txn = app.db.begin().await?;
+    let txn = WriteTxn::begin(app).await?;
     let created = model
         .insert(&txn)
         .await

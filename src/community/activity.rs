@@ -26,7 +26,7 @@ use crate::{
     error::{AppError, AppResult},
     ingest::{
         conflicting, fingerprint, insert_new, members_by_identity, plain, settle_conflicts,
-        sort_rows, stops, IngestMode, IngestSummary, RejectedRow, MAX_ROWS,
+        sort_rows, stops, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
     },
     validation,
 };
@@ -545,8 +545,25 @@ async fn resolve_members<C: ConnectionTrait>(
             member_identity::Column::ExternalId,
         ];
         created = insert_new(db, identities, unique).await?;
-        let missing_keys: Vec<(String, String)> = missing.into_iter().cloned().collect();
+        let missing_keys: Vec<(String, String)> = missing.iter().map(|k| (*k).clone()).collect();
         found.extend(members_by_identity(db, brand, &missing_keys).await?);
+        if (created as usize) < missing.len() {
+            // Where a concurrent batch's identity won, this batch reuses its
+            // member and removes the one it made, so no member is left
+            // without an identity.
+            let orphans: Vec<Uuid> = missing
+                .iter()
+                .zip(&ids)
+                .filter(|(k, id)| found.get(**k) != Some(*id))
+                .map(|(_, id)| *id)
+                .collect();
+            for chunk in orphans.chunks(CHUNK) {
+                member::Entity::delete_many()
+                    .filter(member::Column::Id.is_in(chunk.to_vec()))
+                    .exec(db)
+                    .await?;
+            }
+        }
     }
     // Everyone seen in the community is a member of it, from their first activity.
     let member_ids: Vec<(Uuid, DateTime<Utc>)> = wanted

@@ -984,3 +984,46 @@ async fn a_reused_source_key_with_another_payload_is_a_conflict_but_a_replay_aft
     let r = &replay.data()["ingestActivities"];
     assert_eq!(r["rejected"], json!([]), "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_batches_with_the_same_new_identities_leave_no_orphan_members() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn_with(|s| s.server.workers = Some(4)).await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail").await;
+    let rows: Vec<Value> = (0..400)
+        .map(|i| row(&format!("k{i}"), &format!("user{i}"), "message", 0))
+        .collect();
+    let sends = (0..4).map(|_| ingest(&app, &c, rows.clone()));
+    let results = futures_util::future::join_all(sends).await;
+    let inserted: i64 = results
+        .iter()
+        .map(|r| r["inserted"].as_i64().unwrap())
+        .sum();
+    let created: i64 = results
+        .iter()
+        .map(|r| r["membersCreated"].as_i64().unwrap())
+        .sum();
+    assert_eq!(inserted, 400, "each activity stored once");
+    assert_eq!(created, 400, "each member created once");
+    let db = &app.context.db;
+    let orphans = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM member m WHERE NOT EXISTS \
+             (SELECT 1 FROM member_identity i WHERE i.member_id = m.id)",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let total = app
+        .gql(
+            "query($c: ID!) { communityMembers(communityId: $c) { totalCount } }",
+            json!({ "c": c }),
+        )
+        .await;
+    assert_eq!(total.data()["communityMembers"]["totalCount"], 400);
+}
