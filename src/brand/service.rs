@@ -6,7 +6,7 @@ use entity::brand::{self, BrandStatus as DbStatus};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
     ActiveModelTrait, ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
