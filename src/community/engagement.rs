@@ -449,6 +449,7 @@ pub struct CommunityHealth {
 
 #[derive(FromQueryResult)]
 struct ActivityFacts {
+    community_id: Uuid,
     active_7: i64,
     active_30: i64,
     active_period: i64,
@@ -459,9 +460,29 @@ struct ActivityFacts {
 
 #[derive(FromQueryResult)]
 struct MembershipFacts {
+    community_id: Uuid,
     members: i64,
     joined: i64,
     departed: i64,
+}
+
+/// Which communities a health computation covers.
+#[derive(Debug, Clone, Copy)]
+pub enum HealthOf {
+    /// One community.
+    Community(Uuid),
+    /// Every community of a brand.
+    Brand(Uuid),
+}
+
+impl HealthOf {
+    /// The condition on a table aliased `alias` and its one value.
+    fn condition(self, alias: &str) -> (String, sea_orm::Value) {
+        match self {
+            Self::Community(c) => (format!("{alias}.community_id = ?"), c.into()),
+            Self::Brand(b) => (format!("{alias}.brand_id = ?"), b.into()),
+        }
+    }
 }
 
 /// Computes a community's health in SQL (two statements).
@@ -471,6 +492,38 @@ pub async fn health(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<CommunityHealth> {
+    let mut all = health_of(app, HealthOf::Community(community), from, to).await?;
+    Ok(all
+        .remove(&community)
+        .unwrap_or_else(|| empty_health(from, to)))
+}
+
+/// The health of a community without any activity or membership.
+pub fn empty_health(from: DateTime<Utc>, to: DateTime<Utc>) -> CommunityHealth {
+    CommunityHealth {
+        from,
+        to,
+        members: 0,
+        active_members_7d: 0,
+        active_members_30d: 0,
+        stickiness: None,
+        new_members: 0,
+        departed_members: 0,
+        activities: 0,
+        activities_per_active_member: None,
+        reply_rate: None,
+    }
+}
+
+/// Computes the health of every community `of` covers in SQL, two
+/// statements whatever their number (grouped by community). Communities
+/// without activity or members are absent: see [`empty_health`].
+pub async fn health_of(
+    app: &AppContext,
+    of: HealthOf,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<std::collections::HashMap<Uuid, CommunityHealth>> {
     if from >= to {
         return Err(AppError::bad_input("from", "from must be before to"));
     }
@@ -478,17 +531,24 @@ pub async fn health(
     let t7 = to - Duration::days(7);
     let t30 = to - Duration::days(30);
     let start = from.min(t30);
-    let day = db::day_of(backend, "occurred_at");
+    let day = db::day_of(backend, "x.occurred_at");
+    let (inner, inner_v) = of.condition("x");
+    let (outer, outer_v) = of.condition("a");
     let sql = format!(
-        "SELECT \
-           COUNT(DISTINCT CASE WHEN occurred_at >= ? THEN member_id END) AS active_7, \
-           COUNT(DISTINCT CASE WHEN occurred_at >= ? THEN member_id END) AS active_30, \
-           COUNT(DISTINCT CASE WHEN occurred_at >= ? THEN member_id END) AS active_period, \
-           COALESCE(SUM(CASE WHEN occurred_at >= ? THEN 1 ELSE 0 END), 0) AS activities, \
-           COALESCE(SUM(CASE WHEN occurred_at >= ? AND is_reply THEN 1 ELSE 0 END), 0) AS replies, \
-           (SELECT COUNT(*) FROM (SELECT DISTINCT member_id, {day} AS d FROM activity \
-              WHERE community_id = ? AND occurred_at >= ? AND occurred_at < ?) md) AS member_days \
-         FROM activity WHERE community_id = ? AND occurred_at >= ? AND occurred_at < ?"
+        "SELECT a.community_id AS community_id, \
+           COUNT(DISTINCT CASE WHEN a.occurred_at >= ? THEN a.member_id END) AS active_7, \
+           COUNT(DISTINCT CASE WHEN a.occurred_at >= ? THEN a.member_id END) AS active_30, \
+           COUNT(DISTINCT CASE WHEN a.occurred_at >= ? THEN a.member_id END) AS active_period, \
+           COALESCE(SUM(CASE WHEN a.occurred_at >= ? THEN 1 ELSE 0 END), 0) AS activities, \
+           COALESCE(SUM(CASE WHEN a.occurred_at >= ? AND a.is_reply THEN 1 ELSE 0 END), 0) AS replies, \
+           COALESCE(MAX(md.member_days), 0) AS member_days \
+         FROM activity a \
+         LEFT JOIN (SELECT community_id, COUNT(*) AS member_days FROM \
+             (SELECT DISTINCT x.community_id AS community_id, x.member_id AS member_id, {day} AS d \
+              FROM activity x WHERE {inner} AND x.occurred_at >= ? AND x.occurred_at < ?) days \
+           GROUP BY community_id) md ON md.community_id = a.community_id \
+         WHERE {outer} AND a.occurred_at >= ? AND a.occurred_at < ? \
+         GROUP BY a.community_id"
     );
     let values: Vec<sea_orm::Value> = vec![
         t7.into(),
@@ -496,50 +556,48 @@ pub async fn health(
         from.into(),
         from.into(),
         from.into(),
-        community.into(),
+        inner_v,
         t30.into(),
         to.into(),
-        community.into(),
+        outer_v,
         start.into(),
         to.into(),
     ];
-    let a = ActivityFacts::find_by_statement(db::raw(backend, &sql, values))
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("health query returned no row")))?;
-    let sql = "SELECT \
-           COALESCE(SUM(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END), 0) AS members, \
-           COALESCE(SUM(CASE WHEN joined_at >= ? AND joined_at < ? THEN 1 ELSE 0 END), 0) AS joined, \
-           COALESCE(SUM(CASE WHEN left_at >= ? AND left_at < ? THEN 1 ELSE 0 END), 0) AS departed \
-         FROM membership WHERE community_id = ?";
-    let m = MembershipFacts::find_by_statement(db::raw(
-        backend,
-        sql,
-        vec![
-            from.into(),
-            to.into(),
-            from.into(),
-            to.into(),
-            community.into(),
-        ],
-    ))
-    .one(&app.db)
-    .await?
-    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("health query returned no row")))?;
+    let activity = ActivityFacts::find_by_statement(db::raw(backend, &sql, values)).all(&app.db);
+    let (cond, cond_v) = of.condition("m");
+    let sql = format!(
+        "SELECT m.community_id AS community_id, \
+           COALESCE(SUM(CASE WHEN m.left_at IS NULL THEN 1 ELSE 0 END), 0) AS members, \
+           COALESCE(SUM(CASE WHEN m.joined_at >= ? AND m.joined_at < ? THEN 1 ELSE 0 END), 0) AS joined, \
+           COALESCE(SUM(CASE WHEN m.left_at >= ? AND m.left_at < ? THEN 1 ELSE 0 END), 0) AS departed \
+         FROM membership m WHERE {cond} GROUP BY m.community_id"
+    );
+    let values = vec![from.into(), to.into(), from.into(), to.into(), cond_v];
+    let memberships =
+        MembershipFacts::find_by_statement(db::raw(backend, &sql, values)).all(&app.db);
+    let (activity, memberships) = tokio::try_join!(activity, memberships)?;
     let ratio = |num: f64, den: i64| (den > 0).then(|| num / den as f64);
-    Ok(CommunityHealth {
-        from,
-        to,
-        members: m.members,
-        active_members_7d: a.active_7,
-        active_members_30d: a.active_30,
-        stickiness: ratio(a.member_days as f64 / 30.0, a.active_30),
-        new_members: m.joined,
-        departed_members: m.departed,
-        activities: a.activities,
-        activities_per_active_member: ratio(a.activities as f64, a.active_period),
-        reply_rate: ratio(a.replies as f64, a.activities),
-    })
+    let mut out = std::collections::HashMap::new();
+    for m in memberships {
+        let h = out
+            .entry(m.community_id)
+            .or_insert_with(|| empty_health(from, to));
+        h.members = m.members;
+        h.new_members = m.joined;
+        h.departed_members = m.departed;
+    }
+    for a in activity {
+        let h = out
+            .entry(a.community_id)
+            .or_insert_with(|| empty_health(from, to));
+        h.active_members_7d = a.active_7;
+        h.active_members_30d = a.active_30;
+        h.stickiness = ratio(a.member_days as f64 / 30.0, a.active_30);
+        h.activities = a.activities;
+        h.activities_per_active_member = ratio(a.activities as f64, a.active_period);
+        h.reply_rate = ratio(a.replies as f64, a.activities);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

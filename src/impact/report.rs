@@ -659,19 +659,31 @@ async fn engagement_of(app: &AppContext, p: &ReportParams) -> AppResult<Vec<Comm
     if let Some(c) = p.community_id {
         q = q.filter(entity::community::Column::Id.eq(c));
     }
-    let mut out = Vec::new();
-    for c in q
-        .order_by_asc(entity::community::Column::Name)
-        .all(&app.db)
-        .await?
-    {
-        out.push(CommunityEngagement {
+    let of = match p.community_id {
+        Some(c) => engagement::HealthOf::Community(c),
+        None => engagement::HealthOf::Brand(p.brand_id),
+    };
+    // Three statements whatever the number of communities.
+    let (communities, mut health) = tokio::try_join!(
+        async {
+            Ok::<_, AppError>(
+                q.order_by_asc(entity::community::Column::Name)
+                    .all(&app.db)
+                    .await?,
+            )
+        },
+        engagement::health_of(app, of, p.from, p.to)
+    )?;
+    Ok(communities
+        .into_iter()
+        .map(|c| CommunityEngagement {
             community_id: ID(c.id.to_string()),
+            health: health
+                .remove(&c.id)
+                .unwrap_or_else(|| engagement::empty_health(p.from, p.to)),
             name: c.name,
-            health: engagement::health(app, c.id, p.from, p.to).await?,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Computes the report (no cache).

@@ -29,6 +29,19 @@ async fn gql_ok(app: &TestApp, q: &str, v: Value) -> Value {
     app.gql(q, v).await.data().clone()
 }
 
+/// A Discord community of `brand` named `name`; returns its id.
+async fn trail_community_named(app: &TestApp, brand: &str, name: &str) -> String {
+    gql_ok(
+        app,
+        "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Tips\", kind: PRODUCT, platform: DISCORD }) { id } }",
+        json!({ "b": brand, "n": name }),
+    )
+    .await["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// A Discord community of `brand`; returns its id.
 async fn trail_community(app: &TestApp, brand: &str) -> String {
     gql_ok(
@@ -891,5 +904,34 @@ async fn a_reused_order_or_survey_id_with_another_payload_is_a_conflict() {
     assert_eq!(
         changed["ingestSurveyResponses"]["rejected"],
         json!([{ "index": 0, "code": "CONFLICT" }])
+    );
+}
+
+/// Statements a report request runs (cold unless cached).
+async fn cold_statements(app: &TestApp, v: &Value) -> f64 {
+    let before = app.statements().await;
+    let r = gql_ok(app, REPORT, v.clone()).await;
+    assert!(r["impactReport"]["engagement"].is_array());
+    app.statements().await - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_report_runs_the_same_statements_for_one_community_or_five() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    // Warm up what is not the report (the caller's access facts, the brand).
+    app.gql("{ __typename }", json!({})).await;
+    let one = cold_statements(&app, &v).await;
+    for n in 0..4 {
+        trail_community_named(&app, &f.brand, &format!("Club {n}")).await;
+    }
+    let five = cold_statements(&app, &v).await;
+    let r = gql_ok(&app, REPORT, v.clone()).await;
+    assert_eq!(r["impactReport"]["engagement"].as_array().unwrap().len(), 5);
+    // Creating the communities moved the data version: both reports were cold.
+    assert_eq!(
+        one, five,
+        "statements for one community {one}, for five {five}"
     );
 }
