@@ -167,6 +167,16 @@ pub fn seconds_between(backend: DbBackend, from: &str, to: &str) -> String {
     }
 }
 
+/// SQL comparing timestamp column `left` with timestamp column `right`
+/// shifted by `days` whole days: `left <op> right + days`. On SQLite both
+/// sides are compared as Julian days.
+pub fn compare_shifted(backend: DbBackend, left: &str, op: &str, right: &str, days: i64) -> String {
+    match backend {
+        DbBackend::Postgres => format!("{left} {op} {right} + INTERVAL '{days} days'"),
+        _ => format!("julianday({left}) {op} julianday({right}, '{days:+} days')"),
+    }
+}
+
 /// SQL for the UTC month (`YYYY-MM`) of a timestamp column.
 pub fn month_of(backend: DbBackend, column: &str) -> String {
     match backend {

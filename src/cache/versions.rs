@@ -15,10 +15,11 @@
 //! 3. Readers that read the database put what they read back with
 //!    *set-if-greater*: a late reader holding an older value cannot move the
 //!    mirror backwards, over a pending mark or a newer confirmed value.
-//! 4. A confirmed value is trusted for `cache.version_ttl_secs` at most, then
-//!    read from the database again. That bounds the one case the protocol
-//!    cannot see: Redis refusing the writer's pending mark (step 1) while it
-//!    still answers other instances.
+//! 4. In Redis, a confirmed value is trusted for `cache.version_ttl_secs` at
+//!    most, then read from the database again. That bounds the one case the
+//!    protocol cannot see: Redis refusing the writer's pending mark (step 1)
+//!    while it still answers other instances. In-process (one instance, no
+//!    Redis) every write goes through the mirror, and nothing expires.
 //!
 //! Nothing is ever deleted to invalidate. When the mirror cannot answer (Redis
 //! down or slow), the version comes from the database.
@@ -363,7 +364,9 @@ impl Versions {
     async fn set_confirmed(&self, subject: Subject, version: i64) {
         match &self.backend {
             Backend::Memory(m) => {
-                let until = Instant::now() + self.confirmed_ttl;
+                // In-process, every write goes through this process's
+                // mirror, so a confirmed value needs no expiry.
+                let until = Instant::now() + Duration::from_secs(365 * 24 * 3600);
                 m.entry(subject).and_compute_with(|cur| {
                     let now = Instant::now();
                     let keep = match cur.and_then(|e| e.into_value().live(now)) {

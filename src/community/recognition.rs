@@ -367,29 +367,36 @@ pub async fn impact(app: &AppContext, caller: &Caller, programme: Uuid) -> AppRe
         return Ok(empty);
     }
     let backend = app.db.get_database_backend();
-    let rows = vec!["(?, ?, ?, ?)"; grants.len()].join(", ");
-    let mut values: Vec<sea_orm::Value> = Vec::new();
-    for (member, at) in &grants {
-        values.extend([
-            (*member).into(),
-            (*at - Duration::days(IMPACT_DAYS)).into(),
-            (*at).into(),
-            (*at + Duration::days(IMPACT_DAYS)).into(),
-        ]);
-    }
+    // One statement whatever the number of grants: the windows come from
+    // the grants table itself ([granted - N days, granted) and
+    // [granted, granted + N days)).
+    let before = |col: &str| {
+        format!(
+            "{col} < g.m AND {}",
+            db::compare_shifted(backend, col, ">=", "g.m", -IMPACT_DAYS)
+        )
+    };
+    let after = |col: &str| {
+        format!(
+            "{col} >= g.m AND {}",
+            db::compare_shifted(backend, col, "<", "g.m", IMPACT_DAYS)
+        )
+    };
+    let (b, a) = (before("a.occurred_at"), after("a.occurred_at"));
     let sql = format!(
-        "WITH g(member_id, s, m, e) AS (VALUES {rows}) SELECT \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND a.occurred_at >= g.s AND a.occurred_at < g.m) AS rewarded_before, \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND a.occurred_at >= g.m AND a.occurred_at < g.e) AS rewarded_after, \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND a.occurred_at >= g.s AND a.occurred_at < g.m \
+        "WITH g AS (SELECT member_id, granted_at AS m FROM reward_grant WHERE programme_id = ?) SELECT \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND {b}) AS rewarded_before, \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND {a}) AS rewarded_after, \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND {b} \
               AND a.member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_before, \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND a.occurred_at >= g.m AND a.occurred_at < g.e \
+           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND {a} \
               AND a.member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_after, \
            (SELECT COUNT(*) FROM membership WHERE community_id = ? \
               AND member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_members"
     );
     let c = p.community_id;
-    values.extend([
+    let values: Vec<sea_orm::Value> = vec![
+        p.id.into(),
         c.into(),
         c.into(),
         c.into(),
@@ -398,7 +405,7 @@ pub async fn impact(app: &AppContext, caller: &Caller, programme: Uuid) -> AppRe
         p.id.into(),
         c.into(),
         p.id.into(),
-    ]);
+    ];
     let counts = ImpactCounts::find_by_statement(db::raw(backend, &sql, values))
         .one(&app.db)
         .await?

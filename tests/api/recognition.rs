@@ -135,12 +135,16 @@ async fn programmes_suggest_grant_and_measure_impact() {
         .await;
     assert_eq!(grants.data()["rewardGrants"]["totalCount"], 1);
 
+    let before = app.statements().await;
     let i = app
         .gql(
             "query($p: ID!) { rewardImpact(programmeId: $p) { grants rewardedBefore rewardedAfter controlMembers controlBefore controlAfter uplift windowsComplete } }",
             json!({ "p": programme }),
         )
         .await;
+    // The programme, its grants, and one statement for every count,
+    // whatever the number of grants (no parameters per grant).
+    assert_eq!(app.statements().await - before, 3.0);
     let i = &i.data()["rewardImpact"];
     assert_eq!(i["grants"], 1);
     assert_eq!(i["rewardedBefore"], 5.0);
