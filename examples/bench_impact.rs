@@ -125,7 +125,10 @@ async fn main() {
       satisfaction { nps { members { value } } } engagement { health { members } } } }";
     let vars = json!({ "b": brand, "from": from, "to": now });
     let params = report::ReportParams {
-        brand_id: Uuid::parse_str(&brand).unwrap(),
+        // The benchmark acts as an admin.
+        brand: hearth::auth::BrandScope::All
+            .grant(Uuid::parse_str(&brand).unwrap(), "brand")
+            .unwrap(),
         community_id: None,
         from,
         to: now,
@@ -139,7 +142,7 @@ async fn main() {
     let mut sql_cold = Duration::ZERO;
     for _ in 0..COLD_RUNS {
         let mut txn = hearth::db::WriteTxn::begin(ctx).await.unwrap();
-        hearth::brand::data_version::bump(&mut txn, params.brand_id);
+        hearth::brand::data_version::bump(&mut txn, params.brand.id());
         txn.commit().await.unwrap();
         let t = Instant::now();
         api.call(query, vars.clone()).await;

@@ -7,4 +7,6 @@ pub mod ratelimit;
 pub mod session;
 pub mod tokens;
 
-pub use principal::{BrandScope, Caller, IntegrationPrincipal, Principal, UserPrincipal};
+pub use principal::{
+    BrandAccess, BrandScope, Caller, IntegrationPrincipal, Principal, UserPrincipal,
+};

@@ -64,6 +64,21 @@ pub struct Caller {
     pub client_ip: String,
 }
 
+/// A brand the caller was checked against: the only way a service that
+/// reads one brand's aggregates (reports, time series, health) gets its
+/// brand. It cannot be built outside this module except by
+/// [`BrandScope::grant`], so a resolver that skips its check has nothing to
+/// pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct BrandAccess(Uuid);
+
+impl BrandAccess {
+    /// The brand's id.
+    pub fn id(&self) -> Uuid {
+        self.0
+    }
+}
+
 /// The brands a caller may see (or change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BrandScope {
@@ -93,6 +108,13 @@ impl BrandScope {
                 ),
             ),
         }
+    }
+
+    /// Checks `brand_id` against the scope ([`BrandScope::check`]) and
+    /// hands out the proof services take instead of a bare brand id.
+    pub fn grant(&self, brand_id: Uuid, what: &'static str) -> AppResult<BrandAccess> {
+        self.check(brand_id, what)?;
+        Ok(BrandAccess(brand_id))
     }
 
     /// Whether `brand_id` is inside the scope; `NOT_FOUND` (named `what`)

@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 use crate::{
+    auth::{BrandAccess, Caller},
     context::AppContext,
     db,
     error::{AppError, AppResult},
@@ -466,36 +467,44 @@ struct MembershipFacts {
     departed: i64,
 }
 
-/// Which communities a health computation covers.
+/// Which communities a health computation covers; always inside one brand
+/// the caller was checked against, and every statement filters by it.
 #[derive(Debug, Clone, Copy)]
 pub enum HealthOf {
-    /// One community.
-    Community(Uuid),
-    /// Every community of a brand.
-    Brand(Uuid),
+    /// One community of the brand.
+    Community(BrandAccess, Uuid),
+    /// Every community of the brand.
+    Brand(BrandAccess),
 }
 
 impl HealthOf {
-    /// The condition on a table aliased `alias` and its one value.
-    fn condition(self, alias: &str) -> (String, sea_orm::Value) {
+    /// The condition on a table aliased `alias`, and its values.
+    fn condition(self, alias: &str) -> (String, Vec<sea_orm::Value>) {
         match self {
-            Self::Community(c) => (format!("{alias}.community_id = ?"), c.into()),
-            Self::Brand(b) => (format!("{alias}.brand_id = ?"), b.into()),
+            Self::Community(b, c) => (
+                format!("{alias}.brand_id = ? AND {alias}.community_id = ?"),
+                vec![b.id().into(), c.into()],
+            ),
+            Self::Brand(b) => (format!("{alias}.brand_id = ?"), vec![b.id().into()]),
         }
     }
 }
 
-/// Computes a community's health in SQL (two statements).
-pub async fn health(
+/// The health of a community the caller may read, over a period (default:
+/// the 30 days before `to`, default now).
+pub async fn community_health(
     app: &AppContext,
+    caller: &Caller,
     community: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
 ) -> AppResult<CommunityHealth> {
-    let mut all = health_of(app, HealthOf::Community(community), from, to).await?;
-    Ok(all
-        .remove(&community)
-        .unwrap_or_else(|| empty_health(from, to)))
+    let c = super::service::readable(app, caller, community).await?;
+    let brand = caller.read_scope()?.grant(c.brand_id, "community")?;
+    let to = to.unwrap_or_else(Utc::now);
+    let from = from.unwrap_or(to - Duration::days(30));
+    let mut all = health_of(app, HealthOf::Community(brand, c.id), from, to).await?;
+    Ok(all.remove(&c.id).unwrap_or_else(|| empty_health(from, to)))
 }
 
 /// The health of a community without any activity or membership.
@@ -550,19 +559,12 @@ pub async fn health_of(
          WHERE {outer} AND a.occurred_at >= ? AND a.occurred_at < ? \
          GROUP BY a.community_id"
     );
-    let values: Vec<sea_orm::Value> = vec![
-        t7.into(),
-        t30.into(),
-        from.into(),
-        from.into(),
-        from.into(),
-        inner_v,
-        t30.into(),
-        to.into(),
-        outer_v,
-        start.into(),
-        to.into(),
-    ];
+    let mut values: Vec<sea_orm::Value> =
+        vec![t7.into(), t30.into(), from.into(), from.into(), from.into()];
+    values.extend(inner_v);
+    values.extend([t30.into(), to.into()]);
+    values.extend(outer_v);
+    values.extend([start.into(), to.into()]);
     let activity = ActivityFacts::find_by_statement(db::raw(backend, &sql, values)).all(&app.db);
     let (cond, cond_v) = of.condition("m");
     let sql = format!(
@@ -572,7 +574,8 @@ pub async fn health_of(
            COALESCE(SUM(CASE WHEN m.left_at >= ? AND m.left_at < ? THEN 1 ELSE 0 END), 0) AS departed \
          FROM membership m WHERE {cond} GROUP BY m.community_id"
     );
-    let values = vec![from.into(), to.into(), from.into(), to.into(), cond_v];
+    let mut values: Vec<sea_orm::Value> = vec![from.into(), to.into(), from.into(), to.into()];
+    values.extend(cond_v);
     let memberships =
         MembershipFacts::find_by_statement(db::raw(backend, &sql, values)).all(&app.db);
     let (activity, memberships) = tokio::try_join!(activity, memberships)?;

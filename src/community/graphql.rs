@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{
     dataloader::Loader, ComplexObject, Context, Object, SelectionField, SimpleObject, ID,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entity::{channel, community, member, member_identity, membership};
 use uuid::Uuid;
 
@@ -678,11 +678,8 @@ impl CommunityQuery {
         #[graphql(desc = "Start of the period.")] from: Option<DateTime<Utc>>,
         #[graphql(desc = "End of the period (exclusive; default now).")] to: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<CommunityHealth> {
-        let (app, caller) = (ctx.app()?, ctx.caller()?);
-        let c = service::readable(app, caller, parse_id("communityId", &community_id)?).await?;
-        let to = to.unwrap_or_else(Utc::now);
-        let from = from.unwrap_or(to - Duration::days(30));
-        Ok(engagement::health(app, c.id, from, to).await?)
+        let id = parse_id("communityId", &community_id)?;
+        Ok(engagement::community_health(ctx.app()?, ctx.caller()?, id, from, to).await?)
     }
 
     /// A brand's activity types and weights (its own, then the defaults).

@@ -76,7 +76,7 @@ impl ReportArgs {
     /// Checks the arguments and the caller's access, and fills in defaults.
     async fn params(&self, app: &AppContext, caller: &Caller) -> AppResult<ReportParams> {
         let brand = parse_id("brandId", &self.brand_id)?;
-        caller.report_scope()?.check(brand, "brand")?;
+        let access = caller.report_scope()?.grant(brand, "brand")?;
         let community = match &self.community_id {
             Some(c) => {
                 let c = parse_id("communityId", c)?;
@@ -108,7 +108,7 @@ impl ReportArgs {
             i64::from(app.settings.reports.min_sample),
         )?;
         Ok(ReportParams {
-            brand_id: brand,
+            brand: access,
             community_id: community,
             from,
             to,

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    auth::BrandAccess,
     brand::data_version,
     cache::CacheKey,
     community::engagement::{self, CommunityHealth},
@@ -48,8 +49,8 @@ use crate::{
 /// What a report is about.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportParams {
-    /// The brand.
-    pub brand_id: Uuid,
+    /// The brand, checked against the caller.
+    pub brand: BrandAccess,
     /// One community, or all of the brand's.
     pub community_id: Option<Uuid>,
     /// Period start.
@@ -318,7 +319,7 @@ async fn currency(app: &AppContext, p: &ReportParams) -> AppResult<Option<String
     let rows = CurrencyRow::find_by_statement(db::raw(
         backend,
         "SELECT DISTINCT currency FROM customer_order WHERE brand_id = ? AND ordered_at >= ? AND ordered_at < ? ORDER BY currency",
-        vec![p.brand_id.into(), p.from.into(), p.to.into()],
+        vec![p.brand.id().into(), p.from.into(), p.to.into()],
     ))
     .all(&app.db)
     .await?;
@@ -341,7 +342,7 @@ async fn sales(
     cur: &str,
 ) -> AppResult<(SalesReport, GroupFigures)> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
+    let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let sql = format!(
         "WITH {cte}, pc AS ( \
            SELECT cust.id AS id, CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
@@ -436,7 +437,7 @@ async fn sales(
 
 async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<JoinerComparison> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
+    let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let day_o = db::day_of(backend, "o.ordered_at");
     let day_j = db::day_of(backend, "j.joined_at");
     let secs_before = db::seconds_between(backend, "?", "j.joined_at");
@@ -475,7 +476,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         p.from.into(),
         p.to.into(),
         p.to.into(),
-        p.brand_id.into(),
+        p.brand.id().into(),
         cur.into(),
         p.from.into(),
         p.to.into(),
@@ -511,7 +512,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
 
 async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec<CohortRow>> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
+    let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let month_o = db::month_of(backend, "o.ordered_at");
     let month_j = db::month_of(backend, "cust.joined_at");
     let first_month = db::month_of(backend, "MIN(o.ordered_at)");
@@ -533,7 +534,7 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
     let from_month = p.from.format("%Y-%m").to_string();
     let to_month = month_after(p.to).format("%Y-%m").to_string();
     values.extend([
-        p.brand_id.into(),
+        p.brand.id().into(),
         cur.into(),
         p.to.into(),
         p.to.into(),
@@ -608,7 +609,7 @@ fn month_after(t: DateTime<Utc>) -> DateTime<Utc> {
 
 async fn satisfaction(app: &AppContext, p: &ReportParams) -> AppResult<SatisfactionReport> {
     let backend = app.db.get_database_backend();
-    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
+    let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let comm = if p.community_id.is_some() {
         " AND ms.community_id = ?"
     } else {
@@ -630,7 +631,7 @@ async fn satisfaction(app: &AppContext, p: &ReportParams) -> AppResult<Satisfact
     if let Some(c) = p.community_id {
         values.push(c.into());
     }
-    values.extend([p.to.into(), p.brand_id.into(), p.from.into(), p.to.into()]);
+    values.extend([p.to.into(), p.brand.id().into(), p.from.into(), p.to.into()]);
     let rows = SatisfactionRow::find_by_statement(db::raw(backend, &sql, values))
         .all(&app.db)
         .await?;
@@ -654,14 +655,14 @@ async fn satisfaction(app: &AppContext, p: &ReportParams) -> AppResult<Satisfact
 
 async fn engagement_of(app: &AppContext, p: &ReportParams) -> AppResult<Vec<CommunityEngagement>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    let mut q =
-        entity::community::Entity::find().filter(entity::community::Column::BrandId.eq(p.brand_id));
+    let mut q = entity::community::Entity::find()
+        .filter(entity::community::Column::BrandId.eq(p.brand.id()));
     if let Some(c) = p.community_id {
         q = q.filter(entity::community::Column::Id.eq(c));
     }
     let of = match p.community_id {
-        Some(c) => engagement::HealthOf::Community(c),
-        None => engagement::HealthOf::Brand(p.brand_id),
+        Some(c) => engagement::HealthOf::Community(p.brand, c),
+        None => engagement::HealthOf::Brand(p.brand),
     };
     // Three statements whatever the number of communities.
     let (communities, mut health) = tokio::try_join!(
@@ -712,7 +713,7 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
         engagement_of(app, p)
     )?;
     Ok(ImpactReport {
-        brand_id: ID(p.brand_id.to_string()),
+        brand_id: ID(p.brand.id().to_string()),
         community_id: p.community_id.map(|c| ID(c.to_string())),
         from: p.from,
         to: p.to,
@@ -728,9 +729,9 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
 /// The report's cache key: brand, parameters and the brand's data version,
 /// so new data changes it at once.
 pub async fn key(app: &AppContext, p: &ReportParams) -> AppResult<CacheKey> {
-    let version = data_version::current(app, p.brand_id).await?;
+    let version = data_version::current(app, p.brand.id()).await?;
     Ok(CacheKey::brand(
-        p.brand_id,
+        p.brand.id(),
         &format!(
             "impact:{}:{}:{}:{}:{}:{}:v{version}",
             p.community_id.map(|c| c.to_string()).unwrap_or_default(),
@@ -804,7 +805,7 @@ pub async fn time_series(
         Interval::Week => db::week_of(backend, "o.ordered_at"),
         Interval::Month => db::month_of(backend, "o.ordered_at"),
     };
-    let (cte, mut values) = customers_cte(p.brand_id, p.community_id);
+    let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let sql = format!(
         "WITH {cte} SELECT {bucket} AS period, \
            CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < o.ordered_at THEN 1 ELSE 0 END AS grp, \
@@ -815,7 +816,7 @@ pub async fn time_series(
          GROUP BY 1, 2 ORDER BY 1"
     );
     values.extend([
-        p.brand_id.into(),
+        p.brand.id().into(),
         cur.clone().into(),
         p.from.into(),
         p.to.into(),

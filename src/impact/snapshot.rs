@@ -25,13 +25,13 @@ pub async fn freeze(
     params: &ReportParams,
 ) -> AppResult<(report_snapshot::Model, ImpactReport)> {
     let me = caller.user()?.id;
-    caller.write_scope()?.check(params.brand_id, "brand")?;
+    caller.write_scope()?.check(params.brand.id(), "brand")?;
     let report = report::compute(app, params).await?;
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
-    let txn = crate::db::WriteTxn::for_brand(app, params.brand_id).await?;
+    let txn = crate::db::WriteTxn::for_brand(app, params.brand.id()).await?;
     let saved = report_snapshot::ActiveModel {
         id: Set(Uuid::now_v7()),
-        brand_id: Set(params.brand_id),
+        brand_id: Set(params.brand.id()),
         community_id: Set(params.community_id),
         period_from: Set(params.from),
         period_to: Set(params.to),
@@ -49,7 +49,7 @@ pub async fn freeze(
             action: "impact.freeze_report",
             object_type: "report_snapshot",
             object_id: Some(saved.id),
-            brand_id: Some(params.brand_id),
+            brand_id: Some(params.brand.id()),
             details: None,
         },
     )

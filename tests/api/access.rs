@@ -320,3 +320,98 @@ async fn every_mutation_is_audited_and_only_admins_read_the_log() {
         assert!(!sdl.contains(verb), "the API cannot edit the audit log");
     }
 }
+
+/// A consultant of `brand` as services see one, built directly (no HTTP).
+fn consultant_of(brand: uuid::Uuid) -> hearth::auth::Caller {
+    use hearth::auth::{Caller, Principal, UserPrincipal};
+    Caller {
+        principal: Principal::User(UserPrincipal {
+            id: uuid::Uuid::now_v7(),
+            role: entity::user::Role::Consultant,
+            brand_id: None,
+            assigned: std::sync::Arc::new(vec![brand]),
+        }),
+        request_id: "test".into(),
+        client_ip: "127.0.0.1".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_called_directly_with_a_foreign_scope_return_no_foreign_rows() {
+    use hearth::{
+        auth::BrandScope,
+        community::engagement::{self, HealthOf},
+        error::AppError,
+        impact::report::{self, ReportParams},
+    };
+    let app = TestApp::spawn().await;
+    let mine = app.create_brand("Mine").await;
+    let theirs = app.create_brand("Theirs").await;
+    let their_club = app
+        .gql(
+            "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Club\", purpose: \"p\", kind: PRODUCT, platform: DISCORD }) { id } }",
+            json!({ "b": theirs }),
+        )
+        .await
+        .data()["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.gql(
+        "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+        json!({ "i": { "communityId": their_club, "rows": [{ "sourceKey": "1", "externalId": "eve", "kind": "message", "occurredAt": chrono::Utc::now().to_rfc3339() }] } }),
+    )
+    .await
+    .data();
+    let (mine, theirs, their_club) = (
+        uuid::Uuid::parse_str(&mine).unwrap(),
+        uuid::Uuid::parse_str(&theirs).unwrap(),
+        uuid::Uuid::parse_str(&their_club).unwrap(),
+    );
+    let ctx = &app.context;
+    let caller = consultant_of(mine);
+
+    // The scope hands out no access to another brand.
+    let scope = caller.report_scope().unwrap();
+    assert!(matches!(
+        scope.grant(theirs, "brand"),
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        engagement::community_health(ctx, &caller, their_club, None, None).await,
+        Err(AppError::NotFound(_))
+    ));
+
+    // With access to its own brand, a service asked for another brand's
+    // community (a resolver that forgot its check) finds nothing of it.
+    let access = scope.grant(mine, "brand").unwrap();
+    let to = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let from = to - chrono::Duration::days(30);
+    let health = engagement::health_of(ctx, HealthOf::Community(access, their_club), from, to)
+        .await
+        .unwrap();
+    assert!(health.is_empty(), "{health:?}");
+    // The same call with their brand does see the activity: the filter, not
+    // an empty table, made the difference.
+    let admin = BrandScope::All.grant(theirs, "brand").unwrap();
+    let seen = engagement::health_of(ctx, HealthOf::Community(admin, their_club), from, to)
+        .await
+        .unwrap();
+    assert_eq!(seen[&their_club].activities, 1);
+
+    let params = ReportParams {
+        brand: access,
+        community_id: Some(their_club),
+        from,
+        to,
+        currency: None,
+        min_sample: 1,
+        cohort_months: 6,
+    };
+    let r = report::compute(ctx, &params).await.unwrap();
+    assert!(
+        r.engagement.is_empty(),
+        "no foreign community in the report"
+    );
+    assert!(r.sales.is_none());
+}
