@@ -11,6 +11,7 @@ use std::{
 use async_graphql::{dataloader::DataLoader, Context, Request};
 
 use crate::{
+    auth::BrandScope,
     context::{AppContext, ContextExt},
     error::{AppError, AppResult},
 };
@@ -25,10 +26,12 @@ pub fn attach(request: Request) -> Request {
 /// The DataLoader type every area uses.
 pub type Loader<T> = DataLoader<T, async_graphql::dataloader::HashMapCache>;
 
-/// A loader that can be built from the shared handles.
+/// A loader built from the shared handles and the caller's brand scope,
+/// which every statement it runs applies: an id from another brand loads
+/// nothing, whatever a resolver did before.
 pub trait RequestLoader: Send + Sync + 'static {
     /// Builds the loader.
-    fn new(app: &AppContext) -> Self;
+    fn new(app: &AppContext, scope: BrandScope) -> Self;
 }
 
 /// The request's DataLoaders, by loader type.
@@ -41,6 +44,8 @@ pub struct Loaders(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
 pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> {
     let missing = || AppError::Internal(anyhow::anyhow!("request executed without its loaders"));
     let app = ctx.app()?;
+    let caller = ctx.caller()?;
+    let scope = caller.read_scope().or_else(|_| caller.report_scope())?;
     let loaders = ctx.data::<Loaders>().map_err(|_| missing())?;
     let built = loaders
         .0
@@ -49,7 +54,7 @@ pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> 
         .entry(TypeId::of::<T>())
         .or_insert_with(|| {
             Arc::new(DataLoader::with_cache(
-                T::new(app),
+                T::new(app, scope),
                 tokio::spawn,
                 async_graphql::dataloader::HashMapCache::default(),
             ))

@@ -64,7 +64,8 @@ impl From<user::Model> for User {
 pub struct AssignmentLoader(pub DatabaseConnection);
 
 impl crate::loaders::RequestLoader for AssignmentLoader {
-    fn new(app: &crate::context::AppContext) -> Self {
+    // Users are not brand data: only admins list them.
+    fn new(app: &crate::context::AppContext, _scope: crate::auth::BrandScope) -> Self {
         Self(app.db.clone())
     }
 }

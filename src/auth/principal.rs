@@ -110,6 +110,21 @@ impl BrandScope {
         }
     }
 
+    /// The same restriction for hand-written SQL: a condition on the brand
+    /// column `column` and the values it binds.
+    pub fn sql(&self, column: &str) -> (String, Vec<sea_orm::Value>) {
+        match self {
+            Self::All => ("1 = 1".into(), Vec::new()),
+            Self::One(b) => (format!("{column} = ?"), vec![(*b).into()]),
+            Self::Assigned(user, _) => (
+                format!(
+                    "{column} IN (SELECT brand_id FROM consultant_assignment WHERE user_id = ?)"
+                ),
+                vec![(*user).into()],
+            ),
+        }
+    }
+
     /// Checks `brand_id` against the scope ([`BrandScope::check`]) and
     /// hands out the proof services take instead of a bare brand id.
     pub fn grant(&self, brand_id: Uuid, what: &'static str) -> AppResult<BrandAccess> {

@@ -336,11 +336,11 @@ fn arc<E: Into<AppError>>(e: E) -> Arc<AppError> {
 macro_rules! app_loaders {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
-        pub struct $name(pub AppContext);
+        pub struct $name(pub AppContext, pub crate::auth::BrandScope);
 
         impl crate::loaders::RequestLoader for $name {
-            fn new(app: &AppContext) -> Self {
-                Self(app.clone())
+            fn new(app: &AppContext, scope: crate::auth::BrandScope) -> Self {
+                Self(app.clone(), scope)
             }
         }
     )*};
@@ -376,7 +376,9 @@ impl Loader<Uuid> for ChannelLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = service::channels_of(&self.0, keys).await.map_err(arc)?;
+        let rows = service::channels_of(&self.0, &self.1, keys)
+            .await
+            .map_err(arc)?;
         Ok(group(rows.into_iter().map(|c| (c.community_id, c))))
     }
 }
@@ -386,7 +388,9 @@ impl Loader<Uuid> for SetupLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = service::setup_facts(&self.0, keys).await.map_err(arc)?;
+        let rows = service::setup_facts(&self.0, &self.1, keys)
+            .await
+            .map_err(arc)?;
         Ok(rows.into_iter().map(|f| (f.community_id, f)).collect())
     }
 }
@@ -396,7 +400,9 @@ impl Loader<Uuid> for IdentityLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = members::identities_of(&self.0, keys).await.map_err(arc)?;
+        let rows = members::identities_of(&self.0, &self.1, keys)
+            .await
+            .map_err(arc)?;
         Ok(group(rows.into_iter().map(|i| (i.member_id, i))))
     }
 }
@@ -406,7 +412,9 @@ impl Loader<Uuid> for MembershipLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = members::memberships_of(&self.0, keys).await.map_err(arc)?;
+        let rows = members::memberships_of(&self.0, &self.1, keys)
+            .await
+            .map_err(arc)?;
         Ok(group(rows.into_iter().map(|m| (m.member_id, m))))
     }
 }
@@ -416,7 +424,9 @@ impl Loader<Uuid> for MemberLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = members::members_by_id(&self.0, keys).await.map_err(arc)?;
+        let rows = members::members_by_id(&self.0, &self.1, keys)
+            .await
+            .map_err(arc)?;
         Ok(rows.into_iter().map(|m| (m.id, m)).collect())
     }
 }
@@ -432,7 +442,7 @@ impl Loader<(Uuid, u64)> for CommunityMembersLoader {
         let mut out = HashMap::new();
         for (first, communities) in group(keys.iter().map(|(c, f)| (*f, *c))) {
             // One more than asked, to know whether a next page exists.
-            let rows = members::first_members_of(&self.0, &communities, first + 1)
+            let rows = members::first_members_of(&self.0, &self.1, &communities, first + 1)
                 .await
                 .map_err(arc)?;
             for (community, rows) in group(rows.into_iter().map(|r| (r.community_id, r))) {
@@ -448,7 +458,7 @@ impl Loader<Uuid> for MemberCountLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        Ok(members::member_counts(&self.0, keys)
+        Ok(members::member_counts(&self.0, &self.1, keys)
             .await
             .map_err(arc)?
             .into_iter()
@@ -714,6 +724,8 @@ async fn prefetch_members(
     if communities.is_empty() {
         return Ok(());
     }
+    let caller = ctx.caller()?;
+    let scope = caller.read_scope().or_else(|_| caller.report_scope())?;
     let first = members_field
         .arguments()?
         .into_iter()
@@ -724,7 +736,7 @@ async fn prefetch_members(
         })
         .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
     let first = PageRequest::new(first, None, "joined", 2, false)?.first;
-    let rows = members::first_members_of(app, communities, first + 1).await?;
+    let rows = members::first_members_of(app, &scope, communities, first + 1).await?;
     let mut pages = group(rows.into_iter().map(|r| (r.community_id, r)));
     let member_ids: Vec<Uuid> = {
         let mut ids: Vec<Uuid> = pages.values().flatten().map(|r| r.member_id).collect();
@@ -740,7 +752,7 @@ async fn prefetch_members(
         )
         .await;
     if child(members_field, "totalCount").is_some() {
-        let counts: HashMap<Uuid, i64> = members::member_counts(app, communities)
+        let counts: HashMap<Uuid, i64> = members::member_counts(app, &scope, communities)
             .await?
             .into_iter()
             .collect();
@@ -761,13 +773,13 @@ async fn prefetch_members(
     if member_ids.is_empty() {
         return Ok(());
     }
-    let found = members::members_by_id(app, &member_ids).await?;
+    let found = members::members_by_id(app, &scope, &member_ids).await?;
     crate::loaders::loader::<MemberLoader>(ctx)?
         .feed_many(found.into_iter().map(|m| (m.id, m)))
         .await;
     if child(member_field, "identities").is_some() {
         let mut identities = group(
-            members::identities_of(app, &member_ids)
+            members::identities_of(app, &scope, &member_ids)
                 .await?
                 .into_iter()
                 .map(|i| (i.member_id, i)),

@@ -14,6 +14,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::auth::BrandScope;
+
 use super::service::{writable, Platform};
 use crate::{
     audit::service::{self as audit, Event},
@@ -449,10 +451,12 @@ pub const ERASED: &str = "(erased)";
 /// Identities of many members (one statement, for the DataLoader).
 pub async fn identities_of(
     app: &AppContext,
+    scope: &BrandScope,
     members: &[Uuid],
 ) -> AppResult<Vec<member_identity::Model>> {
     Ok(member_identity::Entity::find()
         .filter(member_identity::Column::MemberId.is_in(members.to_vec()))
+        .filter(scope.condition(member_identity::Column::BrandId))
         .order_by_asc(member_identity::Column::Id)
         .all(&app.db)
         .await?)
@@ -461,19 +465,26 @@ pub async fn identities_of(
 /// Memberships of many members (one statement, for the DataLoader).
 pub async fn memberships_of(
     app: &AppContext,
+    scope: &BrandScope,
     members: &[Uuid],
 ) -> AppResult<Vec<membership::Model>> {
     Ok(membership::Entity::find()
         .filter(membership::Column::MemberId.is_in(members.to_vec()))
+        .filter(scope.condition(membership::Column::BrandId))
         .order_by_asc(membership::Column::JoinedAt)
         .all(&app.db)
         .await?)
 }
 
 /// Members by id (one statement, for the DataLoader).
-pub async fn members_by_id(app: &AppContext, ids: &[Uuid]) -> AppResult<Vec<member::Model>> {
+pub async fn members_by_id(
+    app: &AppContext,
+    scope: &BrandScope,
+    ids: &[Uuid],
+) -> AppResult<Vec<member::Model>> {
     Ok(member::Entity::find()
         .filter(member::Column::Id.is_in(ids.to_vec()))
+        .filter(scope.condition(member::Column::BrandId))
         .all(&app.db)
         .await?)
 }
@@ -497,6 +508,7 @@ pub struct MemberRow {
 /// statement (a window function), for nested member pages.
 pub async fn first_members_of(
     app: &AppContext,
+    scope: &BrandScope,
     communities: &[Uuid],
     first: u64,
 ) -> AppResult<Vec<MemberRow>> {
@@ -505,14 +517,16 @@ pub async fn first_members_of(
     }
     let backend = app.db.get_database_backend();
     let marks = vec!["?"; communities.len()].join(", ");
+    let (in_scope, scope_values) = scope.sql("brand_id");
     let sql = format!(
         "SELECT community_id, member_id, role, joined_at, left_at FROM (\
            SELECT community_id, member_id, role, joined_at, left_at, \
                   ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY joined_at DESC, member_id DESC) AS rn \
-           FROM membership WHERE community_id IN ({marks}) AND left_at IS NULL\
+           FROM membership WHERE community_id IN ({marks}) AND left_at IS NULL AND {in_scope}\
          ) ranked WHERE rn <= ? ORDER BY community_id, rn"
     );
     let mut values: Vec<sea_orm::Value> = communities.iter().map(|c| (*c).into()).collect();
+    values.extend(scope_values);
     values.push((first as i64).into());
     Ok(MemberRow::find_by_statement(db::raw(backend, &sql, values))
         .all(&app.db)
@@ -520,7 +534,11 @@ pub async fn first_members_of(
 }
 
 /// Current member counts of many communities (one statement).
-pub async fn member_counts(app: &AppContext, communities: &[Uuid]) -> AppResult<Vec<(Uuid, i64)>> {
+pub async fn member_counts(
+    app: &AppContext,
+    scope: &BrandScope,
+    communities: &[Uuid],
+) -> AppResult<Vec<(Uuid, i64)>> {
     use sea_orm::QuerySelect;
     Ok(membership::Entity::find()
         .select_only()
@@ -528,6 +546,7 @@ pub async fn member_counts(app: &AppContext, communities: &[Uuid]) -> AppResult<
         .column_as(membership::Column::Id.count(), "n")
         .filter(membership::Column::CommunityId.is_in(communities.to_vec()))
         .filter(membership::Column::LeftAt.is_null())
+        .filter(scope.condition(membership::Column::BrandId))
         .group_by(membership::Column::CommunityId)
         .into_tuple()
         .all(&app.db)

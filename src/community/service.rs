@@ -11,6 +11,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::auth::BrandScope;
+
 use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,
@@ -607,9 +609,14 @@ pub async fn create_channel(
 }
 
 /// Channels of many communities (one statement, for the DataLoader).
-pub async fn channels_of(app: &AppContext, communities: &[Uuid]) -> AppResult<Vec<channel::Model>> {
+pub async fn channels_of(
+    app: &AppContext,
+    scope: &BrandScope,
+    communities: &[Uuid],
+) -> AppResult<Vec<channel::Model>> {
     Ok(channel::Entity::find()
         .filter(channel::Column::CommunityId.is_in(communities.to_vec()))
+        .filter(scope.condition(channel::Column::BrandId))
         .order_by_asc(channel::Column::Name)
         .all(&app.db)
         .await?)
@@ -629,7 +636,11 @@ pub struct SetupFacts {
 }
 
 /// Setup facts for many communities (two statements, for the DataLoader).
-pub async fn setup_facts(app: &AppContext, communities: &[Uuid]) -> AppResult<Vec<SetupFacts>> {
+pub async fn setup_facts(
+    app: &AppContext,
+    scope: &BrandScope,
+    communities: &[Uuid],
+) -> AppResult<Vec<SetupFacts>> {
     let channels: Vec<(Uuid, i64, i64)> = channel::Entity::find()
         .select_only()
         .column(channel::Column::CommunityId)
@@ -639,6 +650,7 @@ pub async fn setup_facts(app: &AppContext, communities: &[Uuid]) -> AppResult<Ve
             "feedback_channels",
         )
         .filter(channel::Column::CommunityId.is_in(communities.to_vec()))
+        .filter(scope.condition(channel::Column::BrandId))
         .group_by(channel::Column::CommunityId)
         .into_tuple()
         .all(&app.db)
@@ -648,6 +660,7 @@ pub async fn setup_facts(app: &AppContext, communities: &[Uuid]) -> AppResult<Ve
         .column(reward_programme::Column::CommunityId)
         .column_as(reward_programme::Column::Id.count(), "programmes")
         .filter(reward_programme::Column::CommunityId.is_in(communities.to_vec()))
+        .filter(scope.condition(reward_programme::Column::BrandId))
         .group_by(reward_programme::Column::CommunityId)
         .into_tuple()
         .all(&app.db)

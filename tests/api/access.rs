@@ -414,4 +414,49 @@ async fn services_called_directly_with_a_foreign_scope_return_no_foreign_rows() 
         "no foreign community in the report"
     );
     assert!(r.sales.is_none());
+
+    // The DataLoaders' fetchers apply the scope they are built with.
+    use hearth::community::{members, service};
+    let own = BrandScope::One(mine);
+    let all = BrandScope::All;
+    let page = members::first_members_of(ctx, &all, &[their_club], 10)
+        .await
+        .unwrap();
+    let eve = page[0].member_id;
+    assert!(members::first_members_of(ctx, &own, &[their_club], 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(members::members_by_id(ctx, &own, &[eve])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(members::identities_of(ctx, &own, &[eve])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(members::memberships_of(ctx, &own, &[eve])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(members::member_counts(ctx, &own, &[their_club])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(service::channels_of(ctx, &own, &[their_club])
+        .await
+        .unwrap()
+        .is_empty());
+    let assigned = BrandScope::Assigned(uuid::Uuid::now_v7(), std::sync::Arc::new(vec![mine]));
+    assert!(members::members_by_id(ctx, &assigned, &[eve])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        members::members_by_id(ctx, &all, &[eve])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
