@@ -64,3 +64,8 @@ pub fn parse_id(field: &str, id: &ID) -> AppResult<Uuid> {
     Uuid::parse_str(id.as_str())
         .map_err(|_| AppError::bad_input(field, format!("{field} is not a valid id")))
 }
+
+/// A UUID as a GraphQL `ID`.
+pub fn to_id(id: Uuid) -> ID {
+    ID(id.to_string())
+}

@@ -228,25 +228,10 @@ impl WriteTxn {
     /// data version moves when the write commits.
     pub async fn for_brand(app: &AppContext, brand: Uuid) -> AppResult<Self> {
         let mut txn = Self::begin(app).await?;
-        let backend = txn.get_database_backend();
-        let lock = if backend == DbBackend::Postgres {
-            " FOR SHARE"
-        } else {
-            ""
-        };
         let row = txn
-            .query_one_raw(raw(
-                backend,
-                &format!("SELECT status FROM brand WHERE id = ?{lock}"),
-                vec![brand.into()],
-            ))
-            .await?
-            .ok_or(AppError::NotFound("brand"))?;
-        if row.try_get::<String>("", "status")? == "ARCHIVED" {
-            return Err(AppError::Conflict(
-                "the brand is archived and read-only".into(),
-            ));
-        }
+            .read_locked("SELECT status FROM brand WHERE id = ?", brand, "brand")
+            .await?;
+        refuse_archived(&row, "status", "brand")?;
         txn.touch(Subject::BrandData(brand));
         Ok(txn)
     }
@@ -256,36 +241,39 @@ impl WriteTxn {
     /// refused with `CONFLICT` too. Returns the transaction and the brand.
     pub async fn for_community(app: &AppContext, community: Uuid) -> AppResult<(Self, Uuid)> {
         let mut txn = Self::begin(app).await?;
-        let backend = txn.get_database_backend();
+        let row = txn
+            .read_locked(
+                "SELECT c.status AS community_status, b.status AS brand_status, b.id AS brand_id \
+                 FROM community c JOIN brand b ON b.id = c.brand_id WHERE c.id = ?",
+                community,
+                "community",
+            )
+            .await?;
+        refuse_archived(&row, "brand_status", "brand")?;
+        refuse_archived(&row, "community_status", "community")?;
+        let brand: Uuid = row.try_get("", "brand_id")?;
+        txn.touch(Subject::BrandData(brand));
+        Ok((txn, brand))
+    }
+
+    /// Reads the one row `select` finds for `id` inside the transaction,
+    /// share-locked on PostgreSQL so that it cannot change until commit;
+    /// `NOT_FOUND` (naming `what`) when there is none.
+    async fn read_locked(
+        &self,
+        select: &str,
+        id: Uuid,
+        what: &'static str,
+    ) -> AppResult<sea_orm::QueryResult> {
+        let backend = self.get_database_backend();
         let lock = if backend == DbBackend::Postgres {
             " FOR SHARE"
         } else {
             ""
         };
-        let row = txn
-            .query_one_raw(raw(
-                backend,
-                &format!(
-                    "SELECT c.status AS community_status, b.status AS brand_status, b.id AS brand_id \
-                     FROM community c JOIN brand b ON b.id = c.brand_id WHERE c.id = ?{lock}"
-                ),
-                vec![community.into()],
-            ))
+        self.query_one_raw(raw(backend, &format!("{select}{lock}"), vec![id.into()]))
             .await?
-            .ok_or(AppError::NotFound("community"))?;
-        if row.try_get::<String>("", "brand_status")? == "ARCHIVED" {
-            return Err(AppError::Conflict(
-                "the brand is archived and read-only".into(),
-            ));
-        }
-        if row.try_get::<String>("", "community_status")? == "ARCHIVED" {
-            return Err(AppError::Conflict(
-                "the community is archived and read-only".into(),
-            ));
-        }
-        let brand: Uuid = row.try_get("", "brand_id")?;
-        txn.touch(Subject::BrandData(brand));
-        Ok((txn, brand))
+            .ok_or(AppError::NotFound(what))
     }
 
     /// Records that this transaction changes what `subject`'s version
@@ -330,4 +318,15 @@ impl ConnectionTrait for WriteTxn {
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.inner.query_all_raw(stmt).await
     }
+}
+
+/// `CONFLICT` when the status in `column` of `row` is `ARCHIVED`: archived
+/// means read-only for everything under it.
+fn refuse_archived(row: &sea_orm::QueryResult, column: &str, what: &str) -> AppResult<()> {
+    if row.try_get::<String>("", column)? == "ARCHIVED" {
+        return Err(AppError::Conflict(format!(
+            "the {what} is archived and read-only"
+        )));
+    }
+    Ok(())
 }

@@ -4,15 +4,18 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, ValidationMode};
 
 use crate::{
     account::graphql::{AccountMutation, AccountQuery},
+    activity::graphql::{ActivityMutation, ActivityQuery},
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
-    community::graphql::{
-        CommunityMutation, CommunityQuery, RecognitionMutation, RecognitionQuery,
-    },
+    community::graphql::{CommunityMutation, CommunityQuery},
     config::{Environment, Settings},
     context::AppContext,
+    engagement::graphql::EngagementQuery,
+    feedback::graphql::{FeedbackMutation, FeedbackQuery},
     impact::graphql::{ImpactMutation, ImpactQuery},
     integration::graphql::{IntegrationMutation, IntegrationQuery},
+    member::graphql::{MemberMutation, MemberQuery},
+    recognition::graphql::{RecognitionMutation, RecognitionQuery},
     response_cache::OutputCache,
 };
 
@@ -23,7 +26,11 @@ pub struct Query(
     AccountQuery,
     BrandQuery,
     CommunityQuery,
+    MemberQuery,
+    EngagementQuery,
+    ActivityQuery,
     RecognitionQuery,
+    FeedbackQuery,
     ImpactQuery,
     IntegrationQuery,
     AuditQuery,
@@ -36,7 +43,10 @@ pub struct Mutation(
     AccountMutation,
     BrandMutation,
     CommunityMutation,
+    MemberMutation,
+    ActivityMutation,
     RecognitionMutation,
+    FeedbackMutation,
     ImpactMutation,
     IntegrationMutation,
 );

@@ -257,3 +257,48 @@ pub async fn members_by_identity<C: sea_orm::ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// How a table's rows are idempotent for one batch: the table, its key
+/// column (unique per brand) and the input field carrying the key, with the
+/// batch's (input index, key, fingerprint) rows.
+pub struct Idempotent<'a> {
+    /// The table (this crate's own name, never input).
+    pub table: &'static str,
+    /// Its key column.
+    pub column: &'static str,
+    /// The input field that carries the key, for rejected rows.
+    pub field: &'static str,
+    /// The brand whose keys these are.
+    pub brand: uuid::Uuid,
+    /// (input index, key, fingerprint) of each row.
+    pub keyed: &'a [(usize, String, String)],
+    /// The batch's mode.
+    pub mode: Option<IngestMode>,
+}
+
+/// Inserts the rows whose key is new (see [`insert_new`]), counts the rest
+/// as duplicates in `summary`, and, when rows were skipped, takes the reused
+/// keys with another payload as conflicts (see [`settle_conflicts`]).
+/// Returns `true` when the batch must roll back.
+pub async fn insert_idempotent<A, C, I>(
+    db: &C,
+    rows: Vec<A>,
+    unique: I,
+    by: Idempotent<'_>,
+    summary: &mut IngestSummary,
+) -> crate::error::AppResult<bool>
+where
+    A: sea_orm::ActiveModelTrait + Clone + Send,
+    C: sea_orm::ConnectionTrait,
+    I: IntoIterator<Item = <A::Entity as sea_orm::EntityTrait>::Column> + Clone,
+{
+    let candidates = rows.len() as u64;
+    let inserted = insert_new(db, rows, unique).await?;
+    summary.inserted += inserted as i32;
+    summary.duplicates += (candidates - inserted) as i32;
+    if inserted == candidates {
+        return Ok(false);
+    }
+    let found = conflicting(db, by.table, by.column, by.brand, by.keyed, by.field).await?;
+    Ok(settle_conflicts(by.mode, summary, found))
+}

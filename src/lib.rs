@@ -4,23 +4,28 @@
 //! The crate's map, one line per module:
 
 pub mod account; // sign-in, tokens, users and consultants' assignments
+pub mod activity; // activity types and weights; bulk activity ingest
 pub mod audit; // the append-only audit log
 pub mod auth; // tokens, passwords, callers, brand scope, rate limits
 pub mod brand; // client brands: the tenants
 pub mod cache; // Redis, or in-process when no Redis is configured
-pub mod community; // communities, members, activity, engagement and health
+pub mod community; // communities, channels, cadence policy, setup checklist
 pub mod config; // settings: defaults < file < environment, secrets redacted
 pub mod context; // what resolvers can reach, and argument helpers
 pub mod db; // database connection and migrations
 pub mod db_enum; // string-backed enums shared by GraphQL and storage
+pub mod engagement; // scores, levels, bands, slipping away, community health
 pub mod error; // one error type with stable client codes
+pub mod feedback; // members' feedback, its workflow and statistics
 pub mod graphql; // the schema: every area's queries and mutations, with limits
 pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
 pub mod impact; // customers, orders, surveys in; impact reports out
 pub mod ingest; // what every bulk ingest shares
 pub mod integration; // brands' machine clients and their tokens
 pub mod loaders; // per-request DataLoaders, keyed by type, never shared
+pub mod member; // members, identities, memberships; merge and erasure
 pub mod pagination; // Relay connections with keyset cursors
+pub mod recognition; // reward programmes, grants, suggestions, reward impact
 pub mod response_cache; // GraphQL output reused for cached values, and replays
 pub mod startup; // build the app from settings; bind; run
 pub mod telemetry; // logs and Prometheus metrics

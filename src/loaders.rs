@@ -5,6 +5,7 @@
 use std::{
     any::{Any, TypeId},
     collections::HashMap,
+    hash::Hash,
     sync::{Arc, Mutex},
 };
 
@@ -62,3 +63,36 @@ pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> 
         .clone();
     built.downcast::<Loader<T>>().map_err(|_| missing())
 }
+
+/// The error type every loader returns (DataLoaders need it cloneable).
+pub type LoadError = Arc<AppError>;
+
+/// Wraps an error for a loader.
+pub fn load_error<E: Into<AppError>>(e: E) -> LoadError {
+    Arc::new(e.into())
+}
+
+/// Groups rows by key, keeping their order within each key.
+pub fn group<K: Hash + Eq, V>(rows: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = HashMap::new();
+    for (k, v) in rows {
+        map.entry(k).or_default().push(v);
+    }
+    map
+}
+
+/// Declares loaders over the shared handles and the caller's brand scope,
+/// built per request on first use.
+macro_rules! request_loaders {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name(pub $crate::context::AppContext, pub $crate::auth::BrandScope);
+
+        impl $crate::loaders::RequestLoader for $name {
+            fn new(app: &$crate::context::AppContext, scope: $crate::auth::BrandScope) -> Self {
+                Self(app.clone(), scope)
+            }
+        }
+    )*};
+}
+pub(crate) use request_loaders;

@@ -156,6 +156,20 @@ impl<T> Page<T> {
         }
     }
 
+    /// Converts each row for the API, stopping at the first row that fails.
+    pub fn try_map<U, E>(self, f: impl Fn(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        let mut rows = Vec::with_capacity(self.rows.len());
+        for (cursor, r) in self.rows {
+            rows.push((cursor, f(r)?));
+        }
+        Ok(Page {
+            rows,
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+            total: self.total,
+        })
+    }
+
     /// Converts each row for the API.
     pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
         Page {

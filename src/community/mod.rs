@@ -1,14 +1,10 @@
-//! Communities and their members: setup (communities, channels, checklist),
-//! members with identities and memberships, activity ingest, engagement and
-//! health, recognition, and feedback.
+//! Communities: a brand's community on one platform, its channels, its
+//! cadence policy and its setup checklist.
 //!
-//! Each file holds the rules and queries of one part; `graphql.rs` holds the
-//! types and resolvers of all of them.
+//! Every area folder has the same anatomy: `service.rs` holds the rules and
+//! the scoped queries, `graphql.rs` the types and thin resolvers, and
+//! `loaders.rs` the DataLoaders its relation fields batch through.
 
-pub mod activity;
-pub mod engagement;
-pub mod feedback;
 pub mod graphql;
-pub mod members;
-pub mod recognition;
+pub mod loaders;
 pub mod service;

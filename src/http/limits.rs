@@ -151,42 +151,18 @@ fn nul_in_value(value: &Value, at: &str) -> Option<String> {
     }
 }
 
-fn nul_in_set(set: &SelectionSet, depth: usize) -> Option<String> {
-    if depth > MAX_RECURSIVE_DEPTH {
-        return None;
-    }
-    set.items.iter().find_map(|item| match &item.node {
-        Selection::Field(f) => f
-            .node
-            .arguments
-            .iter()
-            .find_map(|(name, v)| {
-                let value = v.node.clone().into_const()?;
-                nul_in_value(&value, &name.node)
-            })
-            .or_else(|| nul_in_set(&f.node.selection_set.node, depth + 1)),
-        Selection::InlineFragment(i) => nul_in_set(&i.node.selection_set.node, depth + 1),
-        Selection::FragmentSpread(_) => None,
-    })
-}
-
-/// The argument of the first string written into the document (operations
-/// and fragments) that holds a NUL character: no store accepts one.
-pub fn nul_in_document(doc: &ExecutableDocument) -> Option<String> {
-    doc.operations
-        .iter()
-        .find_map(|(_, op)| nul_in_set(&op.node.selection_set.node, 0))
-        .or_else(|| {
-            doc.fragments
-                .values()
-                .find_map(|f| nul_in_set(&f.node.selection_set.node, 0))
-        })
-}
-
-/// The argument that variable `name` is passed to, in the operation or its
-/// fragments (the first one, when it is passed to several).
-pub fn argument_of_variable(doc: &ExecutableDocument, name: &str) -> Option<String> {
-    fn in_set(set: &SelectionSet, name: &str, depth: usize) -> Option<String> {
+/// The first answer `check` gives for an argument of a field, in the
+/// operations and then the fragments of `doc`; `check` gets the argument's
+/// name and value as written.
+fn find_in_arguments(
+    doc: &ExecutableDocument,
+    check: &dyn Fn(&str, &async_graphql_value::Value) -> Option<String>,
+) -> Option<String> {
+    fn in_set(
+        set: &SelectionSet,
+        check: &dyn Fn(&str, &async_graphql_value::Value) -> Option<String>,
+        depth: usize,
+    ) -> Option<String> {
         if depth > MAX_RECURSIVE_DEPTH {
             return None;
         }
@@ -195,34 +171,45 @@ pub fn argument_of_variable(doc: &ExecutableDocument, name: &str) -> Option<Stri
                 .node
                 .arguments
                 .iter()
-                .find_map(|(arg, v)| {
-                    // Resolving the value fails exactly where it uses the variable.
-                    let uses = v
-                        .node
-                        .clone()
-                        .into_const_with(|var| {
-                            if var.as_str() == name {
-                                Err(())
-                            } else {
-                                Ok(Value::Null)
-                            }
-                        })
-                        .is_err();
-                    uses.then(|| arg.node.to_string())
-                })
-                .or_else(|| in_set(&f.node.selection_set.node, name, depth + 1)),
-            Selection::InlineFragment(i) => in_set(&i.node.selection_set.node, name, depth + 1),
+                .find_map(|(name, v)| check(&name.node, &v.node))
+                .or_else(|| in_set(&f.node.selection_set.node, check, depth + 1)),
+            Selection::InlineFragment(i) => in_set(&i.node.selection_set.node, check, depth + 1),
             Selection::FragmentSpread(_) => None,
         })
     }
     doc.operations
         .iter()
-        .find_map(|(_, op)| in_set(&op.node.selection_set.node, name, 0))
+        .find_map(|(_, op)| in_set(&op.node.selection_set.node, check, 0))
         .or_else(|| {
             doc.fragments
                 .values()
-                .find_map(|f| in_set(&f.node.selection_set.node, name, 0))
+                .find_map(|f| in_set(&f.node.selection_set.node, check, 0))
         })
+}
+
+/// The argument of the first string written into the document (operations
+/// and fragments) that holds a NUL character: no store accepts one.
+pub fn nul_in_document(doc: &ExecutableDocument) -> Option<String> {
+    find_in_arguments(doc, &|name, v| nul_in_value(&v.clone().into_const()?, name))
+}
+
+/// The argument that variable `name` is passed to, in the operation or its
+/// fragments (the first one, when it is passed to several).
+pub fn argument_of_variable(doc: &ExecutableDocument, name: &str) -> Option<String> {
+    find_in_arguments(doc, &|arg, v| {
+        // Resolving the value fails exactly where it uses the variable.
+        let uses = v
+            .clone()
+            .into_const_with(|var| {
+                if var.as_str() == name {
+                    Err(())
+                } else {
+                    Ok(Value::Null)
+                }
+            })
+            .is_err();
+        uses.then(|| arg.to_string())
+    })
 }
 
 /// The path of the first variable string that holds a NUL character.

@@ -20,8 +20,8 @@ use crate::{
     db,
     error::{AppError, AppResult},
     ingest::{
-        conflicting, fingerprint, insert_new, members_by_identity, plain, settle_conflicts,
-        sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
+        fingerprint, insert_idempotent, insert_new, members_by_identity, plain, sort_rows, stops,
+        values_cte, Idempotent, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
     },
 };
 
@@ -557,22 +557,16 @@ pub async fn orders(
         customer_order::Column::BrandId,
         customer_order::Column::ExternalId,
     ];
-    let inserted = insert_new(&txn, rows, unique).await?;
-    summary.inserted = inserted as i32;
-    summary.duplicates += good.len() as i32 - summary.inserted;
-    if (inserted as usize) < good.len() {
-        let found = conflicting(
-            &txn,
-            "customer_order",
-            "external_id",
-            brand,
-            &keyed,
-            "externalId",
-        )
-        .await?;
-        if settle_conflicts(input.mode, &mut summary, found) {
-            return Ok(summary);
-        }
+    let by = Idempotent {
+        table: "customer_order",
+        column: "external_id",
+        field: "externalId",
+        brand,
+        keyed: &keyed,
+        mode: input.mode,
+    };
+    if insert_idempotent(&txn, rows, unique, by, &mut summary).await? {
+        return Ok(summary);
     }
     finish(caller, txn, brand, "impact.ingest_orders", &summary).await?;
     Ok(summary)
@@ -640,22 +634,16 @@ pub async fn surveys(
         survey_response::Column::BrandId,
         survey_response::Column::ExternalId,
     ];
-    let inserted = insert_new(&txn, rows, unique).await?;
-    summary.inserted = inserted as i32;
-    summary.duplicates += good.len() as i32 - summary.inserted;
-    if (inserted as usize) < good.len() {
-        let found = conflicting(
-            &txn,
-            "survey_response",
-            "external_id",
-            brand,
-            &keyed,
-            "externalId",
-        )
-        .await?;
-        if settle_conflicts(input.mode, &mut summary, found) {
-            return Ok(summary);
-        }
+    let by = Idempotent {
+        table: "survey_response",
+        column: "external_id",
+        field: "externalId",
+        brand,
+        keyed: &keyed,
+        mode: input.mode,
+    };
+    if insert_idempotent(&txn, rows, unique, by, &mut summary).await? {
+        return Ok(summary);
     }
     finish(caller, txn, brand, "impact.ingest_surveys", &summary).await?;
     Ok(summary)

@@ -40,9 +40,9 @@ use crate::{
     auth::BrandAccess,
     brand::data_version,
     cache::CacheKey,
-    community::engagement::{self, CommunityHealth},
     context::AppContext,
     db,
+    engagement::service::{self as engagement, CommunityHealth},
     error::{AppError, AppResult},
 };
 

@@ -340,7 +340,7 @@ fn consultant_of(brand: uuid::Uuid) -> hearth::auth::Caller {
 async fn services_called_directly_with_a_foreign_scope_return_no_foreign_rows() {
     use hearth::{
         auth::BrandScope,
-        community::engagement::{self, HealthOf},
+        engagement::service::{self as engagement, HealthOf},
         error::AppError,
         impact::report::{self, ReportParams},
     };
@@ -416,7 +416,7 @@ async fn services_called_directly_with_a_foreign_scope_return_no_foreign_rows() 
     assert!(r.sales.is_none());
 
     // The DataLoaders' fetchers apply the scope they are built with.
-    use hearth::community::{members, service};
+    use hearth::{community::service, member::service as members};
     let own = BrandScope::One(mine);
     let all = BrandScope::All;
     let page = members::first_members_of(ctx, &all, &[their_club], 10)

@@ -157,13 +157,7 @@ async fn unassigning_takes_effect_at_once(write: &TestApp, read: &TestApp) {
     let brand = write.create_brand("Acme").await;
     let (user, token) = write.consultant_for(&[&brand]).await;
     assert_eq!(brand_name(read, &token, &brand).await, "Acme", "assigned");
-    for app in [write, read] {
-        app.context
-            .versions
-            .faults()
-            .drop_confirms
-            .store(true, Ordering::SeqCst);
-    }
+    lose_confirmations(&[write, read], true);
     write
         .gql(
             "mutation($u: ID!, $b: ID!) { unassignConsultant(userId: $u, brandId: $b) { id } }",
@@ -213,13 +207,7 @@ async fn no_stale_brand_after_a_committed_write(write: &TestApp, read: &TestApp)
     let subject = Subject::BrandData(Uuid::parse_str(&brand).unwrap());
     let old = subject.read_db(&write.context.db).await.unwrap();
 
-    for app in [write, read] {
-        app.context
-            .versions
-            .faults()
-            .drop_confirms
-            .store(true, Ordering::SeqCst);
-    }
+    lose_confirmations(&[write, read], true);
     rename(write, &brand, "After").await;
     assert_eq!(
         brand_name(read, &admin, &brand).await,
@@ -228,9 +216,7 @@ async fn no_stale_brand_after_a_committed_write(write: &TestApp, read: &TestApp)
     );
 
     // A reader that read the old version before the commit puts it back now.
-    for app in [write, read] {
-        app.context.versions.fill(subject, old).await;
-    }
+    late_reader(&[write, read], subject, old).await;
     assert_eq!(
         brand_name(read, &admin, &brand).await,
         "After",
@@ -243,17 +229,9 @@ async fn no_stale_brand_after_a_committed_write(write: &TestApp, read: &TestApp)
     );
 
     // With confirmations back, the new version is served from the cache.
-    for app in [write, read] {
-        app.context
-            .versions
-            .faults()
-            .drop_confirms
-            .store(false, Ordering::SeqCst);
-    }
+    lose_confirmations(&[write, read], false);
     rename(write, &brand, "Final").await;
-    for app in [write, read] {
-        app.context.versions.fill(subject, old).await;
-    }
+    late_reader(&[write, read], subject, old).await;
     assert_eq!(brand_name(read, &admin, &brand).await, "Final");
 }
 
@@ -280,13 +258,9 @@ async fn a_late_reader_cannot_bring_back_a_disabled_users_access() {
     admitted(&app, &token, "before").await;
     let subject = Subject::User(Uuid::parse_str(&id).unwrap());
     let old = subject.read_db(&app.context.db).await.unwrap();
-    app.context
-        .versions
-        .faults()
-        .drop_confirms
-        .store(true, Ordering::SeqCst);
+    lose_confirmations(&[&app], true);
     update_user(&app, &id, json!({ "status": "DISABLED" })).await;
-    app.context.versions.fill(subject, old).await;
+    late_reader(&[&app], subject, old).await;
     refused(&app, &token, "disabled, with the old version put back").await;
 }
 
@@ -299,18 +273,34 @@ async fn a_revoked_integration_token_is_refused_despite_a_lost_confirmation() {
     assert!(app.gql_as(Some(&token), q, json!({})).await.data()["currentIntegration"].is_object());
     let subject = Subject::Integration(Uuid::parse_str(&integration).unwrap());
     let old = subject.read_db(&app.context.db).await.unwrap();
-    app.context
-        .versions
-        .faults()
-        .drop_confirms
-        .store(true, Ordering::SeqCst);
+    lose_confirmations(&[&app], true);
     app.gql(
         "mutation($id: ID!) { revokeIntegrationToken(tokenId: $id) }",
         json!({ "id": token_id }),
     )
     .await
     .data();
-    app.context.versions.fill(subject, old).await;
+    late_reader(&[&app], subject, old).await;
     let a = app.gql_as(Some(&token), q, json!({})).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", a.body);
+}
+
+/// Makes every confirmation of a version bump on these instances fail (or
+/// succeed again), as a Redis timeout after the commit would.
+fn lose_confirmations(apps: &[&TestApp], lose: bool) {
+    for app in apps {
+        app.context
+            .versions
+            .faults()
+            .drop_confirms
+            .store(lose, Ordering::SeqCst);
+    }
+}
+
+/// What a reader that read `old` before a commit does afterwards: puts it
+/// back into every instance's mirror.
+async fn late_reader(apps: &[&TestApp], subject: Subject, old: i64) {
+    for app in apps {
+        app.context.versions.fill(subject, old).await;
+    }
 }

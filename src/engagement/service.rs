@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{BrandAccess, Caller},
+    community::service::readable,
     context::AppContext,
     db,
     error::{AppError, AppResult},
@@ -185,15 +186,18 @@ pub struct MemberListFilter {
     pub include_left: bool,
 }
 
-/// A community's members with engagement, filtered by band, one keyset page
-/// at a time. One statement (two with the total).
+/// The members with engagement of a community the caller may read,
+/// filtered by band, one keyset page at a time. One statement after the
+/// community's (two with the total).
 pub async fn members(
     app: &AppContext,
+    caller: &Caller,
     community: Uuid,
     filter: MemberListFilter,
     order: MemberOrder,
     page: PageRequest,
 ) -> AppResult<Page<ScoredMember>> {
+    let community = readable(app, caller, community).await?.id;
     let backend = app.db.get_database_backend();
     let now = Utc::now();
     let mut values = score_values(now);
@@ -386,12 +390,15 @@ where
     }))
 }
 
-/// Members slipping away (see the module documentation), most engaged first.
+/// Members slipping away (see the module documentation) of a community the
+/// caller may read, most engaged first.
 pub async fn slipping_away(
     app: &AppContext,
+    caller: &Caller,
     community: Uuid,
     page: &PageRequest,
 ) -> AppResult<Page<SlippingRow>> {
+    let community = readable(app, caller, community).await?.id;
     let now = Utc::now();
     let then = now - Duration::days(INACTIVE_DAYS);
     let mut values = score_values(then);
@@ -499,7 +506,7 @@ pub async fn community_health(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> AppResult<CommunityHealth> {
-    let c = super::service::readable(app, caller, community).await?;
+    let c = readable(app, caller, community).await?;
     let brand = caller.read_scope()?.grant(c.brand_id, "community")?;
     let to = to.unwrap_or_else(Utc::now);
     let from = from.unwrap_or(to - Duration::days(30));

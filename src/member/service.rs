@@ -1,6 +1,8 @@
 //! Members, their identities per platform and memberships per community;
 //! merging and erasure.
 
+use std::collections::HashMap;
+
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -14,12 +16,10 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::BrandScope;
-
-use super::service::{writable, Platform};
 use crate::{
     audit::service::{self as audit, Event},
-    auth::Caller,
+    auth::{BrandScope, Caller},
+    community::service::{writable, Platform},
     context::{parse_id, AppContext},
     db, db_enum,
     error::{AppError, AppResult},
@@ -551,4 +551,86 @@ pub async fn member_counts(
         .into_tuple()
         .all(&app.db)
         .await?)
+}
+
+/// What the selection asks for below a page of communities.
+#[derive(Debug, Clone, Copy)]
+pub struct NestedSelection {
+    /// Members per community (the `first` of the nested page).
+    pub first: u64,
+    /// Whether each community's member count is selected.
+    pub counts: bool,
+    /// Whether the members themselves are selected.
+    pub members: bool,
+    /// Whether the members' identities are selected.
+    pub identities: bool,
+}
+
+/// What is below a page of communities, loaded one statement per level so
+/// that nested pages cost the same number of statements however many rows
+/// they hold.
+#[derive(Debug, Default)]
+pub struct NestedMembers {
+    /// Each community's newest `first + 1` current members (one more than
+    /// asked, to know whether a next page exists); every community asked for
+    /// has an entry.
+    pub pages: HashMap<Uuid, Vec<MemberRow>>,
+    /// Each community's current member count, when selected.
+    pub counts: Option<HashMap<Uuid, i64>>,
+    /// The members of those pages, when selected.
+    pub members: Vec<member::Model>,
+    /// Each member's identities, when selected (every member has an entry).
+    pub identities: Option<HashMap<Uuid, Vec<member_identity::Model>>>,
+}
+
+/// Loads what `want` asks for below `communities`, within the caller's scope.
+pub async fn nested_members(
+    app: &AppContext,
+    scope: &BrandScope,
+    communities: &[Uuid],
+    want: NestedSelection,
+) -> AppResult<NestedMembers> {
+    let mut out = NestedMembers::default();
+    if communities.is_empty() {
+        return Ok(out);
+    }
+    let rows = first_members_of(app, scope, communities, want.first + 1).await?;
+    let mut pages = crate::loaders::group(rows.into_iter().map(|r| (r.community_id, r)));
+    out.pages = communities
+        .iter()
+        .map(|c| (*c, pages.remove(c).unwrap_or_default()))
+        .collect();
+    if want.counts {
+        let counts: HashMap<Uuid, i64> = member_counts(app, scope, communities)
+            .await?
+            .into_iter()
+            .collect();
+        out.counts = Some(
+            communities
+                .iter()
+                .map(|c| (*c, counts.get(c).copied().unwrap_or(0)))
+                .collect(),
+        );
+    }
+    let mut ids: Vec<Uuid> = out.pages.values().flatten().map(|r| r.member_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if !want.members || ids.is_empty() {
+        return Ok(out);
+    }
+    out.members = members_by_id(app, scope, &ids).await?;
+    if want.identities {
+        let mut found = crate::loaders::group(
+            identities_of(app, scope, &ids)
+                .await?
+                .into_iter()
+                .map(|i| (i.member_id, i)),
+        );
+        out.identities = Some(
+            ids.iter()
+                .map(|m| (*m, found.remove(m).unwrap_or_default()))
+                .collect(),
+        );
+    }
+    Ok(out)
 }

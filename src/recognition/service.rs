@@ -16,15 +16,13 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    engagement,
-    service::{readable, writable},
-};
 use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,
+    community::service::{readable, writable},
     context::{parse_id, AppContext},
     db, db_enum,
+    engagement::service as engagement,
     error::{AppError, AppResult},
     pagination::{newest_first, Page, PageRequest},
     validation,

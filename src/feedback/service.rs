@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, Query
 use serde_json::json;
 use uuid::Uuid;
 
-use super::service::{readable, writable};
+use crate::community::service::{readable, writable};
 use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,

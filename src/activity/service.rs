@@ -15,19 +15,17 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    members::MemberRole,
-    service::{writable, Platform},
-};
 use crate::{
     audit::service::{self as audit, Event},
     auth::{Caller, Principal},
+    community::service::{writable, Platform},
     context::{parse_id, AppContext},
     error::{AppError, AppResult},
     ingest::{
-        conflicting, fingerprint, insert_new, members_by_identity, plain, settle_conflicts,
-        sort_rows, stops, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
+        fingerprint, insert_idempotent, insert_new, members_by_identity, plain, sort_rows, stops,
+        Idempotent, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
     },
+    member::service::MemberRole,
     validation,
 };
 
@@ -421,29 +419,29 @@ pub async fn ingest(
             })
         })
         .collect();
-    let inserted = insert_new(
-        &txn,
-        models,
-        [activity::Column::BrandId, activity::Column::SourceKey],
-    )
-    .await?;
     let mut summary = IngestSummary {
-        inserted: inserted as i32,
-        updated: 0,
-        duplicates: (rows.len() as u64 - inserted + repeated) as i32,
+        duplicates: repeated as i32,
         rejected,
+        ..IngestSummary::default()
     };
-    if (inserted as usize) < rows.len() {
-        let found = conflicting(&txn, "activity", "source_key", brand, &keyed, "sourceKey").await?;
-        if settle_conflicts(input.mode, &mut summary, found) {
-            return Ok(IngestResult {
-                inserted: 0,
-                duplicates: 0,
-                rejected: summary.rejected,
-                members_created: 0,
-            });
-        }
+    let by = Idempotent {
+        table: "activity",
+        column: "source_key",
+        field: "sourceKey",
+        brand,
+        keyed: &keyed,
+        mode: input.mode,
+    };
+    let unique = [activity::Column::BrandId, activity::Column::SourceKey];
+    if insert_idempotent(&txn, models, unique, by, &mut summary).await? {
+        return Ok(IngestResult {
+            inserted: 0,
+            duplicates: 0,
+            rejected: summary.rejected,
+            members_created: 0,
+        });
     }
+    let inserted = summary.inserted as u64;
     let IngestSummary {
         duplicates,
         rejected,

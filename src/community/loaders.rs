@@ -1,0 +1,41 @@
+//! Community DataLoaders, each applying the caller's brand scope.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::channel;
+use uuid::Uuid;
+
+use super::service::{self, SetupFacts};
+use crate::loaders::{group, load_error, request_loaders, LoadError};
+
+request_loaders! {
+    /// Loads channels of many communities.
+    ChannelLoader;
+    /// Loads setup facts of many communities.
+    SetupLoader;
+}
+
+impl Loader<Uuid> for ChannelLoader {
+    type Value = Vec<channel::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = service::channels_of(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)?;
+        Ok(group(rows.into_iter().map(|c| (c.community_id, c))))
+    }
+}
+
+impl Loader<Uuid> for SetupLoader {
+    type Value = SetupFacts;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = service::setup_facts(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)?;
+        Ok(rows.into_iter().map(|f| (f.community_id, f)).collect())
+    }
+}
