@@ -28,5 +28,6 @@ pub mod pagination; // Relay connections with keyset cursors
 pub mod recognition; // reward programmes, grants, suggestions, reward impact
 pub mod response_cache; // GraphQL output reused for cached values, and replays
 pub mod startup; // build the app from settings; bind; run
+pub mod stats; // Welch intervals, the delta method, a seeded bootstrap
 pub mod telemetry; // logs and Prometheus metrics
 pub mod validation; // input checks shared by every area

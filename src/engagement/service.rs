@@ -206,9 +206,9 @@ pub async fn members(
     values.push(community.into());
     let mut base = format!(
         "SELECT ms.member_id AS member_id, ms.role AS role, ms.joined_at AS joined_at, ms.left_at AS left_at, \
-                COALESCE(e.quarters, 0) AS quarters, COALESCE(e.n, 0) AS activity_count, e.last_at AS last_at \
+                COALESCE(e.quarters, 0) AS quarters, COALESCE(e.n, 0) AS activity_count \
          FROM membership ms LEFT JOIN ( \
-             SELECT member_id, {score} AS quarters, COUNT(*) AS n, MAX(occurred_at) AS last_at \
+             SELECT member_id, {score} AS quarters, COUNT(*) AS n \
              FROM activity WHERE community_id = ? AND occurred_at >= ? GROUP BY member_id \
          ) e ON e.member_id = ms.member_id \
          WHERE ms.community_id = ?",
@@ -269,7 +269,20 @@ pub async fn members(
             }
         }
     }
-    let sql = format!("SELECT * FROM ({base}) x{outer} ORDER BY {order_sql} LIMIT ?");
+    // The last activity at any time (not only in the score's window), read
+    // for the page's rows only.
+    let sql = format!(
+        "SELECT y.member_id AS member_id, y.role AS role, y.joined_at AS joined_at, y.left_at AS left_at, \
+                y.quarters AS quarters, y.activity_count AS activity_count, \
+                (SELECT MAX(a.occurred_at) FROM activity a WHERE a.member_id = y.member_id AND a.community_id = ?) AS last_at \
+         FROM (SELECT * FROM ({base}) x{outer} ORDER BY {order_sql} LIMIT ?) y ORDER BY {}",
+        order_sql.replace("x.", "y.")
+    );
+    let mut values = {
+        let mut head = vec![sea_orm::Value::from(community)];
+        head.extend(values);
+        head
+    };
     values.extend(outer_values);
     values.push(((page.first + 1) as i64).into());
     let rows = ScoredMember::find_by_statement(db::raw(backend, &sql, values))
@@ -432,7 +445,7 @@ pub struct CommunityHealth {
     pub from: DateTime<Utc>,
     /// End of the period (exclusive).
     pub to: DateTime<Utc>,
-    /// Current members (the sample size of the ratios below).
+    /// Members at the end of the period: joined before `to` and not left by then.
     pub members: i64,
     /// Members with activity in the 7 days before `to`.
     #[graphql(name = "activeMembers7d")]
@@ -440,8 +453,10 @@ pub struct CommunityHealth {
     /// Members with activity in the 30 days before `to`.
     #[graphql(name = "activeMembers30d")]
     pub active_members_30d: i64,
-    /// Average daily active members over those 30 days divided by the 30-day
-    /// active members (DAU/MAU), 0..1; null without active members.
+    /// DAU/MAU over the 30 calendar days (in the community's time zone)
+    /// ending with the day of the period's last instant: the members active
+    /// on each of those days, summed and divided by 30, over the members
+    /// active on any of them; 0..1, null without any.
     pub stickiness: Option<f64>,
     /// Members who joined in the period.
     pub new_members: i64,
@@ -464,6 +479,7 @@ struct ActivityFacts {
     activities: i64,
     replies: i64,
     member_days: i64,
+    day_actives: i64,
 }
 
 #[derive(FromQueryResult)]
@@ -510,7 +526,8 @@ pub async fn community_health(
     let brand = caller.read_scope()?.grant(c.brand_id, "community")?;
     let to = to.unwrap_or_else(Utc::now);
     let from = from.unwrap_or(to - Duration::days(30));
-    let mut all = health_of(app, HealthOf::Community(brand, c.id), from, to).await?;
+    let zones = [(c.id, c.time_zone.as_str())];
+    let mut all = health_of(app, HealthOf::Community(brand, c.id), &zones, from, to).await?;
     Ok(all.remove(&c.id).unwrap_or_else(|| empty_health(from, to)))
 }
 
@@ -531,12 +548,49 @@ pub fn empty_health(from: DateTime<Utc>, to: DateTime<Utc>) -> CommunityHealth {
     }
 }
 
+/// Days of the stickiness window.
+pub const STICKY_DAYS: u32 = 30;
+
+/// The [`STICKY_DAYS`] calendar days, in time zone `tz`, ending with the
+/// day of the last instant before `to`: each day's number (0..30) and its
+/// bounds in UTC (the last one ends at `to`).
+pub fn sticky_days(tz: &str, to: DateTime<Utc>) -> Vec<(u32, DateTime<Utc>, DateTime<Utc>)> {
+    use chrono::{NaiveTime, TimeZone};
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let last = (to - Duration::microseconds(1))
+        .with_timezone(&tz)
+        .date_naive();
+    // Local midnight, or the first instant of the day where midnight is skipped.
+    let start_of = |d: chrono::NaiveDate| {
+        (0..24)
+            .find_map(|h| {
+                tz.from_local_datetime(&d.and_time(NaiveTime::from_hms_opt(h, 0, 0)?))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(to)
+    };
+    (0..STICKY_DAYS)
+        .map(|k| {
+            let d = last - chrono::Days::new(u64::from(STICKY_DAYS - 1 - k));
+            let end = if k + 1 == STICKY_DAYS {
+                to
+            } else {
+                start_of(d + chrono::Days::new(1))
+            };
+            (k, start_of(d), end)
+        })
+        .collect()
+}
+
 /// Computes the health of every community `of` covers in SQL, two
-/// statements whatever their number (grouped by community). Communities
-/// without activity or members are absent: see [`empty_health`].
+/// statements whatever their number (grouped by community). `zones` gives
+/// each community's time zone (for stickiness' days). Communities without
+/// activity or members are absent: see [`empty_health`].
 pub async fn health_of(
     app: &AppContext,
     of: HealthOf,
+    zones: &[(Uuid, &str)],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<std::collections::HashMap<Uuid, CommunityHealth>> {
@@ -546,42 +600,61 @@ pub async fn health_of(
     let backend = app.db.get_database_backend();
     let t7 = to - Duration::days(7);
     let t30 = to - Duration::days(30);
-    let start = from.min(t30);
-    let day = db::day_of(backend, "x.occurred_at");
+    let mut start = from.min(t30);
+    let mut days: Vec<sea_orm::Value> = Vec::new();
+    for (community, tz) in zones {
+        for (k, s, e) in sticky_days(tz, to) {
+            start = start.min(s);
+            days.extend([(*community).into(), s.into(), e.into(), i64::from(k).into()]);
+        }
+    }
+    if zones.is_empty() {
+        // No community: no activity and no membership either.
+        return Ok(std::collections::HashMap::new());
+    }
     let (inner, inner_v) = of.condition("x");
     let (outer, outer_v) = of.condition("a");
+    let days_cte = crate::ingest::values_cte(days.len() / 4, &["cid", "s", "e", "d"]);
     let sql = format!(
-        "SELECT a.community_id AS community_id, \
+        "{days_cte} SELECT a.community_id AS community_id, \
            COUNT(DISTINCT CASE WHEN a.occurred_at >= ? THEN a.member_id END) AS active_7, \
            COUNT(DISTINCT CASE WHEN a.occurred_at >= ? THEN a.member_id END) AS active_30, \
            COUNT(DISTINCT CASE WHEN a.occurred_at >= ? THEN a.member_id END) AS active_period, \
            COALESCE(SUM(CASE WHEN a.occurred_at >= ? THEN 1 ELSE 0 END), 0) AS activities, \
            COALESCE(SUM(CASE WHEN a.occurred_at >= ? AND a.is_reply THEN 1 ELSE 0 END), 0) AS replies, \
-           COALESCE(MAX(md.member_days), 0) AS member_days \
+           COALESCE(MAX(md.member_days), 0) AS member_days, \
+           COALESCE(MAX(md.day_actives), 0) AS day_actives \
          FROM activity a \
-         LEFT JOIN (SELECT community_id, COUNT(*) AS member_days FROM \
-             (SELECT DISTINCT x.community_id AS community_id, x.member_id AS member_id, {day} AS d \
-              FROM activity x WHERE {inner} AND x.occurred_at >= ? AND x.occurred_at < ?) days \
+         LEFT JOIN (SELECT community_id, COUNT(*) AS member_days, COUNT(DISTINCT member_id) AS day_actives FROM \
+             (SELECT DISTINCT x.community_id AS community_id, x.member_id AS member_id, v.d AS d \
+              FROM activity x JOIN v ON v.cid = x.community_id AND x.occurred_at >= v.s AND x.occurred_at < v.e \
+              WHERE {inner}) days \
            GROUP BY community_id) md ON md.community_id = a.community_id \
          WHERE {outer} AND a.occurred_at >= ? AND a.occurred_at < ? \
          GROUP BY a.community_id"
     );
-    let mut values: Vec<sea_orm::Value> =
-        vec![t7.into(), t30.into(), from.into(), from.into(), from.into()];
+    let mut values: Vec<sea_orm::Value> = days;
+    values.extend([t7.into(), t30.into(), from.into(), from.into(), from.into()]);
     values.extend(inner_v);
-    values.extend([t30.into(), to.into()]);
     values.extend(outer_v);
     values.extend([start.into(), to.into()]);
     let activity = ActivityFacts::find_by_statement(db::raw(backend, &sql, values)).all(&app.db);
     let (cond, cond_v) = of.condition("m");
     let sql = format!(
         "SELECT m.community_id AS community_id, \
-           COALESCE(SUM(CASE WHEN m.left_at IS NULL THEN 1 ELSE 0 END), 0) AS members, \
+           COALESCE(SUM(CASE WHEN m.joined_at < ? AND (m.left_at IS NULL OR m.left_at >= ?) THEN 1 ELSE 0 END), 0) AS members, \
            COALESCE(SUM(CASE WHEN m.joined_at >= ? AND m.joined_at < ? THEN 1 ELSE 0 END), 0) AS joined, \
            COALESCE(SUM(CASE WHEN m.left_at >= ? AND m.left_at < ? THEN 1 ELSE 0 END), 0) AS departed \
          FROM membership m WHERE {cond} GROUP BY m.community_id"
     );
-    let mut values: Vec<sea_orm::Value> = vec![from.into(), to.into(), from.into(), to.into()];
+    let mut values: Vec<sea_orm::Value> = vec![
+        to.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+    ];
     values.extend(cond_v);
     let memberships =
         MembershipFacts::find_by_statement(db::raw(backend, &sql, values)).all(&app.db);
@@ -602,7 +675,7 @@ pub async fn health_of(
             .or_insert_with(|| empty_health(from, to));
         h.active_members_7d = a.active_7;
         h.active_members_30d = a.active_30;
-        h.stickiness = ratio(a.member_days as f64 / 30.0, a.active_30);
+        h.stickiness = ratio(a.member_days as f64 / f64::from(STICKY_DAYS), a.day_actives);
         h.activities = a.activities;
         h.activities_per_active_member = ratio(a.activities as f64, a.active_period);
         h.reply_rate = ratio(a.replies as f64, a.activities);
@@ -613,6 +686,24 @@ pub async fn health_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used, reason = "tests")]
+    fn sticky_days_are_thirty_local_days_across_a_clock_change() {
+        use chrono::TimeZone;
+        let utc = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+        // New York in June is UTC−4: 30 June 12:00Z is 08:00 local, so the
+        // days are 1-30 June local, from 1 June 04:00Z to the period's end.
+        let days = sticky_days("America/New_York", utc(2026, 6, 30, 12));
+        assert_eq!(days.len(), 30);
+        assert_eq!(days[0].1, utc(2026, 6, 1, 4));
+        assert_eq!(days[29].2, utc(2026, 6, 30, 12));
+        // Paris moves to summer time on 29 March 2026: that day has 23 hours.
+        let days = sticky_days("Europe/Paris", utc(2026, 3, 31, 0));
+        let short = days.iter().find(|d| d.1 == utc(2026, 3, 28, 23)).unwrap();
+        assert_eq!(short.2, utc(2026, 3, 29, 22));
+        assert_eq!(days[0].1, utc(2026, 3, 1, 23), "2 March local");
+    }
 
     #[test]
     fn levels_and_bands() {

@@ -176,7 +176,9 @@ impl ImpactQuery {
         Ok(CachedValue::new(report, &key).replayable(args))
     }
 
-    /// Spend and orders of members and other customers per week or month.
+    /// Spend and orders of members and other customers per week or month; a
+    /// member is a customer who joined before the end of the period asked
+    /// for (as in the report), in every bucket.
     #[allow(clippy::too_many_arguments)]
     async fn impact_time_series(
         &self,

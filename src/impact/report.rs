@@ -9,24 +9,25 @@
 //!
 //! **Sales.** Per group: spend per customer in the period (customers with no
 //! order in the period count as 0), orders per customer, average order value.
-//! Uplift = members' mean spend − non-members'; its 95% confidence interval
-//! is Welch's (difference ± 1.96 × √(s²ₘ/nₘ + s²ₙ/nₙ)).
+//! Uplift = members' mean spend − non-members', with Welch's t interval and
+//! a delta-method interval of the relative uplift ([`crate::stats::welch`]).
 //! **Joiners (difference in differences).** Members who joined in the period:
-//! their spend per day before joining and after, against non-members' spend
-//! per customer per day over the same dates, by calendar day (the joining day
-//! counts as after).
+//! their spend per person-day before and after the instant they joined,
+//! against non-members' spend per person per day over the same spans, with a
+//! seeded bootstrap interval over joiners ([`crate::stats::bootstrap`]).
 //!
 //! **Retention.** Repeat purchase rate = customers with 2+ orders in the
-//! period / customers with 1+. Cohorts by month of joining (members) or of
-//! first order (non-members) within the period; month k's rate is the share
-//! of the cohort that ordered in its k-th month; months the cohort has not
-//! yet fully reached are left out (null).
+//! period / customers with 1+. Cohorts of the population only, by month of
+//! joining (members) or of first order (non-members) when that instant is in
+//! the period; month k's rate is the share of the cohort that ordered in its
+//! k-th month; months the cohort has not yet fully reached are left out (null).
 //!
 //! **Satisfaction.** NPS = % of 9-10 − % of 0-6; CSAT = share of 4-5 answers;
 //! a response is a member's when it names a member, or a customer who is one.
 //!
-//! Every figure carries its sample size and is flagged `insufficient` below
-//! the minimum sample (`reports.min_sample`, default 30).
+//! Every figure carries its sample size in people (and what they are) and is
+//! flagged `insufficient` below the minimum sample (`reports.min_sample`,
+//! default 30).
 
 use std::sync::Arc;
 
@@ -44,6 +45,7 @@ use crate::{
     db,
     engagement::service::{self as engagement, CommunityHealth},
     error::{AppError, AppResult},
+    stats,
 };
 
 /// What a report is about.
@@ -65,14 +67,33 @@ pub struct ReportParams {
     pub cohort_months: u32,
 }
 
+/// What a figure's sample size counts: always people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+pub enum SampleUnit {
+    /// Customers of the population (at least one order before the period's
+    /// end), whether or not they ordered in the period.
+    Customers,
+    /// Customers with at least one order in the period (or the bucket).
+    Buyers,
+    /// People who answered: responses are counted once per customer (or
+    /// member, when no customer is named); an anonymous response is one person.
+    Respondents,
+}
+
 /// A figure from a sample.
 #[derive(Debug, Clone, SimpleObject, Serialize, Deserialize)]
 pub struct Figure {
     /// The value; null when there is no one to compute it from.
     pub value: Option<f64>,
-    /// How many people (or responses) it comes from.
+    /// How many people it comes from (what they are: `sampleOf`).
     pub sample_size: i64,
-    /// Whether the sample is below the minimum: read it as a hint, not a fact.
+    /// What `sampleSize` counts.
+    pub sample_of: SampleUnit,
+    /// How many observations the value is computed over: orders for an
+    /// average order value, responses for NPS and CSAT, else the people.
+    pub observations: i64,
+    /// Whether the sample (people, never observations) is below the
+    /// minimum: read it as a hint, not a fact.
     pub insufficient: bool,
 }
 
@@ -85,17 +106,28 @@ pub struct GroupFigures {
     pub non_members: Figure,
 }
 
-/// Members' mean spend minus non-members', with its 95% confidence interval.
+/// Members' mean spend minus non-members', with Welch's 95% confidence
+/// interval; an association, not an effect (members choose to join).
 #[derive(Debug, Clone, SimpleObject, Serialize, Deserialize)]
 pub struct Uplift {
     /// The difference of means.
     pub difference: Option<f64>,
     /// The difference relative to non-members' mean (0.19 = 19% more).
     pub relative: Option<f64>,
-    /// Lower bound of the 95% confidence interval.
+    /// Lower bound of the 95% interval of `difference`: difference − t ×
+    /// √(s²ₘ/nₘ + s²ₙ/nₙ), t the 0.975 quantile of Student's t with
+    /// `degreesOfFreedom`; null below two customers in a group or when both
+    /// variances are 0.
     pub ci_low: Option<f64>,
-    /// Upper bound of the 95% confidence interval.
+    /// Upper bound of the 95% interval of `difference`.
     pub ci_high: Option<f64>,
+    /// Welch–Satterthwaite degrees of freedom of the interval.
+    pub degrees_of_freedom: Option<f64>,
+    /// Lower bound of the 95% interval of `relative`, by the delta method:
+    /// relative − t × √(s²ₘ/(nₘ·n̄²) + m̄²·s²ₙ/(nₙ·n̄⁴)), m̄ and n̄ the means.
+    pub relative_ci_low: Option<f64>,
+    /// Upper bound of the 95% interval of `relative`.
+    pub relative_ci_high: Option<f64>,
     /// Whether either group is below the minimum sample.
     pub insufficient: bool,
 }
@@ -118,6 +150,12 @@ pub struct JoinerComparison {
     pub controls_after: Option<f64>,
     /// (joiners' change) − (non-members' change), per person per day.
     pub difference: Option<f64>,
+    /// Lower bound of the 95% percentile-bootstrap interval of `difference`:
+    /// 1,000 resamples of the joiners with replacement (fixed seed, so the
+    /// same rows give the same interval), non-members held as they are.
+    pub ci_low: Option<f64>,
+    /// Upper bound of that interval.
+    pub ci_high: Option<f64>,
     /// Whether either group is below the minimum sample.
     pub insufficient: bool,
 }
@@ -218,10 +256,17 @@ pub struct ImpactReport {
     pub engagement: Vec<CommunityEngagement>,
 }
 
-fn figure(value: Option<f64>, n: i64, min: i64) -> Figure {
+/// A figure over `n` people (`unit`) and `observations` observations.
+fn figure(value: Option<f64>, n: i64, unit: SampleUnit, observations: i64, min: i64) -> Figure {
     Figure {
-        value: if n > 0 { value } else { None },
+        value: if n > 0 && observations > 0 {
+            value
+        } else {
+            None
+        },
         sample_size: n,
+        sample_of: unit,
+        observations,
         insufficient: n < min,
     }
 }
@@ -262,7 +307,7 @@ struct SalesRow {
     grp: i32,
     n: i64,
     spend: f64,
-    spend_sq: f64,
+    spend_ss: f64,
     orders: i64,
     buyers: i64,
     repeaters: i64,
@@ -273,21 +318,67 @@ struct SatisfactionRow {
     grp: i32,
     kind: String,
     n: i64,
+    people: i64,
     promoters: i64,
     detractors: i64,
     satisfied: i64,
 }
 
+/// One joiner's spend before and after the instant they joined, and the
+/// non-members' total spend before that instant (all within the period).
+/// Without joiners, one row with only `controls` and `c_total`.
 #[derive(FromQueryResult)]
 struct JoinerRow {
-    joiners: i64,
     controls: i64,
-    t_before: f64,
-    t_after: f64,
-    c_before: f64,
-    c_after: f64,
-    secs_before: f64,
-    secs_after: f64,
+    c_total: f64,
+    joined_at: Option<DateTime<Utc>>,
+    t_before: Option<f64>,
+    t_after: Option<f64>,
+    c_before: Option<f64>,
+}
+
+/// A joiner's figures, amounts in the currency and durations in days.
+struct Joiner {
+    spend_before: f64,
+    spend_after: f64,
+    days_before: f64,
+    days_after: f64,
+    controls_before: f64,
+    controls_after: f64,
+}
+
+/// Spend per person per day of joiners and non-members, before and after
+/// joining, and the difference in differences.
+struct Rates {
+    joiners_before: Option<f64>,
+    joiners_after: Option<f64>,
+    controls_before: Option<f64>,
+    controls_after: Option<f64>,
+    difference: Option<f64>,
+}
+
+/// The four rates and their difference in differences over `joiners`
+/// against `controls` non-members.
+fn did(joiners: &[&Joiner], controls: i64) -> Rates {
+    let sum = |f: fn(&Joiner) -> f64| joiners.iter().map(|j| f(j)).sum::<f64>();
+    let (days_before, days_after) = (sum(|j| j.days_before), sum(|j| j.days_after));
+    let rate = |amount: f64, person_days: f64| (person_days > 0.0).then(|| amount / person_days);
+    let n = controls as f64;
+    let jb = rate(sum(|j| j.spend_before), days_before);
+    let ja = rate(sum(|j| j.spend_after), days_after);
+    let cb = rate(sum(|j| j.controls_before), days_before * n);
+    let ca = rate(sum(|j| j.controls_after), days_after * n);
+    let difference = match (jb, ja, cb, ca) {
+        (Some(jb), Some(ja), Some(cb), Some(ca)) => Some((ja - jb) - (ca - cb)),
+        _ => None,
+    };
+    Rates {
+        joiners_before: jb,
+        joiners_after: ja,
+        controls_before: cb,
+        controls_after: ca,
+        difference,
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -349,12 +440,13 @@ async fn sales(
              CAST(COALESCE(SUM(CASE WHEN o.ordered_at >= ? THEN o.amount_e4 ELSE 0 END), 0) AS DOUBLE PRECISION) / CAST(10000 AS DOUBLE PRECISION) AS spend, \
              COALESCE(SUM(CASE WHEN o.ordered_at >= ? THEN 1 ELSE 0 END), 0) AS orders \
            FROM cust JOIN customer_order o ON o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ? \
-           GROUP BY cust.id, cust.joined_at) \
-         SELECT grp, COUNT(*) AS n, COALESCE(SUM(spend), 0) AS spend, COALESCE(SUM(spend * spend), 0) AS spend_sq, \
+           GROUP BY cust.id, cust.joined_at), \
+         pm AS (SELECT grp, spend, orders, spend - AVG(spend) OVER (PARTITION BY grp) AS dev FROM pc) \
+         SELECT grp, COUNT(*) AS n, COALESCE(SUM(spend), 0) AS spend, COALESCE(SUM(dev * dev), 0) AS spend_ss, \
            CAST(COALESCE(SUM(orders), 0) AS BIGINT) AS orders, \
            CAST(COALESCE(SUM(CASE WHEN orders >= 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS buyers, \
            CAST(COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeaters \
-         FROM pc GROUP BY grp"
+         FROM pm GROUP BY grp"
     );
     values.extend([
         p.to.into(),
@@ -373,44 +465,47 @@ async fn sales(
     let (rows, joiners) = tokio::try_join!(rows, joiners(app, p, cur))?;
     let get = |g: i32| rows.iter().find(|r| r.grp == g);
     let min = p.min_sample;
-    let per_group = |f: &dyn Fn(&SalesRow) -> (Option<f64>, i64)| {
-        let (mv, mn) = get(1).map(f).unwrap_or((None, 0));
-        let (nv, nn) = get(0).map(f).unwrap_or((None, 0));
+    // (value, people, observations) of a group's row.
+    type Of<'a> = &'a dyn Fn(&SalesRow) -> (Option<f64>, i64, i64);
+    let per_group = |unit: SampleUnit, f: Of| {
+        let (mv, mn, mo) = get(1).map(f).unwrap_or((None, 0, 0));
+        let (nv, nn, no) = get(0).map(f).unwrap_or((None, 0, 0));
         GroupFigures {
-            members: figure(mv, mn, min),
-            non_members: figure(nv, nn, min),
+            members: figure(mv, mn, unit, mo, min),
+            non_members: figure(nv, nn, unit, no, min),
         }
     };
     let mean = |r: &SalesRow| r.spend / r.n as f64;
-    let spend = per_group(&|r| (Some(mean(r)), r.n));
-    let orders = per_group(&|r| (Some(r.orders as f64 / r.n as f64), r.n));
-    let aov = per_group(&|r| ((r.orders > 0).then(|| r.spend / r.orders as f64), r.orders));
-    let repeat = per_group(&|r| {
+    let spend = per_group(SampleUnit::Customers, &|r| (Some(mean(r)), r.n, r.n));
+    let orders = per_group(SampleUnit::Customers, &|r| {
+        (Some(r.orders as f64 / r.n as f64), r.n, r.n)
+    });
+    let aov = per_group(SampleUnit::Buyers, &|r| {
+        (
+            (r.orders > 0).then(|| r.spend / r.orders as f64),
+            r.buyers,
+            r.orders,
+        )
+    });
+    let repeat = per_group(SampleUnit::Buyers, &|r| {
         (
             (r.buyers > 0).then(|| r.repeaters as f64 / r.buyers as f64),
             r.buyers,
+            r.buyers,
         )
     });
-    let var = |r: &SalesRow| {
-        if r.n < 2 {
-            None
-        } else {
-            let m = mean(r);
-            Some(((r.spend_sq - r.n as f64 * m * m) / (r.n as f64 - 1.0)).max(0.0))
-        }
-    };
+    let sample = |r: &SalesRow| stats::Sample::from_sums(r.n, r.spend, r.spend_ss);
     let uplift = match (get(1), get(0)) {
         (Some(m), Some(n)) => {
-            let diff = mean(m) - mean(n);
-            let se = match (var(m), var(n)) {
-                (Some(vm), Some(vn)) => Some((vm / m.n as f64 + vn / n.n as f64).sqrt()),
-                _ => None,
-            };
+            let w = stats::welch(&sample(m), &sample(n));
             Uplift {
-                difference: Some(diff),
-                relative: (mean(n) != 0.0).then(|| diff / mean(n)),
-                ci_low: se.map(|s| diff - 1.96 * s),
-                ci_high: se.map(|s| diff + 1.96 * s),
+                difference: Some(w.difference),
+                relative: w.relative,
+                ci_low: w.interval.map(|i| i.0),
+                ci_high: w.interval.map(|i| i.1),
+                degrees_of_freedom: w.degrees_of_freedom,
+                relative_ci_low: w.relative_interval.map(|i| i.0),
+                relative_ci_high: w.relative_interval.map(|i| i.1),
                 insufficient: m.n < min || n.n < min,
             }
         }
@@ -419,6 +514,9 @@ async fn sales(
             relative: None,
             ci_low: None,
             ci_high: None,
+            degrees_of_freedom: None,
+            relative_ci_low: None,
+            relative_ci_high: None,
             insufficient: true,
         },
     };
@@ -438,37 +536,33 @@ async fn sales(
 async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<JoinerComparison> {
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
-    let day_o = db::day_of(backend, "o.ordered_at");
-    let day_j = db::day_of(backend, "j.joined_at");
-    let secs_before = db::seconds_between(backend, "?", "j.joined_at");
-    let secs_after = db::seconds_between(backend, "j.joined_at", "?");
-    // Each total is one pass: before and after a joiner's own joining day
-    // side by side, and control spend per day weighed by the joiners of each
-    // joining day.
+    // Split at the instant of joining: an order at or after it is "after".
+    // The non-members' spend before each joining instant is a running sum
+    // over one time line of their orders and the joinings (a joining sorts
+    // before an order at the same instant).
     let sql = format!(
         "WITH {cte}, \
          buyers AS (SELECT cust.id, cust.joined_at FROM cust WHERE EXISTS (SELECT 1 FROM customer_order o \
                     WHERE o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ?)), \
          j AS (SELECT id, joined_at FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
          nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
-         od AS (SELECT o.customer_id AS cid, {day_o} AS d, o.amount_e4 AS amt FROM customer_order o \
+         od AS (SELECT o.customer_id AS cid, o.ordered_at AS t, o.amount_e4 AS amt FROM customer_order o \
                 WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
-         jt AS (SELECT COALESCE(SUM(CASE WHEN od.d < {day_j} THEN od.amt ELSE 0 END), 0) AS before, \
-                       COALESCE(SUM(CASE WHEN od.d >= {day_j} THEN od.amt ELSE 0 END), 0) AS after \
-                FROM od JOIN j ON j.id = od.cid), \
-         nmd AS (SELECT od.d AS d, SUM(od.amt) AS amt FROM od JOIN nm ON nm.id = od.cid GROUP BY od.d), \
-         jd AS (SELECT {day_j} AS d, COUNT(*) AS n FROM j GROUP BY {day_j}), \
-         ct AS (SELECT COALESCE(SUM(CASE WHEN nmd.d < jd.d THEN nmd.amt * jd.n ELSE 0 END), 0) AS before, \
-                       COALESCE(SUM(CASE WHEN nmd.d >= jd.d THEN nmd.amt * jd.n ELSE 0 END), 0) AS after \
-                FROM nmd CROSS JOIN jd) \
-         SELECT (SELECT COUNT(*) FROM j) AS joiners, (SELECT COUNT(*) FROM nm) AS controls, \
-           CAST(jt.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
-           CAST(jt.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
-           CAST(ct.before AS DOUBLE PRECISION) / 10000.0 AS c_before, \
-           CAST(ct.after AS DOUBLE PRECISION) / 10000.0 AS c_after, \
-           CAST((SELECT COALESCE(SUM({secs_before}), 0) FROM j) AS DOUBLE PRECISION) AS secs_before, \
-           CAST((SELECT COALESCE(SUM({secs_after}), 0) FROM j) AS DOUBLE PRECISION) AS secs_after \
-         FROM jt CROSS JOIN ct"
+         nmo AS (SELECT od.t AS t, od.amt AS amt FROM od JOIN nm ON nm.id = od.cid), \
+         jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, \
+                  COALESCE(SUM(CASE WHEN od.t < j.joined_at THEN od.amt ELSE 0 END), 0) AS before, \
+                  COALESCE(SUM(CASE WHEN od.t >= j.joined_at THEN od.amt ELSE 0 END), 0) AS after \
+                FROM j LEFT JOIN od ON od.cid = j.id GROUP BY j.id, j.joined_at), \
+         ev AS (SELECT t, amt, 1 AS ord, NULL AS jid FROM nmo UNION ALL SELECT joined_at, 0, 0, id FROM j), \
+         cum AS (SELECT jid, SUM(amt) OVER (ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS before FROM ev), \
+         k AS (SELECT (SELECT COUNT(*) FROM nm) AS controls, (SELECT COALESCE(SUM(amt), 0) FROM nmo) AS total) \
+         SELECT k.controls AS controls, CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
+           CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
+           CAST(x.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
+           CAST(x.c_before AS DOUBLE PRECISION) / 10000.0 AS c_before \
+         FROM k LEFT JOIN (SELECT jt.joined_at AS joined_at, jt.before AS before, jt.after AS after, \
+                             COALESCE(cum.before, 0) AS c_before \
+                           FROM jt JOIN cum ON cum.jid = jt.jid) x ON 1 = 1"
     );
     values.extend([
         cur.into(),
@@ -480,33 +574,46 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         cur.into(),
         p.from.into(),
         p.to.into(),
-        p.from.into(),
-        p.to.into(),
     ]);
-    let r = JoinerRow::find_by_statement(db::raw(backend, &sql, values))
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("joiner query returned no row")))?;
-    let days_before = r.secs_before / 86_400.0;
-    let days_after = r.secs_after / 86_400.0;
-    let rate = |amount: f64, person_days: f64| (person_days > 0.0).then(|| amount / person_days);
-    let jb = rate(r.t_before, days_before);
-    let ja = rate(r.t_after, days_after);
-    let cb = rate(r.c_before, days_before * r.controls as f64);
-    let ca = rate(r.c_after, days_after * r.controls as f64);
-    let difference = match (jb, ja, cb, ca) {
-        (Some(jb), Some(ja), Some(cb), Some(ca)) => Some((ja - jb) - (ca - cb)),
-        _ => None,
+    let rows = JoinerRow::find_by_statement(db::raw(backend, &sql, values))
+        .all(&app.db)
+        .await?;
+    let controls = rows.first().map(|r| r.controls).unwrap_or(0);
+    let days = |a: DateTime<Utc>, b: DateTime<Utc>| {
+        (b - a).num_microseconds().unwrap_or(0) as f64 / 86_400e6
+    };
+    let joiners: Vec<Joiner> = rows
+        .iter()
+        .filter_map(|r| {
+            let joined = r.joined_at?;
+            let controls_before = r.c_before.unwrap_or(0.0);
+            Some(Joiner {
+                spend_before: r.t_before.unwrap_or(0.0),
+                spend_after: r.t_after.unwrap_or(0.0),
+                days_before: days(p.from, joined),
+                days_after: days(joined, p.to),
+                controls_before,
+                controls_after: r.c_total - controls_before,
+            })
+        })
+        .collect();
+    let all: Vec<&Joiner> = joiners.iter().collect();
+    let rates = did(&all, controls);
+    let interval = match rates.difference {
+        Some(_) => stats::bootstrap(&joiners, |draw| did(draw, controls).difference),
+        None => None,
     };
     Ok(JoinerComparison {
-        joiners: r.joiners,
-        controls: r.controls,
-        joiners_before: jb,
-        joiners_after: ja,
-        controls_before: cb,
-        controls_after: ca,
-        difference,
-        insufficient: r.joiners < p.min_sample || r.controls < p.min_sample,
+        joiners: joiners.len() as i64,
+        controls,
+        joiners_before: rates.joiners_before,
+        joiners_after: rates.joiners_after,
+        controls_before: rates.controls_before,
+        controls_after: rates.controls_after,
+        difference: rates.difference,
+        ci_low: interval.map(|i| i.0),
+        ci_high: interval.map(|i| i.1),
+        insufficient: (joiners.len() as i64) < p.min_sample || controls < p.min_sample,
     })
 }
 
@@ -514,36 +621,35 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let month_o = db::month_of(backend, "o.ordered_at");
-    let month_j = db::month_of(backend, "cust.joined_at");
-    let first_month = db::month_of(backend, "MIN(o.ordered_at)");
+    let month_c = db::month_of(backend, "co.cohort_at");
+    // The population only: customers with an order before the period's end,
+    // in a cohort when they joined (members) or first ordered (non-members)
+    // within the period.
     let sql = format!(
         "WITH {cte}, \
-         firsts AS (SELECT o.customer_id AS id, {first_month} AS m FROM customer_order o WHERE o.brand_id = ? AND o.currency = ? GROUP BY o.customer_id), \
+         firsts AS (SELECT o.customer_id AS id, MIN(o.ordered_at) AS first_at FROM customer_order o \
+                    WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at < ? GROUP BY o.customer_id), \
          co AS (SELECT cust.id AS id, \
                   CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
-                  CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN {month_j} ELSE firsts.m END AS cohort \
-                FROM cust JOIN firsts ON firsts.id = cust.id) \
-         SELECT co.grp AS grp, co.cohort AS cohort, {month_o} AS month, COUNT(DISTINCT co.id) AS n \
-         FROM co LEFT JOIN customer_order o ON o.customer_id = co.id AND o.currency = ? AND o.ordered_at < ? \
-         WHERE co.cohort >= ? AND co.cohort < ? \
-         GROUP BY co.grp, co.cohort, {month_o} \
+                  CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN cust.joined_at ELSE firsts.first_at END AS cohort_at \
+                FROM cust JOIN firsts ON firsts.id = cust.id), \
+         cm AS (SELECT co.id AS id, co.grp AS grp, {month_c} AS cohort FROM co WHERE co.cohort_at >= ? AND co.cohort_at < ?) \
+         SELECT cm.grp AS grp, cm.cohort AS cohort, {month_o} AS month, COUNT(DISTINCT cm.id) AS n \
+         FROM cm LEFT JOIN customer_order o ON o.customer_id = cm.id AND o.currency = ? AND o.ordered_at < ? \
+         GROUP BY cm.grp, cm.cohort, {month_o} \
          UNION ALL \
-         SELECT co.grp AS grp, co.cohort AS cohort, NULL AS month, COUNT(*) AS n FROM co \
-         WHERE co.cohort >= ? AND co.cohort < ? GROUP BY co.grp, co.cohort"
+         SELECT cm.grp AS grp, cm.cohort AS cohort, NULL AS month, COUNT(*) AS n FROM cm GROUP BY cm.grp, cm.cohort"
     );
-    let from_month = p.from.format("%Y-%m").to_string();
-    let to_month = month_after(p.to).format("%Y-%m").to_string();
     values.extend([
         p.brand.id().into(),
         cur.into(),
         p.to.into(),
         p.to.into(),
+        p.to.into(),
+        p.from.into(),
+        p.to.into(),
         cur.into(),
         p.to.into(),
-        from_month.clone().into(),
-        to_month.clone().into(),
-        from_month.into(),
-        to_month.into(),
     ]);
     let rows = CohortCount::find_by_statement(db::raw(backend, &sql, values))
         .all(&app.db)
@@ -616,11 +722,11 @@ async fn satisfaction(app: &AppContext, p: &ReportParams) -> AppResult<Satisfact
         ""
     };
     let sql = format!(
-        "WITH {cte} SELECT grp, kind, COUNT(*) AS n, \
+        "WITH {cte} SELECT grp, kind, COUNT(*) AS n, COUNT(DISTINCT person) AS people, \
            CAST(COALESCE(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
            CAST(COALESCE(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors, \
            CAST(COALESCE(SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS satisfied \
-         FROM (SELECT s.kind AS kind, s.score AS score, \
+         FROM (SELECT s.kind AS kind, s.score AS score, COALESCE(s.customer_id, s.member_id, s.id) AS person, \
                  CASE WHEN (s.member_id IS NOT NULL AND EXISTS (SELECT 1 FROM membership ms WHERE ms.member_id = s.member_id AND ms.joined_at < ?{comm})) \
                         OR (cust.joined_at IS NOT NULL AND cust.joined_at < ?) THEN 1 ELSE 0 END AS grp \
                FROM survey_response s LEFT JOIN cust ON cust.id = s.customer_id \
@@ -637,7 +743,14 @@ async fn satisfaction(app: &AppContext, p: &ReportParams) -> AppResult<Satisfact
         .await?;
     let pick = |g: i32, kind: &str, f: &dyn Fn(&SatisfactionRow) -> f64| {
         let r = rows.iter().find(|r| r.grp == g && r.kind == kind);
-        figure(r.map(f), r.map(|r| r.n).unwrap_or(0), p.min_sample)
+        let (people, responses) = r.map(|r| (r.people, r.n)).unwrap_or((0, 0));
+        figure(
+            r.map(f),
+            people,
+            SampleUnit::Respondents,
+            responses,
+            p.min_sample,
+        )
     };
     let nps = |r: &SatisfactionRow| 100.0 * (r.promoters - r.detractors) as f64 / r.n as f64;
     let csat = |r: &SatisfactionRow| r.satisfied as f64 / r.n as f64;
@@ -665,16 +778,15 @@ async fn engagement_of(app: &AppContext, p: &ReportParams) -> AppResult<Vec<Comm
         None => engagement::HealthOf::Brand(p.brand),
     };
     // Three statements whatever the number of communities.
-    let (communities, mut health) = tokio::try_join!(
-        async {
-            Ok::<_, AppError>(
-                q.order_by_asc(entity::community::Column::Name)
-                    .all(&app.db)
-                    .await?,
-            )
-        },
-        engagement::health_of(app, of, p.from, p.to)
-    )?;
+    let communities = q
+        .order_by_asc(entity::community::Column::Name)
+        .all(&app.db)
+        .await?;
+    let zones: Vec<(Uuid, &str)> = communities
+        .iter()
+        .map(|c| (c.id, c.time_zone.as_str()))
+        .collect();
+    let mut health = engagement::health_of(app, of, &zones, p.from, p.to).await?;
     Ok(communities
         .into_iter()
         .map(|c| CommunityEngagement {
@@ -808,7 +920,7 @@ pub async fn time_series(
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let sql = format!(
         "WITH {cte} SELECT {bucket} AS period, \
-           CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < o.ordered_at THEN 1 ELSE 0 END AS grp, \
+           CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
            COUNT(DISTINCT o.customer_id) AS buyers, COUNT(*) AS orders, \
            CAST(SUM(o.amount_e4) AS DOUBLE PRECISION) / 10000.0 AS spend \
          FROM customer_order o JOIN cust ON cust.id = o.customer_id \
@@ -816,6 +928,7 @@ pub async fn time_series(
          GROUP BY 1, 2 ORDER BY 1"
     );
     values.extend([
+        p.to.into(),
         p.brand.id().into(),
         cur.clone().into(),
         p.from.into(),
@@ -833,8 +946,8 @@ pub async fn time_series(
         {
             points.push(TimePoint {
                 period: r.period.clone(),
-                member_spend_per_customer: figure(None, 0, p.min_sample),
-                non_member_spend_per_customer: figure(None, 0, p.min_sample),
+                member_spend_per_customer: figure(None, 0, SampleUnit::Buyers, 0, p.min_sample),
+                non_member_spend_per_customer: figure(None, 0, SampleUnit::Buyers, 0, p.min_sample),
                 member_orders: 0,
                 non_member_orders: 0,
             });
@@ -842,6 +955,8 @@ pub async fn time_series(
         if let Some(pt) = points.last_mut() {
             let f = figure(
                 (r.buyers > 0).then(|| r.spend / r.buyers as f64),
+                r.buyers,
+                SampleUnit::Buyers,
                 r.buyers,
                 p.min_sample,
             );

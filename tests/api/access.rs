@@ -387,16 +387,28 @@ async fn services_called_directly_with_a_foreign_scope_return_no_foreign_rows() 
     let access = scope.grant(mine, "brand").unwrap();
     let to = chrono::Utc::now() + chrono::Duration::minutes(1);
     let from = to - chrono::Duration::days(30);
-    let health = engagement::health_of(ctx, HealthOf::Community(access, their_club), from, to)
-        .await
-        .unwrap();
+    let health = engagement::health_of(
+        ctx,
+        HealthOf::Community(access, their_club),
+        &[(their_club, "UTC")],
+        from,
+        to,
+    )
+    .await
+    .unwrap();
     assert!(health.is_empty(), "{health:?}");
     // The same call with their brand does see the activity: the filter, not
     // an empty table, made the difference.
     let admin = BrandScope::All.grant(theirs, "brand").unwrap();
-    let seen = engagement::health_of(ctx, HealthOf::Community(admin, their_club), from, to)
-        .await
-        .unwrap();
+    let seen = engagement::health_of(
+        ctx,
+        HealthOf::Community(admin, their_club),
+        &[(their_club, "UTC")],
+        from,
+        to,
+    )
+    .await
+    .unwrap();
     assert_eq!(seen[&their_club].activities, 1);
 
     let params = ReportParams {

@@ -131,7 +131,8 @@ const REPORT: &str = "query($b: ID!, $from: DateTime, $to: DateTime, $min: Int, 
       spendPerCustomer { members { value sampleSize insufficient } nonMembers { value sampleSize insufficient } }
       ordersPerCustomer { members { value } nonMembers { value } }
       averageOrderValue { members { value sampleSize } nonMembers { value sampleSize } }
-      spendUplift { difference relative ciLow ciHigh insufficient }
+      averageOrderValue { nonMembers { sampleOf observations } }
+      spendUplift { difference relative ciLow ciHigh degreesOfFreedom relativeCiLow relativeCiHigh insufficient }
       joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter difference insufficient } }
     retention { repeatPurchaseRate { members { value sampleSize } nonMembers { value sampleSize } }
       cohorts { group cohort size retention } }
@@ -180,13 +181,24 @@ async fn every_figure_matches_the_hand_worked_fixture() {
     close(&s["ordersPerCustomer"]["nonMembers"]["value"], 4.0 / 3.0);
     close(&s["averageOrderValue"]["members"]["value"], 240.0 / 5.0);
     close(&s["averageOrderValue"]["nonMembers"]["value"], 85.0 / 4.0);
-    assert_eq!(s["averageOrderValue"]["nonMembers"]["sampleSize"], 4);
+    // The sample is people (x and y bought in the period), over 4 orders.
+    assert_eq!(s["averageOrderValue"]["nonMembers"]["sampleSize"], 2);
+    assert_eq!(s["averageOrderValue"]["nonMembers"]["sampleOf"], "BUYERS");
+    assert_eq!(s["averageOrderValue"]["nonMembers"]["observations"], 4);
     let u = &s["spendUplift"];
-    let se = (mv / 3.0 + nv / 3.0).sqrt();
+    // Welch: se² = s²ₘ/3 + s²ₙ/3, df = se⁴ / ((s²ₘ/3)²/2 + (s²ₙ/3)²/2).
+    let (wm, wn) = (mv / 3.0, nv / 3.0);
+    let se = (wm + wn).sqrt();
+    let df = (wm + wn).powi(2) / (wm * wm / 2.0 + wn * wn / 2.0);
+    let t = {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(0.975)
+    };
     close(&u["difference"], mm - nm);
     close(&u["relative"], (mm - nm) / nm);
-    close(&u["ciLow"], mm - nm - 1.96 * se);
-    close(&u["ciHigh"], mm - nm + 1.96 * se);
+    close(&u["degreesOfFreedom"], df);
+    close(&u["ciLow"], mm - nm - t * se);
+    close(&u["ciHigh"], mm - nm + t * se);
 
     // cy joined in the period: 20 before, 40 after; non-members x, y, z.
     let j = &s["joiners"];
@@ -812,11 +824,15 @@ async fn the_time_series_buckets_orders_by_month() {
     };
     assert_eq!(points.len(), 4);
     assert_eq!(points[0]["period"], month(0));
-    // Month 0: ana 100, bo 30 (members); cy 20 before joining, x 40, y 10 (not yet members).
-    assert_eq!(points[0]["memberOrders"], 2);
-    assert_eq!(points[0]["nonMemberOrders"], 3);
-    close(&points[0]["memberSpendPerCustomer"]["value"], 65.0);
-    close(&points[0]["nonMemberSpendPerCustomer"]["value"], 70.0 / 3.0);
+    // As in the report, a member is a customer who joined before the end of
+    // the period asked for, in every bucket: cy (joined in month 1) counts
+    // as a member in month 0 too.
+    // Month 0: ana 100, bo 30, cy 20 (members); x 40, y 10.
+    assert_eq!(points[0]["memberOrders"], 3);
+    assert_eq!(points[0]["nonMemberOrders"], 2);
+    close(&points[0]["memberSpendPerCustomer"]["value"], 150.0 / 3.0);
+    assert_eq!(points[0]["memberSpendPerCustomer"]["sampleSize"], 3);
+    close(&points[0]["nonMemberSpendPerCustomer"]["value"], 50.0 / 2.0);
     let w = gql_ok(
         &app,
         &q.replace("MONTH", "WEEK"),

@@ -20,3 +20,4 @@ mod ops;
 mod recognition;
 mod schema;
 mod sessions;
+mod statistics;
