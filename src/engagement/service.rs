@@ -98,6 +98,39 @@ pub fn min_quarters(level: i32) -> i64 {
     q
 }
 
+/// SQL for the band (0 silent … 4 ultra) of a score given in quarter points
+/// by the SQL expression `quarters`.
+pub fn band_sql(quarters: &str) -> String {
+    let bands = [
+        EngagementBand::Ultra,
+        EngagementBand::Fan,
+        EngagementBand::Engaged,
+        EngagementBand::Quiet,
+    ];
+    let arms: Vec<String> = bands
+        .iter()
+        .zip((1..=4).rev())
+        .map(|(b, n)| format!("WHEN {quarters} >= {} THEN {n}", min_quarters(b.levels().0)))
+        .collect();
+    format!("CASE {} ELSE 0 END", arms.join(" "))
+}
+
+/// SQL for the decayed weight, in quarter points, of an activity (columns
+/// `occurred_at` and `weight` of `alias`) in a score as of the timestamp
+/// expression `end`: 0 outside the 90 days before `end`.
+pub fn decayed_sql(backend: sea_orm::DbBackend, alias: &str, end: &str) -> String {
+    let t = format!("{alias}.occurred_at");
+    let since = |days: i64| db::compare_shifted(backend, &t, ">=", end, -days);
+    format!(
+        "CASE WHEN {t} >= {end} OR NOT ({}) THEN 0 WHEN {} THEN 4 * {alias}.weight WHEN {} THEN 3 * {alias}.weight \
+         WHEN {} THEN 2 * {alias}.weight ELSE {alias}.weight END",
+        since(WINDOW_DAYS),
+        since(7),
+        since(30),
+        since(60)
+    )
+}
+
 /// A member's engagement in one community.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Engagement {

@@ -1,10 +1,14 @@
 //! Recognition: reward programmes with criteria, grants, suggested
 //! recipients, and reward impact.
 //!
-//! **Impact** (after Savannah's gift impact): for each grant, the rewarded
-//! member's activities in the 60 days before and the 60 days after it;
-//! against that, the activities of the community's members who were never
-//! rewarded in the same windows, per member. Counted in SQL.
+//! **Impact** (after Savannah's gift impact): for each grant whose 60 days
+//! after have passed, the rewarded member's activities in the 60 days before
+//! and the 60 days after it; against that, the average over the community's
+//! members who were never rewarded (by any programme), were members at the
+//! grant and were in the same engagement band as the rewarded member as of
+//! the grant (rewarded members are picked for high activity, which then
+//! regresses to the mean). Grants without such members are not measured.
+//! Counted in SQL.
 
 use async_graphql::{InputObject, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
@@ -305,34 +309,63 @@ pub async fn suggested(
     engagement::ranked_page(app, &inner, values, page).await
 }
 
-/// What a programme's rewards did to activity.
+/// Why a reward impact has no uplift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum ImpactGap {
+    /// The programme has no grants.
+    NoGrants,
+    /// No grant's 60 days after have passed yet.
+    WindowsIncomplete,
+    /// No measured grant has a never-rewarded member of its band to compare with.
+    NoMatchedControls,
+}
+
+/// What a programme's rewards did to activity, against never-rewarded
+/// members of the same engagement band before each grant.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RewardImpact {
-    /// Grants made (the sample size of the rewarded figures).
+    /// Grants made.
     pub grants: i64,
-    /// Rewarded members' activities in the 60 days before their grant, on average.
+    /// Grants whose 60 days after have not passed yet: not measured.
+    pub pending_grants: i64,
+    /// Complete grants without a never-rewarded member of the rewarded
+    /// member's band at the grant: not measured.
+    pub unmatched_grants: i64,
+    /// Grants measured (complete and matched): the sample size of every
+    /// figure below.
+    pub measured_grants: i64,
+    /// Rewarded members' activities in the 60 days before their grant, on
+    /// average over the measured grants.
     pub rewarded_before: Option<f64>,
     /// ...and in the 60 days after it.
     pub rewarded_after: Option<f64>,
-    /// Members never rewarded (the sample size of the control figures).
+    /// Never-rewarded members matched to the measured grants, counted once
+    /// per grant they are matched to.
     pub control_members: i64,
-    /// Their activities in the same 60 days before each grant, per member and grant.
+    /// Their activities in the same 60 days before each grant: per grant the
+    /// average over its matched members, then averaged over the grants.
     pub control_before: Option<f64>,
     /// ...and after.
     pub control_after: Option<f64>,
-    /// Rewarded change (after − before) minus the control's change; null without data.
+    /// Rewarded change (after − before) minus the matched controls' change;
+    /// null with the reason in `upliftUnavailable`.
     pub uplift: Option<f64>,
-    /// Whether every grant's 60 days after have passed (otherwise "after" is partial).
+    /// Why `uplift` is null.
+    pub uplift_unavailable: Option<ImpactGap>,
+    /// Whether every grant's 60 days after have passed.
     pub windows_complete: bool,
 }
 
+/// Per measured grant, one side: the rewarded member, or the never-rewarded
+/// members of one band.
 #[derive(FromQueryResult)]
-struct ImpactCounts {
-    rewarded_before: i64,
-    rewarded_after: i64,
-    control_before: i64,
-    control_after: i64,
-    control_members: i64,
+struct BandCounts {
+    gid: Uuid,
+    rewarded: i32,
+    band: i32,
+    n: i64,
+    before: i64,
+    after: i64,
 }
 
 /// Computes reward impact (see the module documentation).
@@ -340,96 +373,109 @@ pub async fn impact(app: &AppContext, caller: &Caller, programme: Uuid) -> AppRe
     let p = get(app, caller, programme).await?;
     let grants: Vec<(Uuid, DateTime<Utc>)> = reward_grant::Entity::find()
         .select_only()
-        .column(reward_grant::Column::MemberId)
+        .column(reward_grant::Column::Id)
         .column(reward_grant::Column::GrantedAt)
         .filter(reward_grant::Column::ProgrammeId.eq(p.id))
         .order_by_asc(reward_grant::Column::GrantedAt)
         .into_tuple()
         .all(&app.db)
         .await?;
-    let n = grants.len() as i64;
-    let windows_complete = grants
-        .iter()
-        .all(|(_, g)| *g + Duration::days(IMPACT_DAYS) <= Utc::now());
-    let empty = RewardImpact {
-        grants: 0,
+    // A grant is measured once its "after" window has passed.
+    let complete_by = Utc::now() - Duration::days(IMPACT_DAYS);
+    let complete = grants.iter().filter(|(_, g)| *g <= complete_by).count() as i64;
+    let mut out = RewardImpact {
+        grants: grants.len() as i64,
+        pending_grants: grants.len() as i64 - complete,
+        unmatched_grants: 0,
+        measured_grants: 0,
         rewarded_before: None,
         rewarded_after: None,
         control_members: 0,
         control_before: None,
         control_after: None,
         uplift: None,
-        windows_complete: true,
+        uplift_unavailable: None,
+        windows_complete: complete == grants.len() as i64,
     };
     if grants.is_empty() {
-        return Ok(empty);
+        out.uplift_unavailable = Some(ImpactGap::NoGrants);
+        return Ok(out);
+    }
+    if complete == 0 {
+        out.uplift_unavailable = Some(ImpactGap::WindowsIncomplete);
+        return Ok(out);
     }
     let backend = app.db.get_database_backend();
-    // One statement whatever the number of grants: the windows come from
-    // the grants table itself ([granted - N days, granted) and
-    // [granted, granted + N days)).
-    let before = |col: &str| {
-        format!(
-            "{col} < g.m AND {}",
-            db::compare_shifted(backend, col, ">=", "g.m", -IMPACT_DAYS)
-        )
-    };
-    let after = |col: &str| {
-        format!(
-            "{col} >= g.m AND {}",
-            db::compare_shifted(backend, col, "<", "g.m", IMPACT_DAYS)
-        )
-    };
-    let (b, a) = (before("a.occurred_at"), after("a.occurred_at"));
+    // One statement whatever the number of grants: per complete grant, the
+    // rewarded member and the community's never-rewarded members (by any
+    // programme) who were members at the grant, each with their band as of
+    // the grant and their activities in the windows [granted − N days,
+    // granted) and [granted, granted + N days), counted per band.
+    let shifted =
+        |op: &str, days: i64| db::compare_shifted(backend, "a.occurred_at", op, "p.m", days);
     let sql = format!(
-        "WITH g AS (SELECT member_id, granted_at AS m FROM reward_grant WHERE programme_id = ?) SELECT \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND {b}) AS rewarded_before, \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.member_id = g.member_id AND a.community_id = ? AND {a}) AS rewarded_after, \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND {b} \
-              AND a.member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_before, \
-           (SELECT COUNT(*) FROM g JOIN activity a ON a.community_id = ? AND {a} \
-              AND a.member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_after, \
-           (SELECT COUNT(*) FROM membership WHERE community_id = ? \
-              AND member_id NOT IN (SELECT member_id FROM reward_grant WHERE programme_id = ?)) AS control_members"
+        "WITH g AS (SELECT id AS gid, member_id AS rid, granted_at AS m FROM reward_grant \
+                    WHERE programme_id = ? AND granted_at <= ?), \
+         ever AS (SELECT DISTINCT member_id FROM reward_grant WHERE brand_id = ?), \
+         p AS (SELECT g.gid AS gid, g.m AS m, g.rid AS mid, 1 AS rewarded FROM g \
+               UNION ALL \
+               SELECT g.gid, g.m, ms.member_id, 0 FROM g JOIN membership ms ON ms.community_id = ? \
+                 AND ms.joined_at < g.m AND (ms.left_at IS NULL OR ms.left_at >= g.m) \
+               WHERE ms.member_id NOT IN (SELECT member_id FROM ever)), \
+         s AS (SELECT p.gid AS gid, p.rewarded AS rewarded, \
+                 COALESCE(SUM({decayed}), 0) AS q, \
+                 COALESCE(SUM(CASE WHEN a.occurred_at < p.m AND {in_before} THEN 1 ELSE 0 END), 0) AS before, \
+                 COALESCE(SUM(CASE WHEN a.occurred_at >= p.m THEN 1 ELSE 0 END), 0) AS after \
+               FROM p LEFT JOIN activity a ON a.member_id = p.mid AND a.community_id = ? \
+                 AND {from_window} AND {to_window} \
+               GROUP BY p.gid, p.mid, p.rewarded) \
+         SELECT gid, rewarded, {band} AS band, COUNT(*) AS n, \
+           CAST(SUM(before) AS BIGINT) AS before, CAST(SUM(after) AS BIGINT) AS after \
+         FROM s GROUP BY gid, rewarded, {band}",
+        decayed = engagement::decayed_sql(backend, "a", "p.m"),
+        in_before = shifted(">=", -IMPACT_DAYS),
+        from_window = shifted(">=", -engagement::WINDOW_DAYS.max(IMPACT_DAYS)),
+        to_window = shifted("<", IMPACT_DAYS),
+        band = engagement::band_sql("q"),
     );
     let c = p.community_id;
     let values: Vec<sea_orm::Value> = vec![
         p.id.into(),
+        complete_by.into(),
+        p.brand_id.into(),
         c.into(),
         c.into(),
-        c.into(),
-        p.id.into(),
-        c.into(),
-        p.id.into(),
-        c.into(),
-        p.id.into(),
     ];
-    let counts = ImpactCounts::find_by_statement(db::raw(backend, &sql, values))
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("impact query returned no row")))?;
-    let per = |total: i64, den: i64| (den > 0).then(|| total as f64 / den as f64);
-    let rewarded_before = per(counts.rewarded_before, n);
-    let rewarded_after = per(counts.rewarded_after, n);
-    let control_before = per(counts.control_before, n * counts.control_members);
-    let control_after = per(counts.control_after, n * counts.control_members);
-    let uplift = match (
-        rewarded_before,
-        rewarded_after,
-        control_before,
-        control_after,
-    ) {
-        (Some(rb), Some(ra), Some(cb), Some(ca)) => Some((ra - rb) - (ca - cb)),
-        _ => None,
-    };
-    Ok(RewardImpact {
-        grants: n,
-        rewarded_before,
-        rewarded_after,
-        control_members: counts.control_members,
-        control_before,
-        control_after,
-        uplift,
-        windows_complete,
-    })
+    let rows = BandCounts::find_by_statement(db::raw(backend, &sql, values))
+        .all(&app.db)
+        .await?;
+    // Per grant: the rewarded member's band and counts, then the controls of that band.
+    let (mut rb, mut ra, mut cb, mut ca) = (0.0, 0.0, 0.0, 0.0);
+    for r in rows.iter().filter(|r| r.rewarded == 1) {
+        let Some(k) = rows
+            .iter()
+            .find(|c| c.gid == r.gid && c.rewarded == 0 && c.band == r.band && c.n > 0)
+        else {
+            out.unmatched_grants += 1;
+            continue;
+        };
+        out.measured_grants += 1;
+        out.control_members += k.n;
+        rb += r.before as f64;
+        ra += r.after as f64;
+        cb += k.before as f64 / k.n as f64;
+        ca += k.after as f64 / k.n as f64;
+    }
+    if out.measured_grants == 0 {
+        out.uplift_unavailable = Some(ImpactGap::NoMatchedControls);
+        return Ok(out);
+    }
+    let n = out.measured_grants as f64;
+    let (rb, ra, cb, ca) = (rb / n, ra / n, cb / n, ca / n);
+    out.rewarded_before = Some(rb);
+    out.rewarded_after = Some(ra);
+    out.control_before = Some(cb);
+    out.control_after = Some(ca);
+    out.uplift = Some((ra - rb) - (ca - cb));
+    Ok(out)
 }

@@ -138,21 +138,109 @@ async fn programmes_suggest_grant_and_measure_impact() {
     let before = app.statements().await;
     let i = app
         .gql(
-            "query($p: ID!) { rewardImpact(programmeId: $p) { grants rewardedBefore rewardedAfter controlMembers controlBefore controlAfter uplift windowsComplete } }",
+            "query($p: ID!) { rewardImpact(programmeId: $p) { grants pendingGrants measuredGrants rewardedBefore uplift upliftUnavailable windowsComplete } }",
             json!({ "p": programme }),
         )
         .await;
-    // The programme, its grants, and one statement for every count,
-    // whatever the number of grants (no parameters per grant).
-    assert_eq!(app.statements().await - before, 3.0);
+    // The programme and its grants; with no complete window, nothing to count.
+    assert_eq!(app.statements().await - before, 2.0);
     let i = &i.data()["rewardImpact"];
     assert_eq!(i["grants"], 1);
-    assert_eq!(i["rewardedBefore"], 5.0);
-    assert_eq!(i["rewardedAfter"], 0.0);
+    assert_eq!(i["pendingGrants"], 1);
+    assert_eq!(i["measuredGrants"], 0);
+    assert!(i["rewardedBefore"].is_null());
+    assert!(i["uplift"].is_null(), "a window of minutes is no uplift");
+    assert_eq!(i["upliftUnavailable"], "WINDOWS_INCOMPLETE");
+    assert_eq!(i["windowsComplete"], false);
+}
+
+/// Moves every grant of a programme `days` into the past, as if made then.
+async fn backdate_grants(app: &TestApp, programme: &str, days: i64) {
+    use entity::reward_grant;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    reward_grant::Entity::update_many()
+        .col_expr(
+            reward_grant::Column::GrantedAt,
+            Expr::value(Utc::now() - Duration::days(days)),
+        )
+        .filter(reward_grant::Column::ProgrammeId.eq(uuid::Uuid::parse_str(programme).unwrap()))
+        .exec(&app.context.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reward_impact_compares_with_never_rewarded_members_of_the_same_band() {
+    let app = TestApp::spawn().await;
+    let (_, c) = setup(&app, "Acme").await;
+    // The grant will be 100 days ago (G). Messages weigh 6; five or six days
+    // before G they count ×1 ⇒ ×4 quarter points each.
+    let burst = |who: &str, n: i64, days_ago: i64| -> Vec<Value> {
+        (0..n)
+            .map(|i| row(&format!("{who}{days_ago}-{i}"), who, days_ago))
+            .collect()
+    };
+    let mut rows = Vec::new();
+    // r (rewarded): 10 before (score 60, level 7: fan), 4 after (G + 10 days).
+    rows.extend(burst("r", 10, 105));
+    rows.extend(burst("r", 4, 90));
+    // c1, never rewarded: 10 before (fan), 8 after.
+    rows.extend(burst("c1", 10, 106));
+    rows.extend(burst("c1", 8, 90));
+    // c2, never rewarded: 1 before (score 6, level 3: quiet), none after.
+    rows.extend(burst("c2", 1, 106));
+    // o: fan before and busy after, but rewarded by another programme.
+    rows.extend(burst("o", 10, 106));
+    rows.extend(burst("o", 20, 90));
+    // n joined yesterday: not a member at G.
+    rows.extend(burst("n", 1, 1));
+    ingest(&app, &c, rows).await;
+    let programme = |name: &str| {
+        let app = &app;
+        let c = c.clone();
+        let name = name.to_string();
+        async move {
+            app.gql(
+                "mutation($c: ID!, $n: String!) { createRewardProgramme(input: { communityId: $c, name: $n, kind: BADGE, criteria: { minActivities: 0, windowDays: 30, minLevel: 0 } }) { id } }",
+                json!({ "c": c, "n": name }),
+            )
+            .await
+            .data()["createRewardProgramme"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (p, q) = (programme("Top helper").await, programme("Other").await);
+    let grant = "mutation($p: ID!, $m: ID!) { grantReward(programmeId: $p, memberId: $m) { id } }";
+    let r = member_id(&app, &c, "r").await;
+    let o = member_id(&app, &c, "o").await;
+    app.gql(grant, json!({ "p": p, "m": r })).await.data();
+    app.gql(grant, json!({ "p": q, "m": o })).await.data();
+    backdate_grants(&app, &p, 100).await;
+    // A second grant of p, made now, is pending and not measured.
+    let n = member_id(&app, &c, "n").await;
+    app.gql(grant, json!({ "p": p, "m": n })).await.data();
+    let i = app
+        .gql(
+            "query($p: ID!) { rewardImpact(programmeId: $p) { grants pendingGrants unmatchedGrants measuredGrants rewardedBefore rewardedAfter controlMembers controlBefore controlAfter uplift upliftUnavailable windowsComplete } }",
+            json!({ "p": p }),
+        )
+        .await;
+    let i = &i.data()["rewardImpact"];
+    assert_eq!(i["grants"], 2);
+    assert_eq!(i["pendingGrants"], 1);
+    assert_eq!(i["measuredGrants"], 1);
+    assert_eq!(i["unmatchedGrants"], 0);
+    // Controls: c1 only (c2 was quiet at G, o was rewarded by q, n joined later).
     assert_eq!(i["controlMembers"], 1);
-    assert_eq!(i["controlBefore"], 2.0);
-    assert_eq!(i["controlAfter"], 0.0);
-    assert_eq!(i["uplift"], -3.0);
+    assert_eq!(i["rewardedBefore"], 10.0);
+    assert_eq!(i["rewardedAfter"], 4.0);
+    assert_eq!(i["controlBefore"], 10.0);
+    assert_eq!(i["controlAfter"], 8.0);
+    // (4 − 10) − (8 − 10) = −4.
+    assert_eq!(i["uplift"], -4.0);
+    assert!(i["upliftUnavailable"].is_null());
     assert_eq!(i["windowsComplete"], false);
 }
 
