@@ -65,9 +65,14 @@ pub const NORMAL_ABOVE_DF: f64 = 1e5;
 pub fn t_quantile(df: f64) -> Option<f64> {
     let p = 1.0 - (1.0 - CONFIDENCE) / 2.0;
     if df > NORMAL_ABOVE_DF {
-        return Some(Normal::standard().inverse_cdf(p));
+        return Some(z_quantile());
     }
     Some(StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(p))
+}
+
+/// The normal quantile for a two-sided interval at [`CONFIDENCE`] (1.96).
+pub fn z_quantile() -> f64 {
+    Normal::standard().inverse_cdf(1.0 - (1.0 - CONFIDENCE) / 2.0)
 }
 
 /// Compares the means of `a` and `b` (Welch's unequal-variance t interval).

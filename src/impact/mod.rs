@@ -5,5 +5,6 @@
 
 pub mod graphql;
 pub mod ingest;
+pub mod matched;
 pub mod report;
 pub mod snapshot;

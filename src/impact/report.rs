@@ -37,6 +37,7 @@ use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::matched::MatchedComparison;
 use crate::{
     auth::BrandAccess,
     brand::data_version,
@@ -175,6 +176,9 @@ pub struct SalesReport {
     pub spend_uplift: Uplift,
     /// Members who joined in the period, before and after.
     pub joiners: JoinerComparison,
+    /// Members who joined in the period against non-members with the same
+    /// history (coarsened exact matching; definitions in the README).
+    pub matched: MatchedComparison,
 }
 
 /// Which group a cohort row is about.
@@ -275,7 +279,7 @@ fn figure(value: Option<f64>, n: i64, unit: SampleUnit, observations: i64, min: 
 /// (the brand's communities, or one). A customer is linked to a member by
 /// identity (`customer.member_id`, following merges) or by the member's
 /// customer reference; hash joins, not a subquery per customer.
-fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_orm::Value>) {
+pub(super) fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_orm::Value>) {
     let comm = if community.is_some() {
         " AND ms.community_id = ?"
     } else {
@@ -462,7 +466,11 @@ async fn sales(
                 .await?,
         )
     };
-    let (rows, joiners) = tokio::try_join!(rows, joiners(app, p, cur))?;
+    let (rows, joiners, matched) = tokio::try_join!(
+        rows,
+        joiners(app, p, cur),
+        super::matched::compare(app, p, cur)
+    )?;
     let get = |g: i32| rows.iter().find(|r| r.grp == g);
     let min = p.min_sample;
     // (value, people, observations) of a group's row.
@@ -528,6 +536,7 @@ async fn sales(
             average_order_value: aov,
             spend_uplift: uplift,
             joiners,
+            matched,
         },
         repeat,
     ))

@@ -372,3 +372,123 @@ async fn satisfaction_samples_count_people_not_responses() {
     assert_eq!(nps["observations"], 4);
     assert_eq!(nps["insufficient"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joiners_are_matched_to_non_members_with_the_same_history() {
+    let app = TestApp::spawn().await;
+    let (brand, c) = brand_with_community(&app, "UTC").await;
+    activities(
+        &app,
+        &c,
+        &[
+            ("j1", "2026-03-10T12:00:00Z"),
+            ("j2", "2026-03-20T12:00:00Z"),
+            ("j3", "2026-04-05T12:00:00Z"),
+            ("j4", "2026-05-03T12:00:00Z"),
+        ],
+    )
+    .await;
+    customers(
+        &app,
+        &brand,
+        &[
+            ("j1", true),
+            ("j2", true),
+            ("j3", true),
+            ("j4", true),
+            ("c1", false),
+            ("c2", false),
+            ("c3", false),
+            ("c4", false),
+        ],
+    )
+    .await;
+    orders(
+        &app,
+        &brand,
+        &[
+            ("j1", "2026-01-15T12:00:00Z", "30"),
+            ("j1", "2026-04-20T12:00:00Z", "61"),
+            ("j2", "2026-02-01T12:00:00Z", "40"),
+            ("j2", "2026-05-05T12:00:00Z", "61"),
+            ("j2", "2026-05-25T12:00:00Z", "61"),
+            ("j3", "2026-04-06T12:00:00Z", "10"),
+            ("j3", "2026-05-10T12:00:00Z", "31"),
+            ("j4", "2026-05-04T12:00:00Z", "10"),
+            ("c1", "2026-01-10T12:00:00Z", "20"),
+            ("c1", "2026-04-15T12:00:00Z", "30.5"),
+            ("c2", "2025-12-05T12:00:00Z", "10"),
+            ("c2", "2025-12-20T12:00:00Z", "10"),
+            ("c3", "2026-04-02T12:00:00Z", "5"),
+            ("c3", "2026-05-20T12:00:00Z", "62"),
+            ("c4", "2026-04-25T12:00:00Z", "5"),
+        ],
+    )
+    .await;
+    let r = report(
+        &app,
+        &brand,
+        "2026-03-01T00:00:00Z",
+        "2026-06-01T00:00:00Z",
+        "sales { matched { joiners matchedJoiners unmatchedJoiners matchedControls
+           spend { joinersMean controlsMean difference relative ciLow ciHigh relativeCiLow relativeCiHigh }
+           orders { joinersMean controlsMean difference }
+           balance { feature beforeMatching afterMatching } } }",
+    )
+    .await;
+    let m = &r["sales"]["matched"];
+    // Reference months with an outcome window: March (outcome 1 April to
+    // 1 June, 61 days) and April (1 May to 1 June, 31 days); j4 joined in
+    // May, which has none.
+    assert_eq!(m["joiners"], 3);
+    // Strata (month : spend bin : orders bin : tenure) over the 6 months before:
+    // March:1:1:1 — j1 (30, one order, first in January) and j2 (40, one,
+    //   February); c1 (20, one, January). c2 (20 in two December orders) is
+    //   March:1:2:1, no joiner.
+    // April:0:0:0 — j3 (no order before April); c3 and c4 (first orders in April).
+    assert_eq!(m["matchedJoiners"], 3);
+    assert_eq!(m["unmatchedJoiners"], 0);
+    assert_eq!(m["matchedControls"], 3);
+    // Spend per 30 days after the reference month:
+    // March: j1 61 × 30/61 = 30, j2 122 × 30/61 = 60 (mean 45); c1 30.5 × 30/61 = 15.
+    // April: j3 31 × 30/31 = 30; c3 62 × 30/31 = 60, c4 0 (mean 30).
+    // Weights 2/3 and 1/3: joiners 2/3·45 + 1/3·30 = 40, controls 2/3·15 + 1/3·30 = 20.
+    let s = &m["spend"];
+    close(&s["joinersMean"], 40.0);
+    close(&s["controlsMean"], 20.0);
+    close(&s["difference"], 20.0);
+    close(&s["relative"], 1.0);
+    // Variances: March joiners (30, 60) 450; April controls (60, 0) 1800; the
+    // one-person groups take their group's pooled variance (joiners 450,
+    // controls 1800). Var = (2/3)²(450/2 + 1800/1) + (1/3)²(450/1 + 1800/2)
+    // = 900 + 150 = 1050; half width 1.959964 × √1050 = 63.510092.
+    close(&s["ciLow"], 20.0 - 63.510_092);
+    close(&s["ciHigh"], 20.0 + 63.510_092);
+    close(&s["relativeCiLow"], (20.0 - 63.510_092) / 20.0);
+    close(&s["relativeCiHigh"], (20.0 + 63.510_092) / 20.0);
+    // Orders per 30 days: March joiners (30/61 + 60/61)/2 = 45/61, c1 30/61;
+    // April j3 30/31, controls (30/31 + 0)/2 = 15/31.
+    let o = &m["orders"];
+    close(
+        &o["joinersMean"],
+        2.0 / 3.0 * 45.0 / 61.0 + 30.0 / 31.0 / 3.0,
+    );
+    close(
+        &o["controlsMean"],
+        2.0 / 3.0 * 30.0 / 61.0 + 15.0 / 31.0 / 3.0,
+    );
+    // Balance of the history spend. Before: joiners 30, 40, 0 (mean 23.333,
+    // variance 288.889); control units at March and April: c1 20, c2 20,
+    // c3 0, c4 0 twice (mean 10, variance 100); sd = √((288.889 + 100)/2) =
+    // 13.944334. After: controls weighted 2 (c1) and 1/2 (c3, c4): 40/3.
+    let b = m["balance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["feature"] == "PRE_SPEND")
+        .unwrap()
+        .clone();
+    let sd = ((2500.0 / 3.0 - (70.0_f64 / 3.0).powi(2) + 100.0) / 2.0).sqrt();
+    close(&b["beforeMatching"], (70.0 / 3.0 - 10.0) / sd);
+    close(&b["afterMatching"], (70.0 / 3.0 - 40.0 / 3.0) / sd);
+}
