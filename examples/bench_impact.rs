@@ -135,6 +135,7 @@ async fn main() {
         currency: None,
         min_sample: 30,
         cohort_months: 6,
+        matched: false,
     };
 
     // Cold: bump the data version before each API call so the cache misses.

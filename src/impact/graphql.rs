@@ -70,6 +70,7 @@ struct ReportArgs {
     to: Option<DateTime<Utc>>,
     currency: Option<String>,
     min_sample: Option<i32>,
+    matched: Option<bool>,
 }
 
 impl ReportArgs {
@@ -115,6 +116,7 @@ impl ReportArgs {
             currency: self.currency.clone(),
             min_sample,
             cohort_months: 6,
+            matched: self.matched.unwrap_or(false),
         })
     }
 }
@@ -162,6 +164,10 @@ impl ImpactQuery {
         #[graphql(desc = "Currency of the sales figures; required when orders use several.")]
         currency: Option<String>,
         #[graphql(desc = "Minimum sample (default from settings, 30).")] min_sample: Option<i32>,
+        #[graphql(
+            desc = "Also compute `sales.matched`, the matched comparison of joiners (default no: on a large brand it costs several times the rest of the report)."
+        )]
+        matched: Option<bool>,
     ) -> async_graphql::Result<CachedValue<ImpactReport>> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
         let args = ReportArgs {
@@ -171,6 +177,7 @@ impl ImpactQuery {
             to,
             currency,
             min_sample,
+            matched,
         };
         let (report, key) = report::cached(app, &args.params(app, caller).await?).await?;
         Ok(CachedValue::new(report, &key).replayable(args))
@@ -201,6 +208,7 @@ impl ImpactQuery {
             to,
             currency,
             min_sample: None,
+            matched: None,
         };
         let p = args.params(app, caller).await?;
         let (currency, points) = report::time_series(app, &p, interval).await?;
@@ -312,6 +320,8 @@ impl ImpactMutation {
             to: Some(to),
             currency,
             min_sample: None,
+            // A snapshot is computed once: it always holds the matched comparison.
+            matched: Some(true),
         };
         let p = args.params(app, caller).await?;
         let (m, report) = snapshot::freeze(app, caller, &p).await?;

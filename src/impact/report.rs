@@ -66,6 +66,8 @@ pub struct ReportParams {
     pub min_sample: i64,
     /// Months of the cohort table.
     pub cohort_months: u32,
+    /// Whether to compute the matched comparison.
+    pub matched: bool,
 }
 
 /// What a figure's sample size counts: always people.
@@ -177,8 +179,9 @@ pub struct SalesReport {
     /// Members who joined in the period, before and after.
     pub joiners: JoinerComparison,
     /// Members who joined in the period against non-members with the same
-    /// history (coarsened exact matching; definitions in the README).
-    pub matched: MatchedComparison,
+    /// history (coarsened exact matching; definitions in the README); null
+    /// unless asked for with `matched: true`.
+    pub matched: Option<MatchedComparison>,
 }
 
 /// Which group a cohort row is about.
@@ -466,11 +469,13 @@ async fn sales(
                 .await?,
         )
     };
-    let (rows, joiners, matched) = tokio::try_join!(
-        rows,
-        joiners(app, p, cur),
-        super::matched::compare(app, p, cur)
-    )?;
+    let (rows, joiners, matched) = tokio::try_join!(rows, joiners(app, p, cur), async {
+        if p.matched {
+            super::matched::compare(app, p, cur).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    })?;
     let get = |g: i32| rows.iter().find(|r| r.grp == g);
     let min = p.min_sample;
     // (value, people, observations) of a group's row.
@@ -854,13 +859,14 @@ pub async fn key(app: &AppContext, p: &ReportParams) -> AppResult<CacheKey> {
     Ok(CacheKey::brand(
         p.brand.id(),
         &format!(
-            "impact:{}:{}:{}:{}:{}:{}:v{version}",
+            "impact:{}:{}:{}:{}:{}:{}:{}:v{version}",
             p.community_id.map(|c| c.to_string()).unwrap_or_default(),
             p.from.timestamp_micros(),
             p.to.timestamp_micros(),
             p.currency.as_deref().unwrap_or(""),
             p.min_sample,
             p.cohort_months,
+            if p.matched { "m" } else { "" },
         ),
     ))
 }

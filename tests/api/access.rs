@@ -419,6 +419,7 @@ async fn services_called_directly_with_a_foreign_scope_return_no_foreign_rows() 
         currency: None,
         min_sample: 1,
         cohort_months: 6,
+        matched: false,
     };
     let r = report::compute(ctx, &params).await.unwrap();
     assert!(

@@ -84,7 +84,7 @@ async fn orders(app: &TestApp, brand: &str, rows: &[(&str, &str, &str)]) {
 
 async fn report(app: &TestApp, brand: &str, from: &str, to: &str, selection: &str) -> Value {
     let q = format!(
-        "query($b: ID!, $from: DateTime, $to: DateTime) {{ impactReport(brandId: $b, from: $from, to: $to, minSample: 3) {{ {selection} }} }}"
+        "query($b: ID!, $from: DateTime, $to: DateTime) {{ impactReport(brandId: $b, from: $from, to: $to, minSample: 3, matched: true) {{ {selection} }} }}"
     );
     ok(app, &q, json!({ "b": brand, "from": from, "to": to })).await["impactReport"].clone()
 }
@@ -437,6 +437,16 @@ async fn joiners_are_matched_to_non_members_with_the_same_history() {
     )
     .await;
     let m = &r["sales"]["matched"];
+    let plain = ok(
+        &app,
+        "query($b: ID!) { impactReport(brandId: $b, from: \"2026-03-01T00:00:00Z\", to: \"2026-06-01T00:00:00Z\") { sales { matched { joiners } } } }",
+        json!({ "b": brand }),
+    )
+    .await;
+    assert!(
+        plain["impactReport"]["sales"]["matched"].is_null(),
+        "computed only when asked for"
+    );
     // Reference months with an outcome window: March (outcome 1 April to
     // 1 June, 61 days) and April (1 May to 1 June, 31 days); j4 joined in
     // May, which has none.
