@@ -7,6 +7,7 @@ use crate::{
     activity::graphql::{ActivityMutation, ActivityQuery},
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
+    commerce::graphql::CommerceMutation,
     community::graphql::{CommunityMutation, CommunityQuery},
     config::{Environment, Settings},
     context::AppContext,
@@ -47,6 +48,7 @@ pub struct Mutation(
     ActivityMutation,
     RecognitionMutation,
     FeedbackMutation,
+    CommerceMutation,
     ImpactMutation,
     IntegrationMutation,
 );

@@ -9,6 +9,7 @@ pub mod audit; // the append-only audit log
 pub mod auth; // tokens, passwords, callers, brand scope, rate limits
 pub mod brand; // client brands: the tenants
 pub mod cache; // Redis, or in-process when no Redis is configured
+pub mod commerce; // customers, orders and survey responses pushed in bulk
 pub mod community; // communities, channels, cadence policy, setup checklist
 pub mod config; // settings: defaults < file < environment, secrets redacted
 pub mod context; // what resolvers can reach, and argument helpers
@@ -19,7 +20,7 @@ pub mod error; // one error type with stable client codes
 pub mod feedback; // members' feedback, its workflow and statistics
 pub mod graphql; // the schema: every area's queries and mutations, with limits
 pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
-pub mod impact; // customers, orders, surveys in; impact reports out
+pub mod impact; // impact reports, time series and snapshots
 pub mod ingest; // what every bulk ingest shares
 pub mod integration; // brands' machine clients and their tokens
 pub mod loaders; // per-request DataLoaders, keyed by type, never shared

@@ -7,7 +7,6 @@ use futures_util::future::BoxFuture;
 use sea_orm::EntityTrait;
 
 use super::{
-    ingest::{self, IngestCustomersInput, IngestOrdersInput, IngestSurveysInput},
     report::{self, ImpactReport, Interval, ReportParams, TimePoint},
     snapshot,
 };
@@ -16,7 +15,6 @@ use crate::{
     cache::CacheKey,
     context::{parse_id, AppContext, ContextExt},
     error::{AppError, AppResult},
-    ingest::IngestSummary,
     pagination::{Connection, PageRequest},
     response_cache::{CacheKeyCheck, CachedValue},
     validation,
@@ -273,33 +271,6 @@ pub struct ImpactMutation;
 
 #[Object]
 impl ImpactMutation {
-    /// Pushes customers (integrations need `ingest:orders`); idempotent by `externalRef`.
-    async fn ingest_customers(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The batch.")] input: IngestCustomersInput,
-    ) -> async_graphql::Result<IngestSummary> {
-        Ok(ingest::customers(ctx.app()?, ctx.caller()?, input).await?)
-    }
-
-    /// Pushes orders (integrations need `ingest:orders`); idempotent by `externalId`.
-    async fn ingest_orders(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The batch.")] input: IngestOrdersInput,
-    ) -> async_graphql::Result<IngestSummary> {
-        Ok(ingest::orders(ctx.app()?, ctx.caller()?, input).await?)
-    }
-
-    /// Pushes survey responses (integrations need `ingest:surveys`); idempotent by `externalId`.
-    async fn ingest_survey_responses(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The batch.")] input: IngestSurveysInput,
-    ) -> async_graphql::Result<IngestSummary> {
-        Ok(ingest::surveys(ctx.app()?, ctx.caller()?, input).await?)
-    }
-
     /// Freezes the impact report for a period; it never changes afterwards.
     async fn freeze_impact_report(
         &self,
