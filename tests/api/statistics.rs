@@ -502,3 +502,18 @@ async fn joiners_are_matched_to_non_members_with_the_same_history() {
     close(&b["beforeMatching"], (70.0 / 3.0 - 10.0) / sd);
     close(&b["afterMatching"], (70.0 / 3.0 - 40.0 / 3.0) / sd);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_brands_matched_report_is_not_found() {
+    let app = TestApp::spawn().await;
+    let mine = app.create_brand("Mine").await;
+    let theirs = app.create_brand("Theirs").await;
+    let (_, consultant) = app.consultant_for(&[&mine]).await;
+    let q = "query($b: ID!) { impactReport(brandId: $b, matched: true) { sales { matched { joiners } } } }";
+    let a = app
+        .gql_as(Some(&consultant), q, json!({ "b": theirs }))
+        .await;
+    assert_eq!(a.code(), "NOT_FOUND", "{}", a.body);
+    let own = app.gql_as(Some(&consultant), q, json!({ "b": mine })).await;
+    assert!(own.body.get("errors").is_none(), "{}", own.body);
+}
