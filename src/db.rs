@@ -227,12 +227,21 @@ impl WriteTxn {
     /// (archived means read-only for everything under it), and the brand's
     /// data version moves when the write commits.
     pub async fn for_brand(app: &AppContext, brand: Uuid) -> AppResult<Self> {
-        let mut txn = Self::begin(app).await?;
+        let mut txn = Self::outside_reports(app, brand).await?;
+        txn.touch(Subject::BrandData(brand));
+        Ok(txn)
+    }
+
+    /// Begins a write to brand data that no report or cached value reads
+    /// (audience research): checked and locked as [`WriteTxn::for_brand`]
+    /// does, but the brand's data version stays, so cached reports are not
+    /// recomputed for it.
+    pub async fn outside_reports(app: &AppContext, brand: Uuid) -> AppResult<Self> {
+        let txn = Self::begin(app).await?;
         let row = txn
             .read_locked("SELECT status FROM brand WHERE id = ?", brand, "brand")
             .await?;
         refuse_archived(&row, "status", "brand")?;
-        txn.touch(Subject::BrandData(brand));
         Ok(txn)
     }
 

@@ -17,6 +17,7 @@ use crate::{
     integration::graphql::{IntegrationMutation, IntegrationQuery},
     member::graphql::{MemberMutation, MemberQuery},
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
+    research::graphql::{ResearchMutation, ResearchQuery},
     response_cache::OutputCache,
 };
 
@@ -26,6 +27,7 @@ use crate::{
 pub struct Query(
     AccountQuery,
     BrandQuery,
+    ResearchQuery,
     CommunityQuery,
     MemberQuery,
     EngagementQuery,
@@ -43,6 +45,7 @@ pub struct Query(
 pub struct Mutation(
     AccountMutation,
     BrandMutation,
+    ResearchMutation,
     CommunityMutation,
     MemberMutation,
     ActivityMutation,

@@ -2,6 +2,15 @@
 //! the summary, and row-check helpers.
 
 use async_graphql::{Enum, SimpleObject};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit::service::{self as audit, Event},
+    auth::{Caller, Principal},
+    context::AppContext,
+    error::{AppError, AppResult},
+};
 
 /// All-or-nothing, or keep the good rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
@@ -301,4 +310,59 @@ where
     }
     let found = conflicting(db, by.table, by.column, by.brand, by.keyed, by.field).await?;
     Ok(settle_conflicts(by.mode, summary, found))
+}
+
+/// Who may push into `brand`: integrations of that brand with `scope`, or staff.
+pub async fn may_ingest(
+    app: &AppContext,
+    caller: &Caller,
+    brand: Uuid,
+    scope: &str,
+) -> AppResult<()> {
+    match &caller.principal {
+        Principal::Integration(i) => {
+            caller.integration_with(scope)?;
+            if i.brand_id != brand {
+                return Err(AppError::NotFound("brand"));
+            }
+            Ok(())
+        }
+        _ => {
+            caller.write_scope()?.check(brand, "brand")?;
+            crate::brand::service::ensure_exists(app, brand).await
+        }
+    }
+}
+
+/// Refuses a batch of more than [`MAX_ROWS`] rows.
+pub fn check_count(n: usize) -> AppResult<()> {
+    if n > MAX_ROWS {
+        return Err(AppError::bad_input(
+            "input.rows",
+            format!("at most {MAX_ROWS} rows per call"),
+        ));
+    }
+    Ok(())
+}
+
+/// Records the batch in the audit log when it changed something, and commits.
+pub async fn finish(
+    caller: &Caller,
+    txn: crate::db::WriteTxn,
+    brand: Uuid,
+    action: &str,
+    summary: &IngestSummary,
+) -> AppResult<()> {
+    if summary.inserted > 0 || summary.updated > 0 {
+        audit::record(&txn, caller, Event {
+            action,
+            object_type: "brand",
+            object_id: Some(brand),
+            brand_id: Some(brand),
+            details: Some(json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })),
+        })
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }

@@ -27,6 +27,7 @@ pub mod loaders; // per-request DataLoaders, keyed by type, never shared
 pub mod member; // members, identities, memberships; merge and erasure
 pub mod pagination; // Relay connections with keyset cursors
 pub mod recognition; // reward programmes, grants, suggestions, reward impact
+pub mod research; // audiences, codebook, findings with full-text search, recommendation
 pub mod response_cache; // GraphQL output reused for cached values, and replays
 pub mod startup; // build the app from settings; bind; run
 pub mod stats; // Welch intervals, the delta method, a seeded bootstrap

@@ -72,6 +72,40 @@ pub fn load_error<E: Into<AppError>>(e: E) -> LoadError {
     Arc::new(e.into())
 }
 
+/// The field `name` directly below `field` in the selection.
+pub fn child<'a>(
+    field: async_graphql::SelectionField<'a>,
+    name: &str,
+) -> Option<async_graphql::SelectionField<'a>> {
+    field.selection_set().find(|f| f.name() == name)
+}
+
+/// The `node` of a connection field's `edges`, and below it `name`: what a
+/// list resolver reads to prefetch a nested level.
+pub fn node_child<'a>(
+    connection: async_graphql::SelectionField<'a>,
+    name: &str,
+) -> Option<async_graphql::SelectionField<'a>> {
+    child(connection, "edges")
+        .and_then(|e| child(e, "node"))
+        .and_then(|n| child(n, name))
+}
+
+/// The literal `first` argument of a selected field, if given.
+pub fn first_argument(field: async_graphql::SelectionField<'_>) -> AppResult<Option<i32>> {
+    let args = field
+        .arguments()
+        .map_err(|e| AppError::bad_input("first", e.message))?;
+    Ok(args
+        .into_iter()
+        .find(|(name, _)| name.as_str() == "first")
+        .and_then(|(_, v)| match v {
+            async_graphql::Value::Number(n) => n.as_i64(),
+            _ => None,
+        })
+        .map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+}
+
 /// Groups rows by key, keeping their order within each key.
 pub fn group<K: Hash + Eq, V>(rows: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
     let mut map: HashMap<K, Vec<V>> = HashMap::new();

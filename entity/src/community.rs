@@ -42,6 +42,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// The audience it was built for.
+    pub audience_id: Option<Uuid>,
+    /// The recommendation it followed, as JSON, frozen when it was created.
+    pub recommendation: Option<String>,
 }
 
 /// Relations of `community`.

@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod activity_type;
+pub mod audience;
 pub mod audit_event;
 pub mod brand;
 pub mod brand_data_version;
@@ -15,6 +16,8 @@ pub mod consultant_assignment;
 pub mod customer;
 pub mod customer_order;
 pub mod feedback;
+pub mod finding_tag;
+pub mod gathering_place;
 pub mod integration;
 pub mod integration_token;
 pub mod member;
@@ -22,6 +25,8 @@ pub mod member_identity;
 pub mod membership;
 pub mod refresh_token;
 pub mod report_snapshot;
+pub mod research_finding;
+pub mod research_tag;
 pub mod reward_grant;
 pub mod reward_programme;
 pub mod survey_response;

@@ -213,11 +213,30 @@ fn wrk_script(dir: &Path, name: &str, body: &str, token: Option<&str>) -> PathBu
 /// socket error or non-2xx answer. `BENCH_WRK_THREADS` sets wrk's threads
 /// (default 1, leaving the other core to the server).
 async fn wrk(url: &str, script: &Path) -> f64 {
+    wrk_run(url, script, WRK_CONNECTIONS, WRK_SECONDS)
+        .await
+        .rate
+}
+
+/// What one wrk run measured.
+pub struct WrkRun {
+    /// Requests per second.
+    pub rate: f64,
+    /// Requests served.
+    pub requests: u64,
+    /// Median latency, milliseconds.
+    pub p50_ms: f64,
+}
+
+/// Runs wrk with `connections` open connections for `seconds`; fails on any
+/// socket error or non-2xx answer.
+pub async fn wrk_run(url: &str, script: &Path, connections: u32, seconds: u32) -> WrkRun {
     let out = tokio::process::Command::new("wrk")
         .args([
             &format!("-t{}", env_number("BENCH_WRK_THREADS", 1)),
-            &format!("-c{WRK_CONNECTIONS}"),
-            &format!("-d{WRK_SECONDS}s"),
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
             "-s",
         ])
         .arg(script)
@@ -231,8 +250,228 @@ async fn wrk(url: &str, script: &Path) -> f64 {
         !text.contains("Non-2xx") && !text.contains("Socket errors"),
         "wrk saw errors: {text}"
     );
-    text.lines()
+    let rate = text
+        .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no rate in wrk output: {text}"))
+        .unwrap_or_else(|| panic!("no rate in wrk output: {text}"));
+    let requests = text
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .map(|(n, _)| n.to_string())
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no request count in wrk output: {text}"));
+    let p50_ms = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("50%"))
+        .map(|v| duration_ms(v.trim()))
+        .unwrap_or_else(|| panic!("no median in wrk output: {text}"));
+    WrkRun {
+        rate,
+        requests,
+        p50_ms,
+    }
+}
+
+/// wrk's `1.23ms` / `850.00us` / `1.02s` as milliseconds.
+fn duration_ms(v: &str) -> f64 {
+    let (number, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        panic!("unknown duration {v}")
+    };
+    number.parse::<f64>().unwrap() * factor
+}
+
+/// CPU seconds spent so far by this process (the server and the benchmark's
+/// own driver) and by every PostgreSQL process, including backends that have
+/// exited (counted in the postmaster's reaped-children time).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cpu {
+    /// This process.
+    pub server: f64,
+    /// PostgreSQL.
+    pub database: f64,
+}
+
+impl Cpu {
+    /// Now.
+    pub fn now() -> Self {
+        let server = proc_cpu("/proc/self/stat").map_or(0.0, |(own, _)| own);
+        let mut database = 0.0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let path = entry.path().join("stat");
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if text.contains("(postgres)") {
+                    if let Some((own, children)) = parse_stat(&text) {
+                        database += own + children;
+                    }
+                }
+            }
+        }
+        Self { server, database }
+    }
+
+    /// CPU spent since `earlier`.
+    pub fn since(earlier: Self) -> Self {
+        let now = Self::now();
+        Self {
+            server: now.server - earlier.server,
+            database: now.database - earlier.database,
+        }
+    }
+}
+
+fn proc_cpu(path: &str) -> Option<(f64, f64)> {
+    parse_stat(&std::fs::read_to_string(path).ok()?)
+}
+
+/// (utime + stime, cutime + cstime) in seconds from a `/proc/PID/stat` line.
+fn parse_stat(text: &str) -> Option<(f64, f64)> {
+    // Fields after the command name, which is in parentheses.
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17 of the line, 12-15 here.
+    let tick = 100.0; // USER_HZ on Linux
+    Some((
+        (f.get(11)? + f.get(12)?) / tick,
+        (f.get(13)? + f.get(14)?) / tick,
+    ))
+}
+
+/// The 1-minute load average, to print beside a ratio.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// What one pgbench run measured.
+pub struct PgbenchRun {
+    /// Transactions (script runs) per second.
+    pub rate: f64,
+    /// Transactions run.
+    pub transactions: u64,
+    /// Median latency, milliseconds (from the per-transaction log).
+    pub p50_ms: f64,
+}
+
+/// Runs pgbench (`-M prepared`, no vacuum, no init) with the script `script`
+/// against `url` for `seconds` with `clients` clients; `vars` become
+/// pgbench variables (`-D name=value`), sent as bound parameters.
+pub async fn pgbench(
+    url: &str,
+    script: &Path,
+    clients: u32,
+    seconds: u32,
+    vars: &[(String, String)],
+) -> PgbenchRun {
+    let logs = tempfile::tempdir().unwrap();
+    let prefix = logs.path().join("tx");
+    let mut cmd = tokio::process::Command::new("pgbench");
+    cmd.args(["-n", "-M", "prepared", "-j", "1"])
+        .arg(format!("-c{clients}"))
+        .arg(format!("-T{seconds}"))
+        .arg("-l")
+        .arg(format!("--log-prefix={}", prefix.display()))
+        .arg("-f")
+        .arg(script);
+    for (k, v) in vars {
+        cmd.arg("-D").arg(format!("{k}={v}"));
+    }
+    let out = cmd
+        .arg(url)
+        .output()
+        .await
+        .expect("pgbench is needed for the SQL reference (postgresql-client)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pgbench failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no tps in pgbench output: {text}"));
+    let transactions = text
+        .lines()
+        .find_map(|l| l.strip_prefix("number of transactions actually processed: "))
+        .and_then(|v| v.split('/').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no transaction count in pgbench output: {text}"));
+    // Log lines: client transaction latency_us script epoch epoch_us.
+    let mut latencies: Vec<f64> = Vec::new();
+    for entry in std::fs::read_dir(logs.path()).unwrap().flatten() {
+        for line in std::fs::read_to_string(entry.path()).unwrap().lines() {
+            if let Some(us) = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|v| v.parse::<f64>().ok())
+            {
+                latencies.push(us / 1000.0);
+            }
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let p50_ms = latencies
+        .get(latencies.len() / 2)
+        .copied()
+        .unwrap_or(f64::NAN);
+    PgbenchRun {
+        rate,
+        transactions,
+        p50_ms,
+    }
+}
+
+/// A pgbench script running `statements` in order, their `$n` parameters
+/// renamed to pgbench variables `:s{i}p{n}`; returns the variables to pass,
+/// with each value as text.
+pub fn pgbench_script(path: &Path, statements: &[sea_orm::Statement]) -> Vec<(String, String)> {
+    let mut script = String::new();
+    let mut vars = Vec::new();
+    for (i, st) in statements.iter().enumerate() {
+        let values = st.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+        let mut sql = st.sql.clone();
+        // Highest first, so `$1` does not eat the start of `$12`.
+        for n in (1..=values.len()).rev() {
+            sql = sql.replace(&format!("${n}"), &format!(":s{i}p{n}"));
+        }
+        for (n, v) in values.iter().enumerate() {
+            vars.push((format!("s{i}p{}", n + 1), value_text(v)));
+        }
+        script.push_str(&sql.replace('\n', " "));
+        script.push_str(";\n");
+    }
+    std::fs::write(path, script).unwrap();
+    vars
+}
+
+/// A bound value as PostgreSQL reads it from text.
+fn value_text(v: &sea_orm::Value) -> String {
+    use sea_orm::Value;
+    match v {
+        Value::String(Some(s)) => s.clone(),
+        Value::Uuid(Some(u)) => u.to_string(),
+        Value::BigInt(Some(n)) => n.to_string(),
+        Value::Int(Some(n)) => n.to_string(),
+        Value::BigUnsigned(Some(n)) => n.to_string(),
+        Value::Double(Some(n)) => n.to_string(),
+        Value::Bool(Some(b)) => b.to_string(),
+        other => panic!("no text form for {other:?} in the pgbench reference"),
+    }
 }

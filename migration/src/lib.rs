@@ -11,6 +11,7 @@ mod m20261202_000005_access_version;
 mod m20261202_000006_refresh_token_user_index;
 mod m20261202_000007_feedback_version;
 mod m20261202_000008_payload_fingerprint;
+mod m20261202_000009_research;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_refresh_token_user_index::Migration),
             Box::new(m20261202_000007_feedback_version::Migration),
             Box::new(m20261202_000008_payload_fingerprint::Migration),
+            Box::new(m20261202_000009_research::Migration),
         ]
     }
 }

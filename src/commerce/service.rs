@@ -9,19 +9,18 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{customer, customer_order, survey_response};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, FromQueryResult, Set};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::service::{self as audit, Event},
-    auth::{Caller, Principal},
+    auth::Caller,
     community::service::Platform,
     context::{parse_id, AppContext},
     db,
-    error::{AppError, AppResult},
+    error::AppResult,
     ingest::{
-        fingerprint, insert_idempotent, insert_new, members_by_identity, plain, sort_rows, stops,
-        values_cte, Idempotent, IngestMode, IngestSummary, RejectedRow, CHUNK, MAX_ROWS,
+        check_count, fingerprint, finish, insert_idempotent, insert_new, may_ingest,
+        members_by_identity, plain, sort_rows, stops, values_cte, Idempotent, IngestMode,
+        IngestSummary, RejectedRow, CHUNK,
     },
 };
 
@@ -134,33 +133,6 @@ pub struct IngestSurveysInput {
     pub rows: Vec<SurveyRowInput>,
     /// What to do with rejected rows (default `ALL_OR_NOTHING`).
     pub mode: Option<IngestMode>,
-}
-
-/// Who may push into `brand`: integrations of that brand with `scope`, or staff.
-async fn may_ingest(app: &AppContext, caller: &Caller, brand: Uuid, scope: &str) -> AppResult<()> {
-    match &caller.principal {
-        Principal::Integration(i) => {
-            caller.integration_with(scope)?;
-            if i.brand_id != brand {
-                return Err(AppError::NotFound("brand"));
-            }
-            Ok(())
-        }
-        _ => {
-            caller.write_scope()?.check(brand, "brand")?;
-            crate::brand::service::ensure_exists(app, brand).await
-        }
-    }
-}
-
-fn check_count(n: usize) -> AppResult<()> {
-    if n > MAX_ROWS {
-        return Err(AppError::bad_input(
-            "input.rows",
-            format!("at most {MAX_ROWS} rows per call"),
-        ));
-    }
-    Ok(())
 }
 
 fn not_future(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
@@ -325,27 +297,6 @@ fn survey_fingerprint(r: &SurveyRowInput, member: &Option<MemberKey>) -> String 
         &external,
         &r.responded_at.timestamp_micros().to_string(),
     ])
-}
-
-async fn finish(
-    caller: &Caller,
-    txn: crate::db::WriteTxn,
-    brand: Uuid,
-    action: &str,
-    summary: &IngestSummary,
-) -> AppResult<()> {
-    if summary.inserted > 0 || summary.updated > 0 {
-        audit::record(&txn, caller, Event {
-            action,
-            object_type: "brand",
-            object_id: Some(brand),
-            brand_id: Some(brand),
-            details: Some(json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })),
-        })
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(())
 }
 
 fn check_customer(

@@ -1,6 +1,6 @@
 //! GraphQL types and resolvers for communities, their channels and setup.
 
-use async_graphql::{ComplexObject, Context, Object, SelectionField, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{channel, community};
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use super::{
 use crate::{
     context::{parse_id, to_id, ContextExt},
     error::{AppError, AppResult},
-    loaders::loader,
+    loaders::{child, first_argument, loader, node_child},
     member::{
         self,
         graphql::CommunityMember,
@@ -23,6 +23,7 @@ use crate::{
         service::NestedSelection,
     },
     pagination::{Connection, CursorKey, Page, PageRequest},
+    research::recommend::{CommunityRecommendation, TagEvidence},
 };
 
 /// How often a community may be prompted.
@@ -70,6 +71,11 @@ pub struct Community {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// The audience it was built for.
+    pub audience_id: Option<ID>,
+    /// The recommendation for that audience as it was when the community
+    /// was created (frozen; `communityRecommendation` gives today's).
+    pub recommendation: Option<CommunityRecommendation>,
     #[graphql(skip)]
     uuid: Uuid,
 }
@@ -99,6 +105,13 @@ impl TryFrom<community::Model> for Community {
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            audience_id: m.audience_id.map(to_id),
+            recommendation: m
+                .recommendation
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored recommendation: {e}")))?,
         })
     }
 }
@@ -153,6 +166,10 @@ pub struct SetupChecklist {
     pub items: Vec<ChecklistItem>,
     /// Share of steps done, 0..1.
     pub progress: f64,
+    /// The strongest interest, value and goal of the audience the community
+    /// was built for, behind its proposed purpose (from the frozen
+    /// recommendation); empty without an audience.
+    pub purpose_evidence: Vec<TagEvidence>,
 }
 
 fn checklist(c: &Community, facts: &SetupFacts) -> SetupChecklist {
@@ -166,6 +183,17 @@ fn checklist(c: &Community, facts: &SetupFacts) -> SetupChecklist {
             "PLATFORM_CHOSEN",
             "The platform is chosen and the community's address recorded",
             c.platform_url.is_some(),
+        ),
+        (
+            "PLATFORM_WHERE_AUDIENCE_GATHERS",
+            "The platform is one where the audience gathers, or the recommended one",
+            c.recommendation.as_ref().is_some_and(|r| {
+                r.top_platform() == Some(c.platform)
+                    || facts
+                        .audience_platforms
+                        .iter()
+                        .any(|p| p == c.platform.as_str())
+            }),
         ),
         (
             "CHANNELS_CREATED",
@@ -190,6 +218,11 @@ fn checklist(c: &Community, facts: &SetupFacts) -> SetupChecklist {
     ];
     let done = items.iter().filter(|i| i.2).count();
     SetupChecklist {
+        purpose_evidence: c
+            .recommendation
+            .as_ref()
+            .map(|r| r.purpose_evidence.clone())
+            .unwrap_or_default(),
         progress: done as f64 / items.len() as f64,
         items: items
             .into_iter()
@@ -216,7 +249,9 @@ impl Community {
 
     /// What is set up and what is left, derived from the data.
     async fn setup_checklist(&self, ctx: &Context<'_>) -> async_graphql::Result<SetupChecklist> {
-        let facts = loader::<SetupLoader>(ctx)?.load_one(self.uuid).await?;
+        let facts = loader::<SetupLoader>(ctx)?
+            .load_one((self.uuid, self.audience_id.is_some()))
+            .await?;
         Ok(checklist(self, &facts.unwrap_or_default()))
     }
 
@@ -349,34 +384,16 @@ impl CommunityMutation {
     }
 }
 
-fn child<'a>(field: SelectionField<'a>, name: &str) -> Option<SelectionField<'a>> {
-    field.selection_set().find(|f| f.name() == name)
-}
-
 /// Reads what the selection asks for below a page of communities (each
 /// one's first members, their count, the members and their identities), has
 /// the member service load it one statement per level, and feeds it to the
 /// loaders the nested fields use.
 async fn prefetch_members(ctx: &Context<'_>, communities: &[Uuid]) -> async_graphql::Result<()> {
-    let Some(members_field) = child(ctx.field(), "edges")
-        .and_then(|e| child(e, "node"))
-        .and_then(|n| child(n, "members"))
-    else {
+    let Some(members_field) = node_child(ctx.field(), "members") else {
         return Ok(());
     };
-    let first = members_field
-        .arguments()?
-        .into_iter()
-        .find(|(name, _)| name.as_str() == "first")
-        .and_then(|(_, v)| match v {
-            async_graphql::Value::Number(n) => n.as_i64(),
-            _ => None,
-        })
-        .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
-    let first = PageRequest::new(first, None, "joined", 2, false)?.first;
-    let member_field = child(members_field, "edges")
-        .and_then(|e| child(e, "node"))
-        .and_then(|n| child(n, "member"));
+    let first = PageRequest::new(first_argument(members_field)?, None, "joined", 2, false)?.first;
+    let member_field = node_child(members_field, "member");
     let want = NestedSelection {
         first,
         counts: child(members_field, "totalCount").is_some(),

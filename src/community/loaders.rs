@@ -28,14 +28,22 @@ impl Loader<Uuid> for ChannelLoader {
     }
 }
 
-impl Loader<Uuid> for SetupLoader {
+/// Key of [`SetupLoader`]: the community and whether it was built for an audience.
+pub type SetupKey = (Uuid, bool);
+
+impl Loader<SetupKey> for SetupLoader {
     type Value = SetupFacts;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = service::setup_facts(&self.0, &self.1, keys)
+    async fn load(&self, keys: &[SetupKey]) -> Result<HashMap<SetupKey, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|(c, _)| *c).collect();
+        let with_audience: Vec<Uuid> = keys.iter().filter(|(_, a)| *a).map(|(c, _)| *c).collect();
+        let rows = service::setup_facts(&self.0, &self.1, &ids, &with_audience)
             .await
             .map_err(load_error)?;
-        Ok(rows.into_iter().map(|f| (f.community_id, f)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|f| ((f.community_id, with_audience.contains(&f.community_id)), f))
+            .collect())
     }
 }

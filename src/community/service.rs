@@ -1,11 +1,13 @@
 //! Communities and channels: rules and queries.
 
+use std::collections::HashMap;
+
 use async_graphql::{InputObject, MaybeUndefined, ID};
 use chrono::Utc;
 use entity::{channel, community, reward_programme};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 use serde_json::json;
@@ -149,6 +151,10 @@ pub struct CreateCommunityInput {
     pub time_zone: Option<String>,
     /// How often it may be prompted.
     pub cadence: Option<CadencePolicyInput>,
+    /// The audience it is built for (of the same brand): the community
+    /// recommendation for that audience is computed now and kept with the
+    /// community as it was followed.
+    pub audience_id: Option<ID>,
 }
 
 /// Changes to a community; omitted fields stay, `null` clears optional ones.
@@ -320,6 +326,24 @@ pub async fn create(
         }
         None => (None, None, None, None),
     };
+    let (audience_id, recommendation) = match &input.audience_id {
+        Some(a) => {
+            let a = crate::research::service::audience_in(
+                app,
+                &caller.write_scope()?,
+                parse_id("input.audienceId", a)?,
+            )
+            .await?;
+            if a.brand_id != brand_id {
+                return Err(AppError::NotFound("audience"));
+            }
+            let r = crate::research::insights::recommendation_for(app, &a).await?;
+            let frozen = serde_json::to_string(&r)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("recommendation: {e}")))?;
+            (Some(a.id), Some(frozen))
+        }
+        None => (None, None),
+    };
     let now = Utc::now();
     let txn = crate::db::WriteTxn::for_brand(app, brand_id).await?;
     let created = community::ActiveModel {
@@ -340,6 +364,8 @@ pub async fn create(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        audience_id: Set(audience_id),
+        recommendation: Set(recommendation),
     }
     .insert(&txn)
     .await
@@ -623,7 +649,7 @@ pub async fn channels_of(
 }
 
 /// What the setup checklist is derived from, per community.
-#[derive(Debug, Clone, Default, FromQueryResult)]
+#[derive(Debug, Clone, Default)]
 pub struct SetupFacts {
     /// The community.
     pub community_id: Uuid,
@@ -633,13 +659,17 @@ pub struct SetupFacts {
     pub feedback_channels: i64,
     /// Reward programmes it has.
     pub programmes: i64,
+    /// Platforms of the gathering places of the audience it was built for.
+    pub audience_platforms: Vec<String>,
 }
 
-/// Setup facts for many communities (two statements, for the DataLoader).
+/// Setup facts for many communities (two statements, for the DataLoader;
+/// a third when some were built for an audience).
 pub async fn setup_facts(
     app: &AppContext,
     scope: &BrandScope,
     communities: &[Uuid],
+    with_audience: &[Uuid],
 ) -> AppResult<Vec<SetupFacts>> {
     let channels: Vec<(Uuid, i64, i64)> = channel::Entity::find()
         .select_only()
@@ -665,6 +695,27 @@ pub async fn setup_facts(
         .into_tuple()
         .all(&app.db)
         .await?;
+    let places = if with_audience.is_empty() {
+        HashMap::new()
+    } else {
+        let (in_scope, mut values) = scope.sql("c.brand_id");
+        let sql = format!(
+            "SELECT DISTINCT c.id AS community_id, g.platform AS platform FROM community c \
+             JOIN gathering_place g ON g.audience_id = c.audience_id AND g.brand_id = c.brand_id \
+             WHERE c.id IN ({}) AND {in_scope}",
+            vec!["?"; with_audience.len()].join(", ")
+        );
+        let mut ids: Vec<sea_orm::Value> = with_audience.iter().map(|c| (*c).into()).collect();
+        ids.append(&mut values);
+        let rows: Vec<(Uuid, String)> = app
+            .db
+            .query_all_raw(crate::db::raw(app.db.get_database_backend(), &sql, ids))
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("", "community_id")?, r.try_get("", "platform")?)))
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+        crate::loaders::group(rows)
+    };
     Ok(communities
         .iter()
         .map(|id| {
@@ -683,6 +734,7 @@ pub async fn setup_facts(
                 channels,
                 feedback_channels,
                 programmes,
+                audience_platforms: places.get(id).cloned().unwrap_or_default(),
             }
         })
         .collect())

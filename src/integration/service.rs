@@ -32,6 +32,8 @@ pub enum IntegrationScope {
     IngestSurveys,
     /// Push training results (`ingest:training`).
     IngestTraining,
+    /// Push audience-research findings (`ingest:research`).
+    IngestResearch,
     /// Read the brand's reports (`read:reports`).
     ReadReports,
 }
@@ -44,6 +46,7 @@ impl IntegrationScope {
             Self::IngestOrders => "ingest:orders",
             Self::IngestSurveys => "ingest:surveys",
             Self::IngestTraining => "ingest:training",
+            Self::IngestResearch => "ingest:research",
             Self::ReadReports => "read:reports",
         }
     }
@@ -55,6 +58,7 @@ impl IntegrationScope {
             Self::IngestOrders,
             Self::IngestSurveys,
             Self::IngestTraining,
+            Self::IngestResearch,
             Self::ReadReports,
         ]
         .into_iter()

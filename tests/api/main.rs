@@ -18,6 +18,7 @@ mod limits;
 mod migrations;
 mod ops;
 mod recognition;
+mod research;
 mod schema;
 mod sessions;
 mod statistics;
