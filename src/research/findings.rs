@@ -710,7 +710,7 @@ pub fn list_statements(
 ) -> AppResult<(sea_orm::Statement, Option<sea_orm::Statement>)> {
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let (join, relevance) = match (&search, backend) {
-        (None, _) => (String::new(), "0.0".to_string()),
+        (None, _) => (String::new(), "CAST(0 AS DOUBLE PRECISION)".to_string()),
         (Some(s), DbBackend::Postgres) => {
             values.push(s.to_websearch().into());
             (
