@@ -122,6 +122,17 @@ pub fn url(field: &str, value: &str) -> AppResult<String> {
     }
 }
 
+/// Refuses `expected` (an `expectedVersion` argument) with `CONFLICT` when
+/// the row is at another version; no `expectedVersion` means last write wins.
+pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current => Err(AppError::Conflict(format!(
+            "the {what} was changed meanwhile (version {current} now, {v} expected); read it again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {

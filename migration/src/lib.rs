@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261128_000001_create_brand;
 mod m20261128_000002_accounts;
 mod m20261128_000003_communities;
@@ -12,6 +13,7 @@ mod m20261202_000006_refresh_token_user_index;
 mod m20261202_000007_feedback_version;
 mod m20261202_000008_payload_fingerprint;
 mod m20261202_000009_research;
+mod m20261203_000010_campaigns;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_feedback_version::Migration),
             Box::new(m20261202_000008_payload_fingerprint::Migration),
             Box::new(m20261202_000009_research::Migration),
+            Box::new(m20261203_000010_campaigns::Migration),
         ]
     }
 }

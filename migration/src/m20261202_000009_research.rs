@@ -11,14 +11,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::columns::{brand_fk, index, string, text, ts, uuid, version};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Brand {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum Audience {
@@ -109,58 +105,6 @@ enum Community {
     Table,
     AudienceId,
     Recommendation,
-}
-
-fn uuid(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).uuid().not_null().to_owned()
-}
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn string(col: impl IntoIden, len: u32) -> ColumnDef {
-    ColumnDef::new(col).string_len(len).not_null().to_owned()
-}
-
-fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).text().not_null().to_owned()
-}
-
-fn version(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .integer()
-        .not_null()
-        .default(1)
-        .to_owned()
-}
-
-fn brand_fk(name: &str, table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(table, col)
-        .to(Brand::Table, Brand::Id)
-        .to_owned()
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    cols: &[&str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut stmt = Index::create().name(name).table(table).to_owned();
-    for c in cols {
-        stmt.col(Alias::new(*c));
-    }
-    if unique {
-        stmt.unique();
-    }
-    manager.create_index(stmt).await
 }
 
 const POSTGRES_SEARCH: &[&str] = &[

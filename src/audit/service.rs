@@ -41,6 +41,29 @@ pub async fn record<C: ConnectionTrait>(
     record_as(db, actor_type, actor_id, &caller.request_id, event).await
 }
 
+/// Records that the caller did `action` to a brand's object `id` of
+/// `object_type`: [`record`] with the event spelled out.
+pub async fn record_object<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    action: &str,
+    (object_type, id, brand): (&str, Uuid, Uuid),
+    details: Option<serde_json::Value>,
+) -> AppResult<()> {
+    record(
+        db,
+        caller,
+        Event {
+            action,
+            object_type,
+            object_id: Some(id),
+            brand_id: Some(brand),
+            details,
+        },
+    )
+    .await
+}
+
 /// Records an event for an explicit actor (e.g. the user who just signed in).
 pub async fn record_as<C: ConnectionTrait>(
     db: &C,

@@ -215,6 +215,11 @@ fn checklist(c: &Community, facts: &SetupFacts) -> SetupChecklist {
             "A feedback channel is open",
             facts.feedback_channels > 0,
         ),
+        (
+            "CONVERSATION_STARTERS_SCHEDULED",
+            "Conversation starters (prompts) are scheduled ahead or went out in the last 7 days",
+            facts.conversation_starters > 0,
+        ),
     ];
     let done = items.iter().filter(|i| i.2).count();
     SetupChecklist {

@@ -661,10 +661,13 @@ pub struct SetupFacts {
     pub programmes: i64,
     /// Platforms of the gathering places of the audience it was built for.
     pub audience_platforms: Vec<String>,
+    /// Prompts (conversation starters) scheduled ahead, or published in the
+    /// last 7 days.
+    pub conversation_starters: i64,
 }
 
-/// Setup facts for many communities (two statements, for the DataLoader;
-/// a third when some were built for an audience).
+/// Setup facts for many communities (three statements, for the
+/// DataLoader; a fourth when some were built for an audience).
 pub async fn setup_facts(
     app: &AppContext,
     scope: &BrandScope,
@@ -692,6 +695,34 @@ pub async fn setup_facts(
         .filter(reward_programme::Column::CommunityId.is_in(communities.to_vec()))
         .filter(scope.condition(reward_programme::Column::BrandId))
         .group_by(reward_programme::Column::CommunityId)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    let now = chrono::Utc::now();
+    let starters: Vec<(Uuid, i64)> = entity::content_item::Entity::find()
+        .select_only()
+        .column(entity::content_item::Column::CommunityId)
+        .column_as(entity::content_item::Column::Id.count(), "starters")
+        .filter(entity::content_item::Column::CommunityId.is_in(communities.to_vec()))
+        .filter(scope.condition(entity::content_item::Column::BrandId))
+        .filter(entity::content_item::Column::IsPrompt.eq(true))
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(entity::content_item::Column::Status.eq("SCHEDULED"))
+                        .add(entity::content_item::Column::ScheduledAt.gt(now)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(entity::content_item::Column::Status.eq("PUBLISHED"))
+                        .add(
+                            entity::content_item::Column::PublishedAt
+                                .gte(now - chrono::Duration::days(7)),
+                        ),
+                ),
+        )
+        .group_by(entity::content_item::Column::CommunityId)
         .into_tuple()
         .all(&app.db)
         .await?;
@@ -735,6 +766,11 @@ pub async fn setup_facts(
                 feedback_channels,
                 programmes,
                 audience_platforms: places.get(id).cloned().unwrap_or_default(),
+                conversation_starters: starters
+                    .iter()
+                    .find(|(c, _)| c == id)
+                    .map(|(_, n)| *n)
+                    .unwrap_or_default(),
             }
         })
         .collect())

@@ -36,6 +36,8 @@ pub enum IntegrationScope {
     IngestResearch,
     /// Read the brand's reports (`read:reports`).
     ReadReports,
+    /// Claim due campaign content and report it published (`publish:content`).
+    PublishContent,
 }
 
 impl IntegrationScope {
@@ -48,6 +50,7 @@ impl IntegrationScope {
             Self::IngestTraining => "ingest:training",
             Self::IngestResearch => "ingest:research",
             Self::ReadReports => "read:reports",
+            Self::PublishContent => "publish:content",
         }
     }
 
@@ -60,6 +63,7 @@ impl IntegrationScope {
             Self::IngestTraining,
             Self::IngestResearch,
             Self::ReadReports,
+            Self::PublishContent,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)

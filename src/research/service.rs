@@ -10,14 +10,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::service::{self as audit, Event},
+    audit::service as audit,
     auth::{BrandScope, Caller},
     context::{parse_id, AppContext},
     db::WriteTxn,
     db_enum,
     error::{AppError, AppResult},
     pagination::{newest_first, Page, PageRequest},
-    validation,
+    validation::{self, check_version},
 };
 
 db_enum! {
@@ -346,16 +346,6 @@ fn name_taken(name: &str) -> impl FnOnce() -> String + '_ {
     move || format!("the brand already has an audience named \"{name}\"")
 }
 
-/// Refuses `expected` when the row is at another version.
-pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
-    match expected {
-        Some(v) if v != current => Err(AppError::Conflict(format!(
-            "the {what} was changed meanwhile (version {current} now, {v} expected); read it again"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// An audience in `scope` (`NOT_FOUND` otherwise).
 pub async fn audience_in(
     app: &AppContext,
@@ -388,29 +378,6 @@ pub async fn open_for_evidence(
         ));
     }
     Ok(a)
-}
-
-async fn record(
-    txn: &WriteTxn,
-    caller: &Caller,
-    action: &'static str,
-    object_type: &'static str,
-    id: Uuid,
-    brand: Uuid,
-    details: Option<serde_json::Value>,
-) -> AppResult<()> {
-    audit::record(
-        txn,
-        caller,
-        Event {
-            action,
-            object_type,
-            object_id: Some(id),
-            brand_id: Some(brand),
-            details,
-        },
-    )
-    .await
 }
 
 /// Creates an audience.
@@ -474,13 +441,11 @@ pub async fn create_audience(
         .insert(&txn)
         .await
         .map_err(|e| AppError::from_db_unique(e, name_taken(&name)))?;
-    record(
+    audit::record_object(
         &txn,
         caller,
         "audience.create",
-        "audience",
-        created.id,
-        brand,
+        ("audience", created.id, brand),
         None,
     )
     .await?;
@@ -575,13 +540,11 @@ pub async fn update_audience(
             "the audience was changed meanwhile; read it again".into(),
         ));
     }
-    record(
+    audit::record_object(
         &txn,
         caller,
         "audience.update",
-        "audience",
-        id,
-        current.brand_id,
+        ("audience", id, current.brand_id),
         None,
     )
     .await?;
@@ -673,13 +636,11 @@ pub async fn create_tag(
     .await
     .map_err(|e| AppError::from_db_unique(e, key_taken(&key)))?;
     let tagged = super::findings::retag(&txn, brand, created.id, &words).await?;
-    record(
+    audit::record_object(
         &txn,
         caller,
         "research_tag.create",
-        "research_tag",
-        created.id,
-        brand,
+        ("research_tag", created.id, brand),
         Some(json!({ "tagged": tagged })),
     )
     .await?;
@@ -735,13 +696,11 @@ pub async fn update_tag(
         Some(w) => Some(super::findings::retag(&txn, current.brand_id, id, w).await?),
         None => None,
     };
-    record(
+    audit::record_object(
         &txn,
         caller,
         "research_tag.update",
-        "research_tag",
-        id,
-        current.brand_id,
+        ("research_tag", id, current.brand_id),
         Some(json!({ "tagged": tagged })),
     )
     .await?;
@@ -868,13 +827,11 @@ pub async fn create_place(
     };
     let txn = WriteTxn::outside_reports(app, a.brand_id).await?;
     let created = row.insert(&txn).await?;
-    record(
+    audit::record_object(
         &txn,
         caller,
         "gathering_place.create",
-        "gathering_place",
-        created.id,
-        a.brand_id,
+        ("gathering_place", created.id, a.brand_id),
         None,
     )
     .await?;
@@ -951,13 +908,11 @@ pub async fn update_place(
             "the gathering place was changed meanwhile; read it again".into(),
         ));
     }
-    record(
+    audit::record_object(
         &txn,
         caller,
         "gathering_place.update",
-        "gathering_place",
-        id,
-        current.brand_id,
+        ("gathering_place", id, current.brand_id),
         None,
     )
     .await?;

@@ -91,8 +91,9 @@ async fn create_validates_and_the_checklist_follows_the_data() {
     let c = &a.data()["createCommunity"];
     assert_eq!(c["status"], "PLANNED");
     let id = c["id"].as_str().unwrap().to_string();
-    // Purpose only: 1 of 7 (no audience, so not "where the audience gathers").
-    assert!((c["setupChecklist"]["progress"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9);
+    // Purpose only: 1 of 8 (no audience, so not "where the audience
+    // gathers"; no conversation starters scheduled).
+    assert!((c["setupChecklist"]["progress"].as_f64().unwrap() - 1.0 / 8.0).abs() < 1e-9);
     let dup = app
         .gql(CREATE, json!({ "i": { "brandId": brand, "name": "Trail", "purpose": "Again", "kind": "LOCAL", "platform": "SLACK" } }))
         .await;

@@ -9,6 +9,7 @@
 mod access;
 mod auth;
 mod brands;
+mod campaigns;
 mod cli;
 mod communities;
 mod helpers;

@@ -1,0 +1,1172 @@
+//! Content items: their kinds and typed fields, versions, the client's
+//! review, the status machine, and scheduling under the cadence guard.
+
+use std::collections::HashSet;
+
+use async_graphql::{InputObject, SimpleObject, ID};
+use chrono::{DateTime, Duration, Utc};
+use entity::{campaign, channel, community, content_item, content_review, content_version};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    cadence::{self, Breach, Policy, Slot},
+    service::{self, list},
+};
+use crate::{
+    audit::service as audit,
+    auth::{BrandScope, Caller},
+    context::{parse_id, AppContext},
+    db::{self, WriteTxn},
+    db_enum,
+    error::{AppError, AppResult},
+    pagination::{CursorKey, Page, PageRequest},
+    validation::{self, check_version},
+};
+
+db_enum! {
+    /// What a content item is. Prompts (they ask members to respond) are
+    /// `QUESTION`, `POLL`, `EVENT`, `AMA`, `CHALLENGE` and `UGC_PROMPT`.
+    pub enum ContentKind {
+        /// Something to read.
+        Post = "POST",
+        /// A question to the members (prompt).
+        Question = "QUESTION",
+        /// A poll with options (prompt).
+        Poll = "POLL",
+        /// An event with a start and a place or link (prompt).
+        Event = "EVENT",
+        /// Ask-me-anything with a host (prompt).
+        Ama = "AMA",
+        /// A challenge to take part in (prompt).
+        Challenge = "CHALLENGE",
+        /// An offer with a code for members.
+        ExclusiveOffer = "EXCLUSIVE_OFFER",
+        /// Early access for members.
+        EarlyAccess = "EARLY_ACCESS",
+        /// A call for members' own content (prompt).
+        UgcPrompt = "UGC_PROMPT",
+        /// A member in the spotlight.
+        Spotlight = "SPOTLIGHT",
+    }
+}
+
+impl ContentKind {
+    /// Whether the kind asks members to respond (counted by the cadence guard).
+    pub fn is_prompt(self) -> bool {
+        use ContentKind::*;
+        matches!(self, Question | Poll | Event | Ama | Challenge | UgcPrompt)
+    }
+
+    /// Whether the kind is an offer (code, discount, expiry).
+    pub fn is_offer(self) -> bool {
+        matches!(self, Self::ExclusiveOffer | Self::EarlyAccess)
+    }
+}
+
+db_enum! {
+    /// Where a content item stands. `DRAFT → IN_REVIEW → APPROVED →
+    /// SCHEDULED → PUBLISHED`; `IN_REVIEW → CHANGES_REQUESTED → IN_REVIEW`;
+    /// `SCHEDULED → FAILED` after the last failed attempt; anything not yet
+    /// published, failed or cancelled → `CANCELLED`. An edit of an approved
+    /// or scheduled item sends it back to `IN_REVIEW`.
+    pub enum ContentStatus {
+        /// Being written.
+        Draft = "DRAFT",
+        /// Waiting for the client.
+        InReview = "IN_REVIEW",
+        /// The client asked for changes.
+        ChangesRequested = "CHANGES_REQUESTED",
+        /// The client approved the current version.
+        Approved = "APPROVED",
+        /// Approved and given a slot; publishing bots will claim it.
+        Scheduled = "SCHEDULED",
+        /// Posted on the platform.
+        Published = "PUBLISHED",
+        /// Publishing failed too often.
+        Failed = "FAILED",
+        /// Called off.
+        Cancelled = "CANCELLED",
+    }
+}
+
+impl ContentStatus {
+    /// Whether nothing can change it any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Published | Self::Failed | Self::Cancelled)
+    }
+}
+
+db_enum! {
+    /// A client's decision.
+    pub enum ReviewDecision {
+        /// The version may be published.
+        Approved = "APPROVED",
+        /// The version needs changes.
+        ChangesRequested = "CHANGES_REQUESTED",
+    }
+}
+
+/// The kind's own fields. Each kind takes only its own: `POLL` options;
+/// `EVENT` start, end, place or link, capacity; `AMA` host, start, end,
+/// link; `EXCLUSIVE_OFFER` and `EARLY_ACCESS` code, discount, expiry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, SimpleObject, InputObject)]
+#[graphql(input_name = "ContentFieldsInput")]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContentFields {
+    /// `POLL`: 2-10 distinct options, 1-100 characters each.
+    pub poll_options: Option<Vec<String>>,
+    /// `EVENT`, `AMA`: start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// `EVENT`, `AMA`: end, after the start.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// `EVENT`: where (a place name or address).
+    pub place: Option<String>,
+    /// `EVENT`, `AMA`: where online (http(s) URL).
+    pub link: Option<String>,
+    /// `EVENT`: most attendees, 1 or more.
+    pub capacity: Option<i32>,
+    /// `AMA`: who answers.
+    pub host: Option<String>,
+    /// `EXCLUSIVE_OFFER` (required), `EARLY_ACCESS`: the code members use,
+    /// unique per brand, 3-64 letters, digits, `-` or `_`.
+    pub offer_code: Option<String>,
+    /// Offers: discount in percent, above 0 and below 100.
+    pub discount_percent: Option<f64>,
+    /// Offers: when the offer ends.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn only_for(field: &str, kinds: &str) -> AppError {
+    AppError::bad_input(
+        format!("input.fields.{field}"),
+        format!("{field} is only for {kinds} items"),
+    )
+}
+
+/// Checks the fields against the kind; returns them normalised.
+pub fn check_fields(kind: ContentKind, f: ContentFields) -> AppResult<ContentFields> {
+    use ContentKind::*;
+    let bad = |field: &str, why: &str| AppError::bad_input(format!("input.fields.{field}"), why);
+    if f.poll_options.is_some() && kind != Poll {
+        return Err(only_for("pollOptions", "POLL"));
+    }
+    if (f.starts_at.is_some() || f.ends_at.is_some() || f.link.is_some())
+        && !matches!(kind, Event | Ama)
+    {
+        return Err(only_for("startsAt, endsAt and link", "EVENT and AMA"));
+    }
+    if (f.place.is_some() || f.capacity.is_some()) && kind != Event {
+        return Err(only_for("place and capacity", "EVENT"));
+    }
+    if f.host.is_some() && kind != Ama {
+        return Err(only_for("host", "AMA"));
+    }
+    if (f.offer_code.is_some() || f.discount_percent.is_some() || f.expires_at.is_some())
+        && !kind.is_offer()
+    {
+        return Err(only_for(
+            "offerCode, discountPercent and expiresAt",
+            "EXCLUSIVE_OFFER and EARLY_ACCESS",
+        ));
+    }
+    let mut out = f.clone();
+    if kind == Poll {
+        let options = f.poll_options.unwrap_or_default();
+        if !(2..=10).contains(&options.len()) {
+            return Err(bad("pollOptions", "a poll has 2-10 options"));
+        }
+        let mut seen = HashSet::new();
+        let mut clean = Vec::new();
+        for (i, o) in options.iter().enumerate() {
+            let o = validation::text(&format!("input.fields.pollOptions.{i}"), o, 1, 100)?;
+            if !seen.insert(o.to_lowercase()) {
+                return Err(bad("pollOptions", "poll options must differ"));
+            }
+            clean.push(o);
+        }
+        out.poll_options = Some(clean);
+    }
+    if matches!(kind, Event | Ama) {
+        let start = f
+            .starts_at
+            .ok_or_else(|| bad("startsAt", "an event or AMA needs startsAt"))?;
+        if f.ends_at.is_some_and(|e| e <= start) {
+            return Err(bad("endsAt", "endsAt must be after startsAt"));
+        }
+        out.link = f
+            .link
+            .as_deref()
+            .map(|l| validation::url("input.fields.link", l))
+            .transpose()?;
+    }
+    if kind == Event {
+        out.place = validation::optional_text("input.fields.place", f.place.as_deref(), 300)?;
+        if out.place.is_none() && out.link.is_none() {
+            return Err(bad("place", "an event needs a place or a link"));
+        }
+        if f.capacity.is_some_and(|c| c < 1) {
+            return Err(bad("capacity", "capacity is 1 or more"));
+        }
+    }
+    if kind == Ama {
+        out.host = Some(validation::text(
+            "input.fields.host",
+            f.host.as_deref().unwrap_or_default(),
+            1,
+            120,
+        )?);
+    }
+    if kind.is_offer() {
+        match f.offer_code.as_deref().map(str::trim) {
+            Some(code) => {
+                let ok = (3..=64).contains(&code.len())
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    return Err(bad(
+                        "offerCode",
+                        "an offer code is 3-64 letters, digits, - or _",
+                    ));
+                }
+                out.offer_code = Some(code.to_uppercase());
+            }
+            None if kind == ExclusiveOffer => {
+                return Err(bad("offerCode", "an exclusive offer needs an offer code"))
+            }
+            None => {}
+        }
+        if f.discount_percent
+            .is_some_and(|d| !d.is_finite() || d <= 0.0 || d >= 100.0)
+        {
+            return Err(bad(
+                "discountPercent",
+                "discountPercent is above 0 and below 100",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A new content item.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateContentItemInput {
+    /// The campaign.
+    pub campaign_id: ID,
+    /// One of the campaign's communities.
+    pub community_id: ID,
+    /// A channel of that community.
+    pub channel_id: Option<ID>,
+    /// What it is.
+    pub kind: ContentKind,
+    /// Title, 1-200 characters.
+    pub title: String,
+    /// Body, 1-20000 characters.
+    pub body: String,
+    /// The kind's own fields.
+    pub fields: Option<ContentFields>,
+    /// The intended slot (taken only when the item is scheduled).
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+/// An edit of a content item; omitted fields stay. A change of title,
+/// body or fields is a new version.
+#[derive(Debug, Clone, InputObject)]
+pub struct UpdateContentItemInput {
+    /// New title.
+    pub title: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// New fields (replace them all).
+    pub fields: Option<ContentFields>,
+    /// New intended slot (an approved or scheduled item keeps its approval;
+    /// a scheduled one is checked against the cadence guard again).
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// The version you read; stale is `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+/// An item in `scope` (`NOT_FOUND` otherwise).
+pub async fn item_in<C: ConnectionTrait>(
+    db: &C,
+    scope: &BrandScope,
+    id: Uuid,
+) -> AppResult<content_item::Model> {
+    content_item::Entity::find_by_id(id)
+        .filter(scope.condition(content_item::Column::BrandId))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("content item"))
+}
+
+/// An item the caller may read.
+pub async fn readable(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<content_item::Model> {
+    item_in(&app.db, &caller.read_scope()?, id).await
+}
+
+fn invalid_move(from: ContentStatus, action: &str) -> AppError {
+    AppError::bad_input("id", format!("a {} item cannot be {action}", from.as_str()))
+}
+
+/// Locks the item's community for the rest of the transaction (PostgreSQL
+/// `FOR UPDATE`; SQLite write transactions are serialised already), so two
+/// schedulers cannot both take the last slot, and refuses an archived one.
+async fn lock_community(txn: &WriteTxn, community: Uuid) -> AppResult<community::Model> {
+    let mut q = community::Entity::find_by_id(community);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let c = q.one(txn).await?.ok_or(AppError::NotFound("community"))?;
+    if c.status == "ARCHIVED" {
+        return Err(AppError::Conflict(
+            "the community is archived: it is read-only".into(),
+        ));
+    }
+    Ok(c)
+}
+
+async fn version_row(
+    txn: &WriteTxn,
+    item: &content_item::Model,
+    number: i32,
+    caller: &Caller,
+) -> AppResult<()> {
+    content_version::ActiveModel {
+        item_id: Set(item.id),
+        number: Set(number),
+        brand_id: Set(item.brand_id),
+        title: Set(item.title.clone()),
+        body: Set(item.body.clone()),
+        fields: Set(item.fields.clone()),
+        edited_by_user_id: Set(caller.user().ok().map(|u| u.id)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn code_taken(code: &Option<String>) -> impl FnOnce() -> String + '_ {
+    move || {
+        format!(
+            "the brand already has an item with offer code {}",
+            code.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+fn fields_json(f: &ContentFields) -> AppResult<String> {
+    serde_json::to_string(f).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The stored fields.
+pub fn fields_of(m: &content_item::Model) -> AppResult<ContentFields> {
+    parse_fields(&m.fields)
+}
+
+/// Stored fields from JSON.
+pub fn parse_fields(text: &str) -> AppResult<ContentFields> {
+    serde_json::from_str(text)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored fields: {e}")))
+}
+
+/// Creates a draft item (version 1).
+pub async fn create(
+    app: &AppContext,
+    caller: &Caller,
+    input: CreateContentItemInput,
+) -> AppResult<content_item::Model> {
+    let campaign_id = parse_id("input.campaignId", &input.campaign_id)?;
+    let campaign = service::open_campaign(app, caller, campaign_id).await?;
+    let community = parse_id("input.communityId", &input.community_id)?;
+    let linked = entity::campaign_community::Entity::find_by_id((campaign_id, community))
+        .one(&app.db)
+        .await?;
+    if linked.is_none() {
+        return Err(AppError::bad_input(
+            "input.communityId",
+            "the community is not one of the campaign's communities",
+        ));
+    }
+    let channel = match &input.channel_id {
+        Some(c) => Some(channel_of(app, community, parse_id("input.channelId", c)?).await?),
+        None => None,
+    };
+    let title = validation::text("input.title", &input.title, 1, 200)?;
+    let body = validation::text("input.body", &input.body, 1, 20_000)?;
+    let fields = check_fields(input.kind, input.fields.unwrap_or_default())?;
+    let now = Utc::now();
+    let row = content_item::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        brand_id: Set(campaign.brand_id),
+        campaign_id: Set(campaign_id),
+        community_id: Set(community),
+        channel_id: Set(channel),
+        kind: Set(input.kind.as_str().into()),
+        is_prompt: Set(input.kind.is_prompt()),
+        title: Set(title),
+        body: Set(body),
+        fields: Set(fields_json(&fields)?),
+        scheduled_at: Set(input.scheduled_at),
+        status: Set(ContentStatus::Draft.as_str().into()),
+        content_version: Set(1),
+        approved_version: Set(None),
+        offer_code: Set(fields.offer_code.clone()),
+        lease_id: Set(None),
+        lease_expires_at: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(None),
+        last_error: Set(None),
+        last_failed_lease: Set(None),
+        external_post_id: Set(None),
+        post_url: Set(None),
+        published_at: Set(None),
+        status_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = WriteTxn::outside_reports(app, campaign.brand_id).await?;
+    lock_community(&txn, community).await?;
+    let created = row
+        .insert(&txn)
+        .await
+        .map_err(|e| AppError::from_db_unique(e, code_taken(&fields.offer_code)))?;
+    version_row(&txn, &created, 1, caller).await?;
+    audit::record_object(
+        &txn,
+        caller,
+        "content.create",
+        ("content_item", created.id, created.brand_id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn channel_of(app: &AppContext, community: Uuid, id: Uuid) -> AppResult<Uuid> {
+    channel::Entity::find_by_id(id)
+        .filter(channel::Column::CommunityId.eq(community))
+        .one(&app.db)
+        .await?
+        .map(|c| c.id)
+        .ok_or_else(|| {
+            AppError::bad_input("input.channelId", "the channel is not in that community")
+        })
+}
+
+/// Saves `changes` to `current` if it is still at its version (bumping
+/// it); `CONFLICT` if it moved meanwhile.
+pub async fn save_versioned(
+    txn: &WriteTxn,
+    current: &content_item::Model,
+    mut changes: content_item::ActiveModel,
+) -> AppResult<content_item::Model> {
+    changes.version = Set(current.version + 1);
+    changes.updated_at = Set(Utc::now());
+    let code = match &changes.offer_code {
+        sea_orm::ActiveValue::Set(c) => c.clone(),
+        _ => None,
+    };
+    content_item::Entity::update_many()
+        .set(changes)
+        .filter(content_item::Column::Id.eq(current.id))
+        .filter(content_item::Column::Version.eq(current.version))
+        .exec_with_returning(txn)
+        .await
+        .map_err(|e| AppError::from_db_unique(e, code_taken(&code)))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            AppError::Conflict("the content item was changed meanwhile; read it again".into())
+        })
+}
+
+/// [`save_versioned`], audited as the caller's `action`.
+async fn save(
+    txn: &WriteTxn,
+    caller: &Caller,
+    current: &content_item::Model,
+    changes: content_item::ActiveModel,
+    action: &'static str,
+    details: Option<serde_json::Value>,
+) -> AppResult<content_item::Model> {
+    let saved = save_versioned(txn, current, changes).await?;
+    audit::record_object(
+        txn,
+        caller,
+        action,
+        ("content_item", current.id, current.brand_id),
+        details,
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// An item of an open campaign that staff may change.
+async fn staff_item(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<content_item::Model> {
+    let item = item_in(&app.db, &caller.write_scope()?, id).await?;
+    service::open_campaign(app, caller, item.campaign_id).await?;
+    Ok(item)
+}
+
+/// Edits an item. A change of title, body or fields adds a version; if the
+/// item was approved or scheduled it goes back to `IN_REVIEW` (the approval
+/// belongs to the version approved) and gives up its slot.
+pub async fn update(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+    input: UpdateContentItemInput,
+) -> AppResult<content_item::Model> {
+    let current = staff_item(app, caller, id).await?;
+    check_version("content item", current.version, input.expected_version)?;
+    let status = ContentStatus::from_db(&current.status)?;
+    if status.is_final() {
+        return Err(invalid_move(status, "edited"));
+    }
+    let kind = ContentKind::from_db(&current.kind)?;
+    let mut a = <content_item::ActiveModel as Default>::default();
+    let mut content_changed = false;
+    if let Some(t) = &input.title {
+        let t = validation::text("input.title", t, 1, 200)?;
+        content_changed |= t != current.title;
+        a.title = Set(t);
+    }
+    if let Some(b) = &input.body {
+        let b = validation::text("input.body", b, 1, 20_000)?;
+        content_changed |= b != current.body;
+        a.body = Set(b);
+    }
+    if let Some(f) = input.fields {
+        let f = check_fields(kind, f)?;
+        content_changed |= f != fields_of(&current)?;
+        a.offer_code = Set(f.offer_code.clone());
+        a.fields = Set(fields_json(&f)?);
+    }
+    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    let c = lock_community(&txn, current.community_id).await?;
+    if let Some(at) = input.scheduled_at {
+        a.scheduled_at = Set(Some(at));
+        if status == ContentStatus::Scheduled && !content_changed {
+            check_slot(&txn, &c, &current, at).await?;
+        }
+    }
+    let mut details = None;
+    if content_changed {
+        let number = current.content_version + 1;
+        a.content_version = Set(number);
+        if matches!(status, ContentStatus::Approved | ContentStatus::Scheduled) {
+            a.status = Set(ContentStatus::InReview.as_str().into());
+            a.approved_version = Set(None);
+            details = Some(json!({ "from": status.as_str(), "to": "IN_REVIEW" }));
+        }
+    }
+    let saved = save(&txn, caller, &current, a, "content.update", details).await?;
+    if content_changed {
+        version_row(&txn, &saved, saved.content_version, caller).await?;
+    }
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Sends a draft (or an item with changes requested) to the client.
+pub async fn submit(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<content_item::Model> {
+    let current = staff_item(app, caller, id).await?;
+    let status = ContentStatus::from_db(&current.status)?;
+    if !matches!(
+        status,
+        ContentStatus::Draft | ContentStatus::ChangesRequested
+    ) {
+        return Err(invalid_move(
+            status,
+            "submitted for review (only DRAFT or CHANGES_REQUESTED)",
+        ));
+    }
+    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    let saved = save(
+        &txn,
+        caller,
+        &current,
+        content_item::ActiveModel {
+            status: Set(ContentStatus::InReview.as_str().into()),
+            ..Default::default()
+        },
+        "content.submit",
+        Some(json!({ "from": status.as_str(), "to": "IN_REVIEW" })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A client user's decision on the current version of an item in review.
+/// Only client users of the item's brand decide; `content_version` must be
+/// the current one (`CONFLICT` if the item was edited since it was read).
+pub async fn review(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+    content_version: i32,
+    decision: ReviewDecision,
+    comment: Option<&str>,
+) -> AppResult<content_item::Model> {
+    let user = caller.user()?;
+    // Another brand's item is NOT_FOUND before anything else is said.
+    let current = readable(app, caller, id).await?;
+    if user.role != entity::user::Role::Client {
+        return Err(AppError::Forbidden(
+            "only the brand's client users approve content or ask for changes".into(),
+        ));
+    }
+    let comment = validation::optional_text("comment", comment, 5000)?;
+    if decision == ReviewDecision::ChangesRequested && comment.is_none() {
+        return Err(AppError::bad_input(
+            "comment",
+            "say what should change: a comment is required",
+        ));
+    }
+    let status = ContentStatus::from_db(&current.status)?;
+    if status != ContentStatus::InReview {
+        return Err(invalid_move(status, "reviewed (only IN_REVIEW)"));
+    }
+    if content_version != current.content_version {
+        return Err(AppError::Conflict(format!(
+            "version {content_version} is not the current one ({}); read the item again",
+            current.content_version
+        )));
+    }
+    let (to, approved) = match decision {
+        ReviewDecision::Approved => (ContentStatus::Approved, Some(content_version)),
+        ReviewDecision::ChangesRequested => (ContentStatus::ChangesRequested, None),
+    };
+    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    content_review::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        item_id: Set(id),
+        brand_id: Set(current.brand_id),
+        content_version: Set(content_version),
+        decision: Set(decision.as_str().into()),
+        comment: Set(comment),
+        user_id: Set(user.id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    let saved = save(
+        &txn,
+        caller,
+        &current,
+        content_item::ActiveModel {
+            status: Set(to.as_str().into()),
+            approved_version: Set(approved),
+            ..Default::default()
+        },
+        "content.review",
+        Some(json!({ "decision": decision.as_str(), "contentVersion": content_version })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The cadence policy of a community.
+pub fn policy_of(c: &community::Model) -> AppResult<Policy> {
+    Ok(Policy {
+        max_prompts_per_week: c.max_prompts_per_week,
+        min_gap_hours: c.min_gap_hours,
+        quiet_hours: c.quiet_hours_start.zip(c.quiet_hours_end),
+        time_zone: c
+            .time_zone
+            .parse()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("stored time zone {}", c.time_zone)))?,
+    })
+}
+
+#[derive(FromQueryResult)]
+struct SlotRow {
+    id: Uuid,
+    at: DateTime<Utc>,
+    is_prompt: bool,
+}
+
+/// Slots taken in a community between `from` and `to`: scheduled and
+/// published items, except `except`.
+async fn taken<C: ConnectionTrait>(
+    db: &C,
+    community: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> AppResult<Vec<Slot>> {
+    let backend = db.get_database_backend();
+    let rows = SlotRow::find_by_statement(db::raw(
+        backend,
+        "SELECT id, COALESCE(published_at, scheduled_at) AS at, is_prompt FROM content_item \
+         WHERE community_id = ? AND status IN ('SCHEDULED', 'PUBLISHED') \
+         AND COALESCE(published_at, scheduled_at) >= ? AND COALESCE(published_at, scheduled_at) < ?",
+        vec![community.into(), from.into(), to.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| Some(r.id) != except)
+        .map(|r| Slot {
+            item: r.id,
+            at: r.at,
+            prompt: r.is_prompt,
+        })
+        .collect())
+}
+
+/// Refuses a slot that is past, too close for the approval deadline, or
+/// against the community's cadence policy (naming the conflicting items).
+async fn check_slot(
+    txn: &WriteTxn,
+    c: &community::Model,
+    item: &content_item::Model,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let now = Utc::now();
+    if at <= now {
+        return Err(AppError::bad_input("at", "the slot must be in the future"));
+    }
+    let policy = policy_of(c)?;
+    let slots = taken(
+        txn,
+        c.id,
+        at - Duration::days(7),
+        at + Duration::days(7),
+        Some(item.id),
+    )
+    .await?;
+    let breaches = cadence::check(&policy, &slots, at, item.is_prompt);
+    if breaches.is_empty() {
+        return Ok(());
+    }
+    let mut items: Vec<String> = breaches
+        .iter()
+        .flat_map(|b| b.items().iter().map(|i| i.to_string()))
+        .collect();
+    items.dedup();
+    let why: Vec<String> = breaches.iter().map(|b| b.describe(&policy)).collect();
+    Err(AppError::bad_input(
+        "at",
+        format!(
+            "the slot breaks the community's cadence policy: {}; conflicting items: {}",
+            why.join("; "),
+            list(items.iter().map(String::as_str))
+        ),
+    ))
+}
+
+/// The approval deadline of an item with a slot: `approvalLeadHours`
+/// before it.
+pub fn deadline(campaign: &campaign::Model, at: DateTime<Utc>) -> DateTime<Utc> {
+    at - Duration::hours(i64::from(campaign.approval_lead_hours))
+}
+
+/// Gives an approved item its slot (`at`, or its intended `scheduledAt`);
+/// rescheduling a scheduled item moves it. The slot must honour the
+/// cadence guard; publishing bots claim it once it is due.
+pub async fn schedule(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+) -> AppResult<content_item::Model> {
+    let current = staff_item(app, caller, id).await?;
+    let status = ContentStatus::from_db(&current.status)?;
+    if !matches!(status, ContentStatus::Approved | ContentStatus::Scheduled) {
+        return Err(invalid_move(
+            status,
+            "scheduled: the client approves the current version first",
+        ));
+    }
+    let at = at
+        .or(current.scheduled_at)
+        .ok_or_else(|| AppError::bad_input("at", "give a slot: the item has no scheduledAt"))?;
+    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    let c = lock_community(&txn, current.community_id).await?;
+    check_slot(&txn, &c, &current, at).await?;
+    let saved = save(
+        &txn,
+        caller,
+        &current,
+        content_item::ActiveModel {
+            status: Set(ContentStatus::Scheduled.as_str().into()),
+            scheduled_at: Set(Some(at)),
+            next_attempt_at: Set(None),
+            ..Default::default()
+        },
+        "content.schedule",
+        Some(json!({ "at": at })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Cancels an item that is not published, failed or cancelled.
+pub async fn cancel(
+    app: &AppContext,
+    caller: &Caller,
+    id: Uuid,
+    reason: Option<&str>,
+) -> AppResult<content_item::Model> {
+    let current = item_in(&app.db, &caller.write_scope()?, id).await?;
+    let status = ContentStatus::from_db(&current.status)?;
+    if status.is_final() {
+        return Err(invalid_move(status, "cancelled"));
+    }
+    let reason = validation::optional_text("reason", reason, 1000)?;
+    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    let saved = save(
+        &txn,
+        caller,
+        &current,
+        content_item::ActiveModel {
+            status: Set(ContentStatus::Cancelled.as_str().into()),
+            status_reason: Set(Some(reason.unwrap_or_else(|| "cancelled".into()))),
+            lease_id: Set(None),
+            lease_expires_at: Set(None),
+            ..Default::default()
+        },
+        "content.cancel",
+        Some(json!({ "from": status.as_str() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Why an item with a slot will not be published as things stand, if so:
+/// not approved (or not scheduled) by its approval deadline, or failed.
+pub fn publish_blocker(
+    item: &content_item::Model,
+    lead_hours: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
+    let status = ContentStatus::from_db(&item.status)?;
+    let Some(at) = item.scheduled_at else {
+        return Ok(None);
+    };
+    let due = at - Duration::hours(i64::from(lead_hours));
+    Ok(match status {
+        ContentStatus::Draft | ContentStatus::InReview | ContentStatus::ChangesRequested
+            if now > due =>
+        {
+            Some(format!(
+                "not approved by {} ({lead_hours} h before its slot): it will not be published; \
+                 once approved, schedule a new slot",
+                due.to_rfc3339()
+            ))
+        }
+        ContentStatus::Approved if now > at => Some(
+            "approved but not scheduled before its slot: it will not be published; schedule a new slot"
+                .into(),
+        ),
+        ContentStatus::Failed | ContentStatus::Cancelled => item.status_reason.clone(),
+        _ => None,
+    })
+}
+
+/// Communities that have items in a campaign.
+pub async fn communities_with_content<C: ConnectionTrait>(
+    db: &C,
+    campaign: Uuid,
+) -> AppResult<Vec<Uuid>> {
+    Ok(content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::CommunityId)
+        .filter(content_item::Column::CampaignId.eq(campaign))
+        .distinct()
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?)
+}
+
+/// Cursor tag of item lists (slot order).
+pub const ITEM_CURSOR: &str = "content";
+
+/// The first `first` items of many campaigns (one statement, for the
+/// DataLoader): by slot (items without one last), then id.
+pub async fn first_items_of(
+    app: &AppContext,
+    scope: &BrandScope,
+    campaigns: &[Uuid],
+    first: u64,
+) -> AppResult<Vec<content_item::Model>> {
+    if campaigns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = app.db.get_database_backend();
+    let (in_scope, mut values) = scope.sql("i.brand_id");
+    let columns = columns("i");
+    let sql = format!(
+        "SELECT {columns} FROM (SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.campaign_id \
+         ORDER BY CASE WHEN i.scheduled_at IS NULL THEN 1 ELSE 0 END, i.scheduled_at, i.id) AS rn \
+         FROM content_item i WHERE {in_scope} AND i.campaign_id IN ({})) i WHERE i.rn <= ? \
+         ORDER BY i.campaign_id, i.rn",
+        vec!["?"; campaigns.len()].join(", ")
+    );
+    values.extend(campaigns.iter().map(|c| sea_orm::Value::from(*c)));
+    values.push((first as i64).into());
+    Ok(
+        content_item::Model::find_by_statement(db::raw(backend, &sql, values))
+            .all(&app.db)
+            .await?,
+    )
+}
+
+fn columns(alias: &str) -> String {
+    use sea_orm::Iterable;
+    content_item::Column::iter()
+        .map(|c| format!("{alias}.{}", sea_orm::IdenStatic::as_str(&c)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The newest `first` versions of many items (one statement).
+pub async fn first_versions_of(
+    app: &AppContext,
+    scope: &BrandScope,
+    items: &[Uuid],
+    first: u64,
+) -> AppResult<Vec<content_version::Model>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = app.db.get_database_backend();
+    let (in_scope, mut values) = scope.sql("v.brand_id");
+    let sql = format!(
+        "SELECT item_id, number, brand_id, title, body, fields, edited_by_user_id, created_at FROM \
+         (SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.item_id ORDER BY v.number DESC) AS rn \
+         FROM content_version v WHERE {in_scope} AND v.item_id IN ({})) v WHERE v.rn <= ? \
+         ORDER BY v.item_id, v.number DESC",
+        vec!["?"; items.len()].join(", ")
+    );
+    values.extend(items.iter().map(|c| sea_orm::Value::from(*c)));
+    values.push((first as i64).into());
+    Ok(
+        content_version::Model::find_by_statement(db::raw(backend, &sql, values))
+            .all(&app.db)
+            .await?,
+    )
+}
+
+/// The reviews of many items, oldest first (one statement).
+pub async fn reviews_of(
+    app: &AppContext,
+    scope: &BrandScope,
+    items: &[Uuid],
+) -> AppResult<Vec<content_review::Model>> {
+    Ok(content_review::Entity::find()
+        .filter(content_review::Column::ItemId.is_in(items.to_vec()))
+        .filter(scope.condition(content_review::Column::BrandId))
+        .order_by_asc(content_review::Column::CreatedAt)
+        .order_by_asc(content_review::Column::Id)
+        .all(&app.db)
+        .await?)
+}
+
+/// The campaigns of many items, for their approval lead times (one statement).
+pub async fn campaigns_by_id(
+    app: &AppContext,
+    scope: &BrandScope,
+    ids: &[Uuid],
+) -> AppResult<Vec<campaign::Model>> {
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(ids.to_vec()))
+        .filter(scope.condition(campaign::Column::BrandId))
+        .all(&app.db)
+        .await?)
+}
+
+/// The next allowed slots in a community after `after` (see
+/// [`cadence::suggest`]), for a prompt unless `prompt` is false.
+pub async fn suggest_slots(
+    app: &AppContext,
+    caller: &Caller,
+    community: Uuid,
+    after: DateTime<Utc>,
+    count: i32,
+    prompt: bool,
+) -> AppResult<Vec<DateTime<Utc>>> {
+    if !(1..=50).contains(&count) {
+        return Err(AppError::bad_input("count", "count must be 1-50"));
+    }
+    let c = crate::community::service::readable(app, caller, community).await?;
+    let after = after.max(Utc::now());
+    let slots = taken(
+        &app.db,
+        community,
+        after - Duration::days(7),
+        after + Duration::days(cadence::SUGGEST_HORIZON_DAYS + 7),
+        None,
+    )
+    .await?;
+    Ok(cadence::suggest(
+        &policy_of(&c)?,
+        &slots,
+        after,
+        count as usize,
+        prompt,
+    ))
+}
+
+/// An entry of the content calendar.
+pub struct CalendarRow {
+    /// The item.
+    pub item: content_item::Model,
+    /// Rules its slot breaks against the other items of its community that
+    /// hold or intend a slot (not cancelled or failed).
+    pub breaches: Vec<Breach>,
+    /// The community's policy, to describe them.
+    pub policy: Policy,
+}
+
+/// Most communities named in one calendar query.
+pub const MAX_CALENDAR_COMMUNITIES: usize = 100;
+
+/// Items of a brand with a slot in `[from, to)`, by slot, with conflicts
+/// flagged (a connection).
+pub async fn calendar(
+    app: &AppContext,
+    caller: &Caller,
+    brand: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    communities: Option<Vec<Uuid>>,
+    page: PageRequest,
+) -> AppResult<Page<CalendarRow>> {
+    caller.read_scope()?.check(brand, "brand")?;
+    if to <= from || to - from > Duration::days(366) {
+        return Err(AppError::bad_input(
+            "to",
+            "to must be after from, at most 366 days later",
+        ));
+    }
+    if communities
+        .as_ref()
+        .is_some_and(|c| c.len() > MAX_CALENDAR_COMMUNITIES)
+    {
+        return Err(AppError::bad_input(
+            "communityIds",
+            format!("at most {MAX_CALENDAR_COMMUNITIES} communities"),
+        ));
+    }
+    let backend = app.db.get_database_backend();
+    let mut conditions = vec![
+        "brand_id = ?".to_string(),
+        "scheduled_at IS NOT NULL".into(),
+        "status NOT IN ('CANCELLED', 'FAILED')".into(),
+    ];
+    let mut values: Vec<sea_orm::Value> = vec![brand.into()];
+    if let Some(c) = communities.as_ref().filter(|c| !c.is_empty()) {
+        conditions.push(format!(
+            "community_id IN ({})",
+            vec!["?"; c.len()].join(", ")
+        ));
+        values.extend(c.iter().map(|c| sea_orm::Value::from(*c)));
+    }
+    // Neighbours a week either side, so conflicts at the edges are seen.
+    let mut around = conditions.clone();
+    around.push("scheduled_at >= ? AND scheduled_at < ?".into());
+    let mut around_values = values.clone();
+    around_values.extend([
+        (from - Duration::days(7)).into(),
+        (to + Duration::days(7)).into(),
+    ]);
+    let columns = columns("content_item");
+    let all = content_item::Model::find_by_statement(db::raw(
+        backend,
+        &format!(
+            "SELECT {columns} FROM content_item WHERE {} ORDER BY scheduled_at, id",
+            around.join(" AND ")
+        ),
+        around_values,
+    ))
+    .all(&app.db)
+    .await?;
+    let community_ids: Vec<Uuid> = all
+        .iter()
+        .map(|i| i.community_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let policies: std::collections::HashMap<Uuid, Policy> = community::Entity::find()
+        .filter(community::Column::Id.is_in(community_ids))
+        .all(&app.db)
+        .await?
+        .iter()
+        .map(|c| Ok((c.id, policy_of(c)?)))
+        .collect::<AppResult<_>>()?;
+    let bad_cursor = || AppError::bad_input("after", "not a valid cursor");
+    let after = match &page.after {
+        Some(c) => {
+            let at = DateTime::parse_from_rfc3339(&c.keys[0])
+                .map_err(|_| bad_cursor())?
+                .with_timezone(&Utc);
+            let id = Uuid::parse_str(&c.keys[1]).map_err(|_| bad_cursor())?;
+            Some((at, id))
+        }
+        None => None,
+    };
+    let in_range: Vec<&content_item::Model> = all
+        .iter()
+        .filter(|i| i.scheduled_at.is_some_and(|s| s >= from && s < to))
+        .collect();
+    let total = page.want_total.then_some(in_range.len() as u64);
+    let mut rows = Vec::new();
+    for item in in_range {
+        let at = item.scheduled_at.unwrap_or(from);
+        if after.is_some_and(|(a, id)| (at, item.id) <= (a, id)) {
+            continue;
+        }
+        if rows.len() as u64 > page.first {
+            break;
+        }
+        let Some(policy) = policies.get(&item.community_id) else {
+            continue;
+        };
+        let others: Vec<Slot> = all
+            .iter()
+            .filter(|o| o.community_id == item.community_id && o.id != item.id)
+            .filter_map(|o| {
+                o.scheduled_at.map(|s| Slot {
+                    item: o.id,
+                    at: s,
+                    prompt: o.is_prompt,
+                })
+            })
+            .collect();
+        rows.push(CalendarRow {
+            breaches: cadence::check(policy, &others, at, item.is_prompt),
+            policy: policy.clone(),
+            item: item.clone(),
+        });
+    }
+    Ok(Page::from_rows(rows, &page, total, |r| CursorKey {
+        order: CALENDAR_CURSOR.into(),
+        keys: vec![
+            r.item.scheduled_at.unwrap_or(from).to_rfc3339(),
+            r.item.id.to_string(),
+        ],
+    }))
+}
+
+/// Cursor tag of the calendar.
+pub const CALENDAR_CURSOR: &str = "calendar";

@@ -1,0 +1,116 @@
+//! Campaign DataLoaders, each applying the caller's brand scope.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{campaign, campaign_community, content_item, content_review, content_version};
+use uuid::Uuid;
+
+use super::{content, service};
+use crate::loaders::{group, load_error, request_loaders, LoadError};
+
+request_loaders! {
+    /// Loads the first items of many campaigns: key (campaign, first).
+    CampaignItemsLoader;
+    /// Loads the newest versions of many items: key (item, first).
+    ItemVersionsLoader;
+    /// Loads the reviews of many items.
+    ItemReviewsLoader;
+    /// Loads the communities of many campaigns.
+    CampaignCommunitiesLoader;
+    /// Loads campaigns by id.
+    CampaignLoader;
+}
+
+/// Groups keys `(parent, first)` by `first` and loads each group with `load`.
+async fn by_first<M, F, Fut>(
+    keys: &[(Uuid, u64)],
+    parent: impl Fn(&M) -> Uuid,
+    load: F,
+) -> Result<HashMap<(Uuid, u64), Vec<M>>, LoadError>
+where
+    F: Fn(Vec<Uuid>, u64) -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<Vec<M>>>,
+{
+    let mut out = HashMap::new();
+    for (first, parents) in group(keys.iter().map(|(p, f)| (*f, *p))) {
+        // One more than asked, to know whether a next page exists.
+        let rows = load(parents, first + 1).await.map_err(load_error)?;
+        for (p, rows) in group(rows.into_iter().map(|r| (parent(&r), r))) {
+            out.insert((p, first), rows);
+        }
+    }
+    Ok(out)
+}
+
+impl Loader<(Uuid, u64)> for CampaignItemsLoader {
+    type Value = Vec<content_item::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, u64)],
+    ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
+        by_first(
+            keys,
+            |i: &content_item::Model| i.campaign_id,
+            |ids, first| async move { content::first_items_of(&self.0, &self.1, &ids, first).await },
+        )
+        .await
+    }
+}
+
+impl Loader<(Uuid, u64)> for ItemVersionsLoader {
+    type Value = Vec<content_version::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, u64)],
+    ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
+        by_first(
+            keys,
+            |v: &content_version::Model| v.item_id,
+            |ids, first| async move {
+                content::first_versions_of(&self.0, &self.1, &ids, first).await
+            },
+        )
+        .await
+    }
+}
+
+impl Loader<Uuid> for ItemReviewsLoader {
+    type Value = Vec<content_review::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = content::reviews_of(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)?;
+        Ok(group(rows.into_iter().map(|r| (r.item_id, r))))
+    }
+}
+
+impl Loader<Uuid> for CampaignCommunitiesLoader {
+    type Value = Vec<campaign_community::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = service::communities_of(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)?;
+        Ok(group(rows.into_iter().map(|r| (r.campaign_id, r))))
+    }
+}
+
+impl Loader<Uuid> for CampaignLoader {
+    type Value = campaign::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = content::campaigns_by_id(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)?;
+        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+}

@@ -1,0 +1,815 @@
+//! Content campaigns: planning, typed content and versions, the client's
+//! approval, the cadence guard, the calendar, publishing under a lease,
+//! and brand scope.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+const CAMPAIGN: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id status version communityIds targets { metric value } } }";
+const ITEM: &str = "mutation($i: CreateContentItemInput!) { createContentItem(input: $i) { id status contentVersion isPrompt fields { pollOptions offerCode } } }";
+const SUBMIT: &str = "mutation($id: ID!) { submitContentForReview(id: $id) { status } }";
+const APPROVE: &str = "mutation($id: ID!, $v: Int!) { approveContent(id: $id, contentVersion: $v) { status approvedVersion } }";
+const SCHEDULE: &str =
+    "mutation($id: ID!, $at: DateTime) { scheduleContent(id: $id, at: $at) { status scheduledAt } }";
+const CLAIM: &str = "mutation($n: Int, $s: Int) { claimDueContent(limit: $n, leaseSeconds: $s) { itemId leaseId title } }";
+
+async fn community(app: &TestApp, brand: &str, name: &str, cadence: Value) -> String {
+    let a = app
+        .gql(
+            "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id } }",
+            json!({ "i": { "brandId": brand, "name": name, "purpose": "Trail talk", "kind": "PRODUCT",
+                           "platform": "DISCORD", "timeZone": "UTC", "cadence": cadence } }),
+        )
+        .await;
+    a.data()["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn campaign(app: &TestApp, brand: &str, communities: &[&str]) -> String {
+    let now = Utc::now();
+    let a = app
+        .gql(CAMPAIGN, json!({ "i": { "brandId": brand, "name": format!("Spring {}", uuid::Uuid::new_v4()),
+            "objective": "ENGAGEMENT", "startsAt": now - Duration::days(1), "endsAt": now + Duration::days(60),
+            "communityIds": communities, "targets": [{ "metric": "REPLIES", "value": 200 }] } }))
+        .await;
+    a.data()["createCampaign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn item(
+    app: &TestApp,
+    campaign: &str,
+    community: &str,
+    kind: &str,
+    at: Option<DateTime<Utc>>,
+) -> String {
+    let fields = match kind {
+        "POLL" => json!({ "pollOptions": ["Boots", "Shoes"] }),
+        "EXCLUSIVE_OFFER" => {
+            json!({ "offerCode": format!("SPRING{}", &uuid::Uuid::new_v4().simple().to_string()[..6]) })
+        }
+        _ => json!({}),
+    };
+    let a = app
+        .gql(ITEM, json!({ "i": { "campaignId": campaign, "communityId": community, "kind": kind,
+            "title": "Your favourite trail?", "body": "Tell us where you walk.", "fields": fields, "scheduledAt": at } }))
+        .await;
+    a.data()["createContentItem"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Takes an item through review to approval by a client user of the brand.
+async fn approve(app: &TestApp, client: &str, id: &str) {
+    app.gql(SUBMIT, json!({ "id": id })).await.data();
+    let a = app
+        .gql_as(Some(client), APPROVE, json!({ "id": id, "v": 1 }))
+        .await;
+    assert_eq!(a.data()["approveContent"]["status"], "APPROVED");
+}
+
+/// The next whole hour at least `hours` from now.
+fn hour(hours: i64) -> DateTime<Utc> {
+    let t = Utc::now() + Duration::hours(hours + 1);
+    t.with_minute(0)
+        .unwrap()
+        .with_second(0)
+        .unwrap()
+        .with_nanosecond(0)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaigns_are_validated_and_client_users_only_read_them() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let other = app.create_brand("Other").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let theirs = community(&app, &other, "Theirs", Value::Null).await;
+    let now = Utc::now();
+    let base = json!({ "brandId": brand, "name": "Spring", "objective": "LAUNCH", "startsAt": now,
+                       "endsAt": now + Duration::days(30), "communityIds": [c] });
+    let with = |k: &str, v: Value| {
+        let mut i = base.clone();
+        i[k] = v;
+        json!({ "i": i })
+    };
+    for (vars, code, field) in [
+        (
+            with("endsAt", json!(now - Duration::days(1))),
+            "BAD_USER_INPUT",
+            Some("input.endsAt"),
+        ),
+        (
+            with("communityIds", json!([])),
+            "BAD_USER_INPUT",
+            Some("input.communityIds"),
+        ),
+        (with("communityIds", json!([theirs])), "NOT_FOUND", None),
+        (
+            with("targets", json!([{ "metric": "REPLIES", "value": 0 }])),
+            "BAD_USER_INPUT",
+            Some("input.targets.0.value"),
+        ),
+        (
+            with("approvalLeadHours", json!(1000)),
+            "BAD_USER_INPUT",
+            Some("input.approvalLeadHours"),
+        ),
+    ] {
+        let a = app.gql(CAMPAIGN, vars).await;
+        assert_eq!(a.code(), code, "{}", a.body);
+        if let Some(f) = field {
+            assert_eq!(a.body["errors"][0]["extensions"]["field"], f, "{}", a.body);
+        }
+    }
+    let count = "query($b: ID!) { campaigns(filter: { brandId: $b }) { totalCount } }";
+    assert_eq!(
+        app.gql(count, json!({ "b": brand })).await.data()["campaigns"]["totalCount"],
+        0,
+        "nothing was written"
+    );
+    let a = app.gql(CAMPAIGN, json!({ "i": base })).await;
+    let created = &a.data()["createCampaign"];
+    assert_eq!(created["status"], "PLANNED");
+    assert_eq!(created["communityIds"], json!([c]));
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.gql(CAMPAIGN, json!({ "i": base })).await.code(),
+        "CONFLICT"
+    );
+
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let read = app
+        .gql_as(
+            Some(&client),
+            "query($id: ID!) { campaign(id: $id) { name objective } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        read.data()["campaign"],
+        json!({ "name": "Spring", "objective": "LAUNCH" })
+    );
+    let mut other_name = base.clone();
+    other_name["name"] = json!("By a client");
+    assert_eq!(
+        app.gql_as(Some(&client), CAMPAIGN, json!({ "i": other_name }))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+
+    let status = "mutation($id: ID!, $s: CampaignStatus!) { setCampaignStatus(id: $id, status: $s) { status version } }";
+    let bad = app.gql(status, json!({ "id": id, "s": "COMPLETED" })).await;
+    assert_eq!(
+        bad.code(),
+        "BAD_USER_INPUT",
+        "PLANNED cannot jump to COMPLETED"
+    );
+    let ok = app.gql(status, json!({ "id": id, "s": "ACTIVE" })).await;
+    assert_eq!(
+        ok.data()["setCampaignStatus"],
+        json!({ "status": "ACTIVE", "version": 2 })
+    );
+    let stale = app
+        .gql(
+            "mutation($id: ID!) { updateCampaign(id: $id, input: { name: \"x\", expectedVersion: 1 }) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(stale.code(), "CONFLICT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_has_typed_fields_versions_and_a_client_approval_that_belongs_to_a_version() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let camp = campaign(&app, &brand, &[&c]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+
+    let base = json!({ "campaignId": camp, "communityId": c, "kind": "POLL", "title": "Pick", "body": "Which?" });
+    let with = |k: &str, v: Value| {
+        let mut i = base.clone();
+        i[k] = v;
+        json!({ "i": i })
+    };
+    for (vars, field) in [
+        (
+            with("fields", json!({ "pollOptions": ["Only one"] })),
+            "input.fields.pollOptions",
+        ),
+        (
+            with("fields", json!({ "pollOptions": ["A", "a"] })),
+            "input.fields.pollOptions",
+        ),
+        (
+            with(
+                "fields",
+                json!({ "pollOptions": ["A", "B"], "host": "Ana" }),
+            ),
+            "input.fields.host",
+        ),
+        (
+            with("kind", json!("EXCLUSIVE_OFFER")),
+            "input.fields.offerCode",
+        ),
+        (with("kind", json!("EVENT")), "input.fields.startsAt"),
+        (with("title", json!("  ")), "input.title"),
+    ] {
+        let a = app.gql(ITEM, vars).await;
+        assert_eq!(a.code(), "BAD_USER_INPUT", "{}", a.body);
+        assert_eq!(
+            a.body["errors"][0]["extensions"]["field"], field,
+            "{}",
+            a.body
+        );
+    }
+    let a = app
+        .gql(
+            ITEM,
+            with("fields", json!({ "pollOptions": [" Boots ", "Shoes"] })),
+        )
+        .await;
+    let created = &a.data()["createContentItem"];
+    assert_eq!(created["status"], "DRAFT");
+    assert_eq!(created["isPrompt"], true, "a poll asks members to respond");
+    assert_eq!(created["fields"]["pollOptions"], json!(["Boots", "Shoes"]));
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // Only IN_REVIEW items are reviewed; only client users review.
+    let early = app
+        .gql_as(Some(&client), APPROVE, json!({ "id": id, "v": 1 }))
+        .await;
+    assert_eq!(early.code(), "BAD_USER_INPUT", "{}", early.body);
+    assert_eq!(
+        app.gql(SUBMIT, json!({ "id": id })).await.data()["submitContentForReview"]["status"],
+        "IN_REVIEW"
+    );
+    assert_eq!(
+        app.gql_as(Some(&consultant), APPROVE, json!({ "id": id, "v": 1 }))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&client),
+            "mutation($id: ID!) { submitContentForReview(id: $id) { status } }",
+            json!({ "id": id })
+        )
+        .await
+        .code(),
+        "FORBIDDEN",
+        "approving is the only write a client user gets"
+    );
+    let changes = "mutation($id: ID!, $v: Int!, $c: String!) { requestContentChanges(id: $id, contentVersion: $v, comment: $c) { status } }";
+    assert_eq!(
+        app.gql_as(
+            Some(&client),
+            changes,
+            json!({ "id": id, "v": 1, "c": " " })
+        )
+        .await
+        .code(),
+        "BAD_USER_INPUT",
+        "asking for changes says what"
+    );
+    let r = app
+        .gql_as(
+            Some(&client),
+            changes,
+            json!({ "id": id, "v": 1, "c": "Add a third option" }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["requestContentChanges"]["status"],
+        "CHANGES_REQUESTED"
+    );
+
+    // The edit is version 2; approving version 1 is stale.
+    let edit = "mutation($id: ID!, $f: ContentFieldsInput) { updateContentItem(id: $id, input: { fields: $f }) { status contentVersion approvedVersion } }";
+    let e = app
+        .gql(
+            edit,
+            json!({ "id": id, "f": { "pollOptions": ["Boots", "Shoes", "Sandals"] } }),
+        )
+        .await;
+    assert_eq!(e.data()["updateContentItem"]["contentVersion"], 2);
+    app.gql(SUBMIT, json!({ "id": id })).await.data();
+    assert_eq!(
+        app.gql_as(Some(&client), APPROVE, json!({ "id": id, "v": 1 }))
+            .await
+            .code(),
+        "CONFLICT"
+    );
+    let ok = app
+        .gql_as(Some(&client), APPROVE, json!({ "id": id, "v": 2 }))
+        .await;
+    assert_eq!(
+        ok.data()["approveContent"],
+        json!({ "status": "APPROVED", "approvedVersion": 2 })
+    );
+
+    // Editing the approved item sends it back to review, without approval.
+    let e = app
+        .gql(
+            edit,
+            json!({ "id": id, "f": { "pollOptions": ["Boots", "Trail shoes", "Sandals"] } }),
+        )
+        .await;
+    assert_eq!(
+        e.data()["updateContentItem"],
+        json!({ "status": "IN_REVIEW", "contentVersion": 3, "approvedVersion": null })
+    );
+    let h = app
+        .gql_as(
+            Some(&client),
+            "query($id: ID!) { contentItem(id: $id) { versions { edges { node { number fields { pollOptions } } } } reviews { contentVersion decision comment } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let versions: Vec<i64> = h.data()["contentItem"]["versions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [3, 2, 1], "history, newest first");
+    assert_eq!(
+        h.data()["contentItem"]["reviews"],
+        json!([
+            { "contentVersion": 1, "decision": "CHANGES_REQUESTED", "comment": "Add a third option" },
+            { "contentVersion": 2, "decision": "APPROVED", "comment": null }
+        ])
+    );
+
+    // Cancelled is final.
+    let cancel = "mutation($id: ID!) { cancelContent(id: $id, reason: \"Off season\") { status publishBlocker } }";
+    let x = app.gql(cancel, json!({ "id": id })).await;
+    assert_eq!(x.data()["cancelContent"]["status"], "CANCELLED");
+    assert_eq!(
+        app.gql(cancel, json!({ "id": id })).await.code(),
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        app.gql(edit, json!({ "id": id, "f": null })).await.code(),
+        "BAD_USER_INPUT"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cadence_guard_refuses_a_breaking_slot_naming_the_items_and_suggests_allowed_ones() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    // At most 2 prompts a week, 24 h apart; quiet 22:00-06:00 UTC.
+    let c = community(&app, &brand, "Trail", json!({ "maxPromptsPerWeek": 2, "minGapHours": 24, "quietHoursStart": 22, "quietHoursEnd": 6 })).await;
+    let camp = campaign(&app, &brand, &[&c]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    // Slots at noon: day 2 and day 4 ahead take the week's two prompts.
+    let noon = |d: i64| {
+        let t = Utc::now() + Duration::days(d);
+        t.with_hour(12)
+            .unwrap()
+            .with_minute(0)
+            .unwrap()
+            .with_second(0)
+            .unwrap()
+            .with_nanosecond(0)
+            .unwrap()
+    };
+    let first = item(&app, &camp, &c, "QUESTION", Some(noon(2))).await;
+    let second = item(&app, &camp, &c, "POLL", Some(noon(4))).await;
+    for id in [&first, &second] {
+        approve(&app, &client, id).await;
+        let s = app.gql(SCHEDULE, json!({ "id": id })).await;
+        assert_eq!(s.data()["scheduleContent"]["status"], "SCHEDULED");
+    }
+    let third = item(&app, &camp, &c, "CHALLENGE", None).await;
+    // Not approved yet: it cannot be scheduled.
+    assert_eq!(
+        app.gql(SCHEDULE, json!({ "id": third, "at": noon(5) }))
+            .await
+            .code(),
+        "BAD_USER_INPUT"
+    );
+    approve(&app, &client, &third).await;
+    // Day 5 noon: 24 h after the second, but a third prompt in the week from day 2.
+    let refused = app
+        .gql(SCHEDULE, json!({ "id": third, "at": noon(5) }))
+        .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT");
+    let msg = refused.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains(&first) && msg.contains(&second), "{msg}");
+    assert!(msg.contains("more than 2 prompts"), "{msg}");
+    // Day 4 at 20:00: 8 h after the second prompt.
+    let close = app
+        .gql(
+            SCHEDULE,
+            json!({ "id": third, "at": noon(4) + Duration::hours(8) }),
+        )
+        .await;
+    let msg = close.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("less than 24 hours") && msg.contains(&second),
+        "{msg}"
+    );
+    // 23:00 is quiet, whatever the kind.
+    let quiet = app
+        .gql(
+            SCHEDULE,
+            json!({ "id": third, "at": noon(20) + Duration::hours(11) }),
+        )
+        .await;
+    assert!(
+        quiet.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quiet hours"),
+        "{}",
+        quiet.body
+    );
+    // A plain post is not a prompt: day 4 at 13:00 is fine for it.
+    let post = item(&app, &camp, &c, "POST", Some(noon(4) + Duration::hours(1))).await;
+    approve(&app, &client, &post).await;
+    assert_eq!(
+        app.gql(SCHEDULE, json!({ "id": post })).await.data()["scheduleContent"]["status"],
+        "SCHEDULED"
+    );
+
+    // Suggestions: the first prompt slot after day 5 noon is when the week
+    // from day 2 noon has passed (day 9 noon); the second a day later would
+    // make three in the week from day 4 noon, so day 11 noon.
+    let s = app
+        .gql(
+            "query($c: ID!, $a: DateTime) { suggestSlots(communityId: $c, after: $a, count: 2) }",
+            json!({ "c": c, "a": noon(5) }),
+        )
+        .await;
+    let slots: Vec<DateTime<Utc>> =
+        serde_json::from_value(s.data()["suggestSlots"].clone()).unwrap();
+    assert_eq!(slots, vec![noon(9), noon(11)]);
+    let ok = app
+        .gql(SCHEDULE, json!({ "id": third, "at": slots[0] }))
+        .await;
+    assert_eq!(ok.data()["scheduleContent"]["status"], "SCHEDULED");
+
+    // The checklist sees conversation starters ahead.
+    let check = app
+        .gql(
+            "query($id: ID!) { community(id: $id) { setupChecklist { items { key done } } } }",
+            json!({ "id": c }),
+        )
+        .await;
+    let items = check.data()["community"]["setupChecklist"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(items
+        .iter()
+        .any(|i| i["key"] == "CONVERSATION_STARTERS_SCHEDULED" && i["done"] == true));
+
+    // The calendar flags an intended slot that would break the policy.
+    let draft = item(
+        &app,
+        &camp,
+        &c,
+        "QUESTION",
+        Some(noon(2) + Duration::hours(2)),
+    )
+    .await;
+    let cal = app
+        .gql(
+            "query($b: ID!, $f: DateTime!, $t: DateTime!) { contentCalendar(brandId: $b, from: $f, to: $t, first: 100) { totalCount edges { node { conflicted conflictsWith item { id status } } } } }",
+            json!({ "b": brand, "f": Utc::now(), "t": Utc::now() + Duration::days(30) }),
+        )
+        .await;
+    let cal = &cal.data()["contentCalendar"];
+    assert_eq!(cal["totalCount"], 5);
+    let entry = |id: &str| {
+        cal["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["item"]["id"] == id)
+            .unwrap()["node"]
+            .clone()
+    };
+    assert_eq!(entry(&draft)["conflicted"], true);
+    assert!(entry(&draft)["conflictsWith"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(first)));
+    assert_eq!(entry(&post)["conflicted"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_not_approved_by_its_deadline_says_why() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let camp = campaign(&app, &brand, &[&c]).await;
+    // Default lead: 24 h; a slot 10 h ahead is past its deadline already.
+    let late = item(&app, &camp, &c, "QUESTION", Some(hour(10))).await;
+    let on_time = item(&app, &camp, &c, "QUESTION", Some(hour(48))).await;
+    let q =
+        "query($id: ID!) { contentItem(id: $id) { publishBlocker approvalDeadline scheduledAt } }";
+    let a = app.gql(q, json!({ "id": late })).await;
+    let blocker = a.data()["contentItem"]["publishBlocker"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        blocker.contains("not approved by") && blocker.contains("24 h"),
+        "{blocker}"
+    );
+    let deadline: DateTime<Utc> =
+        serde_json::from_value(a.data()["contentItem"]["approvalDeadline"].clone()).unwrap();
+    assert_eq!(deadline, hour(10) - Duration::hours(24));
+    let b = app.gql(q, json!({ "id": on_time })).await;
+    assert_eq!(b.data()["contentItem"]["publishBlocker"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_bots_claim_under_a_lease_and_report_idempotently() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let camp = campaign(&app, &brand, &[&c]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let (_, bot, _) = app.integration_token(&brand, &["PUBLISH_CONTENT"]).await;
+    let (_, ingest_bot, _) = app.integration_token(&brand, &["INGEST_ACTIVITIES"]).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = item(&app, &camp, &c, "POST", None).await;
+        approve(&app, &client, &id).await;
+        let s = app
+            .gql(
+                SCHEDULE,
+                json!({ "id": id, "at": Utc::now() + Duration::milliseconds(1500) }),
+            )
+            .await;
+        assert_eq!(s.data()["scheduleContent"]["status"], "SCHEDULED");
+        ids.push(id);
+    }
+    assert_eq!(
+        app.gql_as(Some(&ingest_bot), CLAIM, json!({})).await.code(),
+        "FORBIDDEN",
+        "claiming needs publish:content"
+    );
+    // Not due yet.
+    let none = app.gql_as(Some(&bot), CLAIM, json!({})).await;
+    assert_eq!(none.data()["claimDueContent"], json!([]));
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let claimed = app
+        .gql_as(Some(&bot), CLAIM, json!({ "n": 1, "s": 1 }))
+        .await;
+    let claimed = claimed.data()["claimDueContent"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(claimed.len(), 1);
+    let first = claimed[0]["itemId"].as_str().unwrap().to_string();
+    let lease = claimed[0]["leaseId"].as_str().unwrap().to_string();
+    // The other item is still free; the leased one is not offered again.
+    let second = app
+        .gql_as(Some(&bot), CLAIM, json!({ "n": 10, "s": 60 }))
+        .await;
+    let second = second.data()["claimDueContent"].as_array().unwrap().clone();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second[0]["itemId"], json!(first));
+    // The first lease expires: the item is offered again with a new lease,
+    // and the old lease no longer holds it.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let again = app
+        .gql_as(Some(&bot), CLAIM, json!({ "n": 10, "s": 60 }))
+        .await;
+    let again = again.data()["claimDueContent"].as_array().unwrap().clone();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["itemId"], json!(first));
+    let new_lease = again[0]["leaseId"].as_str().unwrap().to_string();
+    assert_ne!(new_lease, lease);
+    let report = "mutation($i: ID!, $l: ID!, $p: String!) { reportPublished(itemId: $i, leaseId: $l, externalPostId: $p, url: \"https://discord.com/x/1\") { status externalPostId version } }";
+    assert_eq!(
+        app.gql_as(
+            Some(&bot),
+            report,
+            json!({ "i": first, "l": lease, "p": "p-1" })
+        )
+        .await
+        .code(),
+        "CONFLICT"
+    );
+    let done = app
+        .gql_as(
+            Some(&bot),
+            report,
+            json!({ "i": first, "l": new_lease, "p": "p-1" }),
+        )
+        .await;
+    let done = done.data()["reportPublished"].clone();
+    assert_eq!(done["status"], "PUBLISHED");
+    let replay = app
+        .gql_as(
+            Some(&bot),
+            report,
+            json!({ "i": first, "l": new_lease, "p": "p-1" }),
+        )
+        .await;
+    assert_eq!(
+        replay.data()["reportPublished"],
+        done,
+        "a replay changes nothing"
+    );
+
+    // Failures back off, and the same failure reported twice counts once.
+    let other = second[0]["itemId"].as_str().unwrap().to_string();
+    let other_lease = second[0]["leaseId"].as_str().unwrap().to_string();
+    let fail = "mutation($i: ID!, $l: ID!) { reportPublishFailed(itemId: $i, leaseId: $l, error: \"429 from the platform\") { status attempts nextAttemptAt lastError } }";
+    let f1 = app
+        .gql_as(Some(&bot), fail, json!({ "i": other, "l": other_lease }))
+        .await;
+    let f1 = f1.data()["reportPublishFailed"].clone();
+    assert_eq!(f1["attempts"], 1);
+    assert_eq!(f1["status"], "SCHEDULED");
+    let next: DateTime<Utc> = serde_json::from_value(f1["nextAttemptAt"].clone()).unwrap();
+    assert!(
+        next > Utc::now() + Duration::seconds(50),
+        "first backoff is a minute"
+    );
+    let f2 = app
+        .gql_as(Some(&bot), fail, json!({ "i": other, "l": other_lease }))
+        .await;
+    assert_eq!(f2.data()["reportPublishFailed"], f1);
+    assert_eq!(
+        app.gql_as(Some(&bot), CLAIM, json!({})).await.data()["claimDueContent"],
+        json!([]),
+        "backing off"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_concurrent_claimers_never_get_the_same_item() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let camp = campaign(&app, &brand, &[&c]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let (_, bot, _) = app.integration_token(&brand, &["PUBLISH_CONTENT"]).await;
+    let at = Utc::now() + Duration::seconds(3);
+    for _ in 0..24 {
+        let id = item(&app, &camp, &c, "POST", None).await;
+        approve(&app, &client, &id).await;
+        app.gql(SCHEDULE, json!({ "id": id, "at": at }))
+            .await
+            .data();
+    }
+    let wait = at - Utc::now() + Duration::milliseconds(200);
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for _ in 0..4 {
+        let claims = (0..4).map(|_| app.gql_as(Some(&bot), CLAIM, json!({ "n": 2, "s": 300 })));
+        for a in futures_util::future::join_all(claims).await {
+            for c in a.data()["claimDueContent"].as_array().unwrap() {
+                total += 1;
+                assert!(
+                    seen.insert(c["itemId"].as_str().unwrap().to_string()),
+                    "claimed twice: {c}"
+                );
+            }
+        }
+    }
+    assert_eq!(total, 24, "every item claimed once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_campaigns_items_versions_run_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+    for _ in 0..3 {
+        let camp = campaign(&app, &brand, &[&c]).await;
+        for _ in 0..2 {
+            let id = item(&app, &camp, &c, "POST", None).await;
+            app.gql(
+                "mutation($id: ID!) { updateContentItem(id: $id, input: { body: \"Edited\" }) { id } }",
+                json!({ "id": id }),
+            )
+            .await
+            .data();
+        }
+    }
+    let q = "query($n: Int!) { campaigns(first: $n) { edges { node { name items(first: $n) { edges { node { title versions(first: $n) { edges { node { number body } } } } } } } } } }";
+    // The first request also loads the consultant's session into the cache.
+    app.gql_as(Some(&consultant), q, json!({ "n": 1 }))
+        .await
+        .data();
+    let mut counts = Vec::new();
+    for n in [20, 100] {
+        let before = app.statements().await;
+        let a = app.gql_as(Some(&consultant), q, json!({ "n": n })).await;
+        let edges = a.data()["campaigns"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), 3);
+        for e in edges {
+            let items = e["node"]["items"]["edges"].as_array().unwrap();
+            assert_eq!(items.len(), 2);
+            assert_eq!(
+                items[0]["node"]["versions"]["edges"][0]["node"],
+                json!({ "number": 2, "body": "Edited" })
+            );
+        }
+        counts.push(app.statements().await - before);
+    }
+    assert_eq!(counts[0], counts[1], "{counts:?}");
+    // Campaigns, their items, the items' versions.
+    assert_eq!(counts[0], 3.0, "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_brands_campaigns_and_content_are_not_found() {
+    let app = TestApp::spawn().await;
+    let mine = app.create_brand("Mine").await;
+    let theirs = app.create_brand("Theirs").await;
+    let c = community(&app, &theirs, "Theirs", Value::Null).await;
+    let camp = campaign(&app, &theirs, &[&c]).await;
+    let their_client = app.user_token("CLIENT", Some(&theirs)).await.1;
+    let id = item(&app, &camp, &c, "QUESTION", Some(hour(72))).await;
+    app.gql(SUBMIT, json!({ "id": id })).await.data();
+    let (_, consultant) = app.consultant_for(&[&mine]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&mine)).await;
+    let (_, bot, _) = app.integration_token(&mine, &["PUBLISH_CONTENT"]).await;
+    let now = Utc::now();
+    let reads = [
+        ("query($id: ID!) { campaign(id: $id) { id } }", json!({ "id": camp })),
+        ("query($id: ID!) { contentItem(id: $id) { id } }", json!({ "id": id })),
+        ("query($id: ID!, $f: DateTime!, $t: DateTime!) { contentCalendar(brandId: $id, from: $f, to: $t) { totalCount } }",
+         json!({ "id": theirs, "f": now, "t": now + Duration::days(10) })),
+        ("query($id: ID!) { suggestSlots(communityId: $id) }", json!({ "id": c })),
+    ];
+    for token in [&consultant, &client] {
+        for (q, v) in &reads {
+            let a = app.gql_as(Some(token), q, v.clone()).await;
+            assert_eq!(a.code(), "NOT_FOUND", "{q}: {}", a.body);
+        }
+        let list = app
+            .gql_as(Some(token), "query { campaigns { totalCount } }", json!({}))
+            .await;
+        assert_eq!(list.data()["campaigns"]["totalCount"], 0);
+    }
+    let writes = [
+        ("mutation($id: ID!) { updateCampaign(id: $id, input: { name: \"x\" }) { id } }", json!({ "id": camp })),
+        ("mutation($id: ID!) { setCampaignStatus(id: $id, status: ACTIVE) { id } }", json!({ "id": camp })),
+        ("mutation($id: ID!, $c: ID!) { createContentItem(input: { campaignId: $id, communityId: $c, kind: POST, title: \"x\", body: \"x\" }) { id } }", json!({ "id": camp, "c": c })),
+        ("mutation($id: ID!) { updateContentItem(id: $id, input: { body: \"x\" }) { id } }", json!({ "id": id })),
+        ("mutation($id: ID!) { submitContentForReview(id: $id) { id } }", json!({ "id": id })),
+        ("mutation($id: ID!) { scheduleContent(id: $id) { id } }", json!({ "id": id })),
+        ("mutation($id: ID!) { cancelContent(id: $id) { id } }", json!({ "id": id })),
+        ("mutation($b: ID!, $c: ID!) { createCampaign(input: { brandId: $b, name: \"x\", objective: SALES, startsAt: \"2027-01-01T00:00:00Z\", endsAt: \"2027-02-01T00:00:00Z\", communityIds: [$c] }) { id } }",
+         json!({ "b": theirs, "c": c })),
+        ("mutation($b: ID!, $c: ID!) { createCampaign(input: { brandId: $b, name: \"x\", objective: SALES, startsAt: \"2027-01-01T00:00:00Z\", endsAt: \"2027-02-01T00:00:00Z\", communityIds: [$c] }) { id } }",
+         json!({ "b": mine, "c": c })),
+    ];
+    for (q, v) in &writes {
+        let a = app.gql_as(Some(&consultant), q, v.clone()).await;
+        assert_eq!(a.code(), "NOT_FOUND", "{q}: {}", a.body);
+    }
+    // A client of another brand cannot approve; a bot of another brand
+    // cannot report on the item.
+    assert_eq!(
+        app.gql_as(Some(&client), APPROVE, json!({ "id": id, "v": 1 }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    let lease = uuid::Uuid::new_v4().to_string();
+    for q in [
+        "mutation($i: ID!, $l: ID!) { reportPublished(itemId: $i, leaseId: $l, externalPostId: \"x\") { id } }",
+        "mutation($i: ID!, $l: ID!) { reportPublishFailed(itemId: $i, leaseId: $l, error: \"x\") { id } }",
+    ] {
+        assert_eq!(app.gql_as(Some(&bot), q, json!({ "i": id, "l": lease })).await.code(), "NOT_FOUND");
+    }
+    // Nothing of theirs changed; their own client still approves it.
+    let a = app
+        .gql_as(Some(&their_client), APPROVE, json!({ "id": id, "v": 1 }))
+        .await;
+    assert_eq!(a.data()["approveContent"]["status"], "APPROVED");
+}
