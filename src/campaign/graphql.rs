@@ -11,10 +11,11 @@ use super::{
         UpdateContentItemInput,
     },
     loaders::{
-        CampaignCommunitiesLoader, CampaignItemsLoader, CampaignLoader, ItemReviewsLoader,
-        ItemVersionsLoader,
+        CampaignCommunitiesLoader, CampaignItemsLoader, CampaignLoader, ItemResultsLoader,
+        ItemReviewsLoader, ItemVersionsLoader,
     },
     publish,
+    results::{self, CampaignResults, ContentResults, IngestContentMetricsInput, KindPerformance},
     service::{
         self, CampaignFilter, CampaignObjective, CampaignStatus, CampaignTarget,
         CreateCampaignInput, UpdateCampaignInput,
@@ -23,6 +24,7 @@ use super::{
 use crate::{
     context::{parse_id, to_id, ContextExt},
     error::{AppError, AppResult},
+    ingest::IngestSummary,
     loaders::loader,
     pagination::{Connection, CursorKey, Page, PageRequest},
 };
@@ -98,6 +100,13 @@ impl Campaign {
             .into_iter()
             .map(|c| to_id(c.community_id))
             .collect())
+    }
+
+    /// What it achieved: totals of the latest observations, progress
+    /// against each target, and its communities' activity against the
+    /// same length of time before it.
+    async fn results(&self, ctx: &Context<'_>) -> async_graphql::Result<CampaignResults> {
+        Ok(results::campaign_results(ctx.app()?, ctx.caller()?, self.uuid).await?)
     }
 
     /// Its content items by slot (items without a slot last); for further
@@ -229,6 +238,15 @@ impl ContentItem {
             keys: vec![v.number.to_string()],
         });
         Ok(page.try_map(ContentVersion::try_from)?.into())
+    }
+
+    /// Its results: the latest observation of each metric, votes per
+    /// option, interactions, engagement and attendance rates.
+    async fn results(&self, ctx: &Context<'_>) -> async_graphql::Result<ContentResults> {
+        Ok(loader::<ItemResultsLoader>(ctx)?
+            .load_one(self.model.id)
+            .await?
+            .ok_or(AppError::NotFound("content item"))?)
     }
 
     /// The client's decisions, oldest first.
@@ -510,6 +528,21 @@ impl CampaignQuery {
             .into())
     }
 
+    /// Which kinds of content work best in a community: its published items
+    /// per kind, highest mean engagement rate first, with sample sizes.
+    async fn content_performance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+    ) -> async_graphql::Result<Vec<KindPerformance>> {
+        Ok(results::performance(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("communityId", &community_id)?,
+        )
+        .await?)
+    }
+
     /// The next times the community's cadence policy allows after `after`
     /// (whole quarter hours, within 90 days), usable together.
     async fn suggest_slots(
@@ -705,6 +738,17 @@ impl CampaignMutation {
         .into_iter()
         .map(ClaimedContent::try_from)
         .collect::<AppResult<_>>()?)
+    }
+
+    /// Pushes metric observations of published items (integrations with
+    /// `publish:content`, or staff), idempotent by item, metric, option and
+    /// time; the latest observation counts.
+    async fn ingest_content_metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The batch.")] input: IngestContentMetricsInput,
+    ) -> async_graphql::Result<IngestSummary> {
+        Ok(results::ingest(ctx.app()?, ctx.caller()?, input).await?)
     }
 
     /// Reports a leased item posted (idempotent: the same report again

@@ -6,7 +6,7 @@ use async_graphql::dataloader::Loader;
 use entity::{campaign, campaign_community, content_item, content_review, content_version};
 use uuid::Uuid;
 
-use super::{content, service};
+use super::{content, results, service};
 use crate::loaders::{group, load_error, request_loaders, LoadError};
 
 request_loaders! {
@@ -20,6 +20,8 @@ request_loaders! {
     CampaignCommunitiesLoader;
     /// Loads campaigns by id.
     CampaignLoader;
+    /// Loads the results of many items.
+    ItemResultsLoader;
 }
 
 /// Groups keys `(parent, first)` by `first` and loads each group with `load`.
@@ -112,5 +114,16 @@ impl Loader<Uuid> for CampaignLoader {
             .await
             .map_err(load_error)?;
         Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
+
+impl Loader<Uuid> for ItemResultsLoader {
+    type Value = results::ContentResults;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        results::results_of(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)
     }
 }

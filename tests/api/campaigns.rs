@@ -813,3 +813,221 @@ async fn another_brands_campaigns_and_content_are_not_found() {
         .await;
     assert_eq!(a.data()["approveContent"]["status"], "APPROVED");
 }
+
+/// Publishes approved `ids` through a publishing bot; returns nothing.
+async fn publish_all(app: &TestApp, client: &str, bot: &str, ids: &[String]) {
+    for id in ids {
+        approve(app, client, id).await;
+        app.gql(
+            SCHEDULE,
+            json!({ "id": id, "at": Utc::now() + Duration::milliseconds(800) }),
+        )
+        .await
+        .data();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let claimed = app.gql_as(Some(bot), CLAIM, json!({ "n": 100 })).await;
+    for c in claimed.data()["claimDueContent"].as_array().unwrap() {
+        app.gql_as(
+            Some(bot),
+            "mutation($i: ID!, $l: ID!) { reportPublished(itemId: $i, leaseId: $l, externalPostId: $i) { status } }",
+            json!({ "i": c["itemId"], "l": c["leaseId"] }),
+        )
+        .await
+        .data();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_use_the_latest_observations_and_match_hand_counts() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail", Value::Null).await;
+    let now = Utc::now();
+    let camp = app
+        .gql(CAMPAIGN, json!({ "i": { "brandId": brand, "name": "Spring", "objective": "ENGAGEMENT",
+            "startsAt": now - Duration::days(1), "endsAt": now + Duration::days(30), "communityIds": [c],
+            "targets": [{ "metric": "REPLIES", "value": 10 }, { "metric": "REACH", "value": 1000 }] } }))
+        .await;
+    let camp = camp.data()["createCampaign"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let (_, bot, _) = app.integration_token(&brand, &["PUBLISH_CONTENT"]).await;
+    let poll = item(&app, &camp, &c, "POLL", None).await;
+    let question = item(&app, &camp, &c, "QUESTION", None).await;
+    let draft = item(&app, &camp, &c, "QUESTION", None).await;
+    publish_all(&app, &client, &bot, &[poll.clone(), question.clone()]).await;
+
+    let t1 = (now - Duration::hours(2)).to_rfc3339();
+    let t2 = (now - Duration::hours(1)).to_rfc3339();
+    let m = |item: &str, metric: &str, option: Option<&str>, at: &str, value: f64| json!({ "itemId": item, "metric": metric, "option": option, "observedAt": at, "value": value });
+    let ingest = "mutation($i: IngestContentMetricsInput!) { ingestContentMetrics(input: $i) { inserted duplicates rejected { index field } } }";
+    // Bad rows: an unpublished item, poll votes without their option, an
+    // option on another metric, a negative count. Nothing is written.
+    let bad = app
+        .gql_as(
+            Some(&bot),
+            ingest,
+            json!({ "i": { "brandId": brand, "rows": [
+            m(&draft, "REACH", None, &t1, 5.0),
+            m(&poll, "VOTES", None, &t1, 5.0),
+            m(&poll, "REACH", Some("Boots"), &t1, 5.0),
+            m(&question, "REPLIES", None, &t1, -1.0),
+            m(&question, "REACH", None, &t1, 50.0),
+        ] } }),
+        )
+        .await;
+    let fields: Vec<String> = bad.data()["ingestContentMetrics"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "rows.0.itemId",
+            "rows.1.option",
+            "rows.2.option",
+            "rows.3.value"
+        ]
+    );
+    assert_eq!(bad.data()["ingestContentMetrics"]["inserted"], 0);
+    let rows = json!([
+        m(&poll, "REACH", None, &t1, 100.0),
+        m(&poll, "REACH", None, &t2, 200.0),
+        m(&poll, "REACTIONS", None, &t2, 10.0),
+        m(&poll, "REPLIES", None, &t2, 4.0),
+        m(&poll, "VOTES", Some("boots"), &t1, 6.0),
+        m(&poll, "VOTES", Some("Boots"), &t2, 8.0),
+        m(&poll, "VOTES", Some("Shoes"), &t1, 5.0),
+        m(&question, "REACH", None, &t2, 50.0),
+        m(&question, "REPLIES", None, &t2, 5.0),
+    ]);
+    let ok = app
+        .gql_as(
+            Some(&bot),
+            ingest,
+            json!({ "i": { "brandId": brand, "rows": rows } }),
+        )
+        .await;
+    assert_eq!(ok.data()["ingestContentMetrics"]["inserted"], 9);
+    let replay = app
+        .gql_as(
+            Some(&bot),
+            ingest,
+            json!({ "i": { "brandId": brand, "rows": rows } }),
+        )
+        .await;
+    assert_eq!(replay.data()["ingestContentMetrics"]["inserted"], 0);
+    assert_eq!(replay.data()["ingestContentMetrics"]["duplicates"], 9);
+
+    // Activity in the community: one a day and a half ago (before the
+    // campaign, whose window so far is the last day), two in the last hour.
+    app.gql(
+        "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+        json!({ "i": { "communityId": c, "rows": [
+            { "sourceKey": "a1", "externalId": "ana", "kind": "message", "occurredAt": (now - Duration::hours(36)).to_rfc3339() },
+            { "sourceKey": "a2", "externalId": "ana", "kind": "message", "occurredAt": (now - Duration::hours(1)).to_rfc3339() },
+            { "sourceKey": "a3", "externalId": "ben", "kind": "message", "occurredAt": (now - Duration::minutes(30)).to_rfc3339() },
+        ] } }),
+    )
+    .await
+    .data();
+
+    let q = "query($p: ID!, $c: ID!) { contentItem(id: $p) { results { interactions engagementRate votes { option votes } metrics { metric value } } }
+        campaign(id: $c) { results { publishedItems totals { metric value } targets { target { metric } actual progress }
+          communityActivity { activitiesBefore activitiesDuring activeMembersBefore activeMembersDuring activityChange } } } }";
+    let a = app
+        .gql_as(Some(&client), q, json!({ "p": poll, "c": camp }))
+        .await;
+    let r = &a.data()["contentItem"]["results"];
+    // Poll, latest of each: reach 200, reactions 10, replies 4, votes
+    // Boots 8 + Shoes 5 = 13. Interactions 10 + 4 + 13 = 27; 27 / 200 = 0.135.
+    assert_eq!(r["interactions"], 27.0);
+    assert!((r["engagementRate"].as_f64().unwrap() - 0.135).abs() < 1e-12);
+    assert_eq!(
+        r["votes"],
+        json!([{ "option": "Boots", "votes": 8.0 }, { "option": "Shoes", "votes": 5.0 }])
+    );
+    let results = &a.data()["campaign"]["results"];
+    assert_eq!(results["publishedItems"], 2);
+    // Totals: reach 200 + 50 = 250, reactions 10, replies 4 + 5 = 9, votes 13.
+    assert_eq!(
+        results["totals"],
+        json!([
+            { "metric": "REACH", "value": 250.0 },
+            { "metric": "REACTIONS", "value": 10.0 },
+            { "metric": "REPLIES", "value": 9.0 },
+            { "metric": "VOTES", "value": 13.0 }
+        ])
+    );
+    // Replies 9 of 10 = 0.9; reach 250 of 1000 = 0.25.
+    assert_eq!(
+        results["targets"],
+        json!([
+            { "target": { "metric": "REPLIES" }, "actual": 9.0, "progress": 0.9 },
+            { "target": { "metric": "REACH" }, "actual": 250.0, "progress": 0.25 }
+        ])
+    );
+    // 2 activities by 2 members during, 1 by 1 member before: +100%.
+    assert_eq!(
+        results["communityActivity"],
+        json!({ "activitiesBefore": 1, "activitiesDuring": 2, "activeMembersBefore": 1, "activeMembersDuring": 2, "activityChange": 1.0 })
+    );
+
+    let p = app
+        .gql_as(
+            Some(&client),
+            "query($c: ID!) { contentPerformance(communityId: $c) { kind items itemsWithReach meanEngagementRate meanReplies smallSample } }",
+            json!({ "c": c }),
+        )
+        .await;
+    // Poll 27 / 200 = 0.135 ahead of the question's 5 / 50 = 0.1; one item
+    // each, so both small samples (fewer than 5).
+    assert_eq!(
+        p.data()["contentPerformance"],
+        json!([
+            { "kind": "POLL", "items": 1, "itemsWithReach": 1, "meanEngagementRate": 0.135, "meanReplies": 4.0, "smallSample": true },
+            { "kind": "QUESTION", "items": 1, "itemsWithReach": 1, "meanEngagementRate": 0.1, "meanReplies": 5.0, "smallSample": true }
+        ])
+    );
+
+    // Another brand's bot and staff see none of it.
+    let other = app.create_brand("Other").await;
+    let (_, their_bot, _) = app.integration_token(&other, &["PUBLISH_CONTENT"]).await;
+    let theirs = app
+        .gql_as(
+            Some(&their_bot),
+            ingest,
+            json!({ "i": { "brandId": other, "rows": [m(&poll, "REACH", None, &t2, 1.0)] } }),
+        )
+        .await;
+    assert_eq!(
+        theirs.data()["ingestContentMetrics"]["rejected"][0]["field"],
+        "rows.0.itemId"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&their_bot),
+            ingest,
+            json!({ "i": { "brandId": brand, "rows": [] } })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    let (_, their_consultant) = app.consultant_for(&[&other]).await;
+    assert_eq!(
+        app.gql_as(
+            Some(&their_consultant),
+            "query($c: ID!) { contentPerformance(communityId: $c) { kind } }",
+            json!({ "c": c })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+}
