@@ -115,6 +115,7 @@ async fn main() {
                 properties: Set(None),
                 created_at: Set(now),
                 payload_hash: Set(None),
+                content_item_id: Set(None),
             });
             entity::activity::Entity::insert_many(models)
                 .exec_without_returning(&txn)

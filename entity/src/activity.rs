@@ -34,6 +34,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Fingerprint of the payload the row arrived with (none before it was kept).
     pub payload_hash: Option<String>,
+    /// The campaign content item it answers, if the sender named one.
+    pub content_item_id: Option<Uuid>,
 }
 
 /// Relations of `activity`.

@@ -28,6 +28,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Fingerprint of the payload the row arrived with (none before it was kept).
     pub payload_hash: Option<String>,
+    /// The campaign offer code used, upper case.
+    pub offer_code: Option<String>,
 }
 
 /// Relations of `customer_order`.

@@ -14,6 +14,7 @@ mod m20261202_000007_feedback_version;
 mod m20261202_000008_payload_fingerprint;
 mod m20261202_000009_research;
 mod m20261203_000010_campaigns;
+mod m20261203_000011_content_attribution;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_payload_fingerprint::Migration),
             Box::new(m20261202_000009_research::Migration),
             Box::new(m20261203_000010_campaigns::Migration),
+            Box::new(m20261203_000011_content_attribution::Migration),
         ]
     }
 }

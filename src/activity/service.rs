@@ -89,6 +89,9 @@ pub struct ActivityRowInput {
     pub is_reply: Option<bool>,
     /// Extra facts as a JSON object, up to 4 KB.
     pub properties: Option<async_graphql::Json<serde_json::Value>>,
+    /// The campaign content item of this community it answers (e.g. a reply
+    /// to the post); counted in the item's results.
+    pub content_item_id: Option<ID>,
 }
 
 /// A batch of activities for one community.
@@ -234,12 +237,14 @@ struct Row {
     channel: Option<String>,
     is_reply: bool,
     properties: Option<String>,
+    content_item: Option<Uuid>,
 }
 
 fn check_row(
     index: usize,
     r: ActivityRowInput,
     default_platform: &str,
+    items: &HashSet<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Row, RejectedRow> {
     let reject = |field: &str, reason: &str| RejectedRow::new(index, field, reason);
@@ -294,7 +299,17 @@ fn check_row(
         }
         Some(_) => return Err(reject("properties", "properties must be a JSON object")),
     };
+    let content_item = match &r.content_item_id {
+        None => None,
+        Some(id) => Some(
+            Uuid::parse_str(id.as_str())
+                .ok()
+                .filter(|id| items.contains(id))
+                .ok_or_else(|| reject("contentItemId", "not a content item of this community"))?,
+        ),
+    };
     Ok(Row {
+        content_item,
         source_key: r.source_key.trim().to_string(),
         platform: r
             .platform
@@ -333,16 +348,25 @@ async fn may_ingest(
 /// The payload of an activity as sent, for telling a replay from a reused
 /// source key.
 fn activity_fingerprint(community: Uuid, r: &Row) -> String {
-    fingerprint(&[
-        &community.to_string(),
+    let community = community.to_string();
+    let at = r.occurred_at.timestamp_micros().to_string();
+    let item = r.content_item.map(|i| i.to_string());
+    let mut parts = vec![
+        community.as_str(),
         &r.platform,
         &r.external_id,
         &r.kind,
-        &r.occurred_at.timestamp_micros().to_string(),
+        &at,
         r.channel.as_deref().unwrap_or("\u{1}none"),
         if r.is_reply { "reply" } else { "post" },
         r.properties.as_deref().unwrap_or("\u{1}none"),
-    ])
+    ];
+    // Only when named, so rows stored before items could be named keep
+    // their fingerprint.
+    if let Some(item) = &item {
+        parts.push(item);
+    }
+    fingerprint(&parts)
 }
 
 /// Ingests a batch; see the module documentation.
@@ -363,11 +387,21 @@ pub async fn ingest(
     let brand = community.brand_id;
     let now = Utc::now();
 
+    let items = crate::campaign::content::items_of_community(
+        &app.db,
+        community.id,
+        input
+            .rows
+            .iter()
+            .filter_map(|r| r.content_item_id.as_ref())
+            .filter_map(|id| Uuid::parse_str(id.as_str()).ok()),
+    )
+    .await?;
     let checked = input
         .rows
         .into_iter()
         .enumerate()
-        .map(|(i, r)| check_row(i, r, &community.platform, now).map(|row| (i, row)))
+        .map(|(i, r)| check_row(i, r, &community.platform, &items, now).map(|row| (i, row)))
         .collect();
     let (rows, mut sorted) = sort_rows(checked, |(_, r): &(usize, Row)| r.source_key.clone());
     let (indices, rows): (Vec<usize>, Vec<Row>) = rows.into_iter().unzip();
@@ -416,6 +450,7 @@ pub async fn ingest(
                 source_key: Set(r.source_key.clone()),
                 properties: Set(r.properties.clone()),
                 created_at: Set(now),
+                content_item_id: Set(r.content_item),
             })
         })
         .collect();

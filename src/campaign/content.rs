@@ -142,6 +142,19 @@ pub struct ContentFields {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// What an offer code is.
+pub const OFFER_CODE_RULE: &str = "an offer code is 3-64 letters, digits, - or _";
+
+/// An offer code as stored (trimmed, upper case), or `None` if it is not one.
+pub fn offer_code(code: &str) -> Option<String> {
+    let code = code.trim();
+    let ok = (3..=64).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    ok.then(|| code.to_uppercase())
+}
+
 fn only_for(field: &str, kinds: &str) -> AppError {
     AppError::bad_input(
         format!("input.fields.{field}"),
@@ -225,17 +238,8 @@ pub fn check_fields(kind: ContentKind, f: ContentFields) -> AppResult<ContentFie
     if kind.is_offer() {
         match f.offer_code.as_deref().map(str::trim) {
             Some(code) => {
-                let ok = (3..=64).contains(&code.len())
-                    && code
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !ok {
-                    return Err(bad(
-                        "offerCode",
-                        "an offer code is 3-64 letters, digits, - or _",
-                    ));
-                }
-                out.offer_code = Some(code.to_uppercase());
+                out.offer_code =
+                    Some(offer_code(code).ok_or_else(|| bad("offerCode", OFFER_CODE_RULE))?);
             }
             None if kind == ExclusiveOffer => {
                 return Err(bad("offerCode", "an exclusive offer needs an offer code"))
@@ -1170,3 +1174,26 @@ pub async fn calendar(
 
 /// Cursor tag of the calendar.
 pub const CALENDAR_CURSOR: &str = "calendar";
+
+/// Which of `ids` are content items of `community` (one statement; none
+/// when `ids` is empty).
+pub async fn items_of_community<C: ConnectionTrait>(
+    db: &C,
+    community: Uuid,
+    ids: impl Iterator<Item = Uuid>,
+) -> AppResult<HashSet<Uuid>> {
+    let ids: HashSet<Uuid> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::Id)
+        .filter(content_item::Column::CommunityId.eq(community))
+        .filter(content_item::Column::Id.is_in(ids))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}

@@ -223,6 +223,46 @@ pub struct ContentResults {
     pub engagement_rate: Option<f64>,
     /// Attendance / RSVPs; null without RSVPs.
     pub attendance_rate: Option<f64>,
+    /// Activities ingested from the community that name this item.
+    pub answering_activities: i64,
+    /// Distinct members among them.
+    pub answering_members: i64,
+    /// Orders of the brand that used the item's offer code.
+    pub attributed_orders: i64,
+    /// Their amounts, per currency.
+    pub attributed_revenue: Vec<Revenue>,
+}
+
+/// An amount in one currency.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Revenue {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The amount.
+    pub amount: f64,
+    /// Orders behind it.
+    pub orders: i64,
+}
+
+/// Orders that used the offer codes of the items `items_sql` selects, per
+/// currency (and per item when `per_item`).
+fn attributed_sql(items_sql: &str, per_item: bool) -> String {
+    let (select, group) = if per_item {
+        ("i.id AS item_id, ", "i.id, ")
+    } else {
+        ("", "")
+    };
+    format!(
+        "SELECT {select}o.currency AS currency, COUNT(*) AS orders,          CAST(SUM(o.amount_e4) AS BIGINT) AS amount_e4 FROM content_item i          JOIN customer_order o ON o.brand_id = i.brand_id AND o.offer_code = i.offer_code          WHERE i.id IN ({items_sql}) GROUP BY {group}o.currency ORDER BY o.currency"
+    )
+}
+
+fn revenue(r: &QueryResult) -> AppResult<Revenue> {
+    Ok(Revenue {
+        currency: r.try_get("", "currency")?,
+        amount: r.try_get::<i64>("", "amount_e4")? as f64 / 10_000.0,
+        orders: r.try_get("", "orders")?,
+    })
 }
 
 /// A metric's value.
@@ -251,7 +291,7 @@ fn get_f64(r: &QueryResult, col: &str) -> AppResult<Option<f64>> {
     Ok(r.try_get::<Option<f64>>("", col)?)
 }
 
-/// Results of many items (two statements), in `scope`.
+/// Results of many items (four statements), in `scope`.
 pub async fn results_of(
     app: &AppContext,
     scope: &BrandScope,
@@ -286,6 +326,10 @@ pub async fn results_of(
                     interactions: 0.0,
                     engagement_rate: None,
                     attendance_rate: None,
+                    answering_activities: 0,
+                    answering_members: 0,
+                    attributed_orders: 0,
+                    attributed_revenue: Vec::new(),
                 },
             )
         })
@@ -309,7 +353,7 @@ pub async fn results_of(
     );
     for r in app
         .db
-        .query_all_raw(db::raw(backend, &votes_sql, values))
+        .query_all_raw(db::raw(backend, &votes_sql, values.clone()))
         .await?
     {
         let item: Uuid = r.try_get("", "item_id")?;
@@ -318,6 +362,34 @@ pub async fn results_of(
                 option: r.try_get("", "option_key")?,
                 votes: get_f64(&r, "value")?.unwrap_or(0.0),
             });
+        }
+    }
+    let answers_sql = format!(
+        "SELECT a.content_item_id AS item_id, COUNT(*) AS activities, \
+         COUNT(DISTINCT a.member_id) AS members FROM activity a \
+         WHERE a.content_item_id IN ({items_sql}) GROUP BY a.content_item_id"
+    );
+    for r in app
+        .db
+        .query_all_raw(db::raw(backend, &answers_sql, values.clone()))
+        .await?
+    {
+        let item: Uuid = r.try_get("", "item_id")?;
+        if let Some(res) = out.get_mut(&item) {
+            res.answering_activities = r.try_get("", "activities")?;
+            res.answering_members = r.try_get("", "members")?;
+        }
+    }
+    for r in app
+        .db
+        .query_all_raw(db::raw(backend, &attributed_sql(&items_sql, true), values))
+        .await?
+    {
+        let item: Uuid = r.try_get("", "item_id")?;
+        if let Some(res) = out.get_mut(&item) {
+            let rev = revenue(&r)?;
+            res.attributed_orders += rev.orders;
+            res.attributed_revenue.push(rev);
         }
     }
     for res in out.values_mut() {
@@ -341,6 +413,10 @@ pub struct CampaignResults {
     pub totals: Vec<MetricValue>,
     /// Each target with what was reached.
     pub targets: Vec<TargetProgress>,
+    /// Distinct members with an activity naming one of its items.
+    pub answering_members: i64,
+    /// Orders that used its items' offer codes, per currency.
+    pub attributed_revenue: Vec<Revenue>,
     /// The campaign's communities during the campaign (from its start to
     /// its end, or now if earlier) against the same length of time just
     /// before it.
@@ -406,6 +482,30 @@ pub async fn campaign_results(
             value: get_f64(&r, "value")?.unwrap_or(0.0),
         });
     }
+    let attributed = app
+        .db
+        .query_all_raw(db::raw(
+            backend,
+            &attributed_sql(items_sql, false),
+            ids.clone(),
+        ))
+        .await?
+        .iter()
+        .map(revenue)
+        .collect::<AppResult<Vec<_>>>()?;
+    let answering = app
+        .db
+        .query_one_raw(db::raw(
+            backend,
+            &format!(
+                "SELECT COUNT(DISTINCT a.member_id) AS n FROM activity a WHERE a.content_item_id IN ({items_sql})"
+            ),
+            ids.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
     let published = app
         .db
         .query_one_raw(db::raw(
@@ -473,6 +573,8 @@ pub async fn campaign_results(
     let (during, before) = (count("during")?, count("before_n")?);
     Ok(CampaignResults {
         published_items: published,
+        answering_members: answering,
+        attributed_revenue: attributed,
         totals,
         targets,
         community_activity: ActivityComparison {

@@ -61,6 +61,9 @@ pub struct OrderRowInput {
     pub currency: String,
     /// Items in the order (default 1).
     pub item_count: Option<i32>,
+    /// The campaign offer code used, if any (attributes the order to the
+    /// content item with that code).
+    pub offer_code: Option<String>,
 }
 
 /// A batch of orders.
@@ -273,13 +276,16 @@ fn member_key(
 
 /// The payload of an order as sent, for telling a replay from a reused id.
 fn order_fingerprint(o: &OrderRow) -> String {
-    fingerprint(&[
-        &o.customer_ref,
-        &o.ordered_at.timestamp_micros().to_string(),
-        &o.amount_e4.to_string(),
-        &o.currency,
-        &o.item_count.to_string(),
-    ])
+    let at = o.ordered_at.timestamp_micros().to_string();
+    let amount = o.amount_e4.to_string();
+    let items = o.item_count.to_string();
+    let mut parts = vec![o.customer_ref.as_str(), &at, &amount, &o.currency, &items];
+    // Only when named, so orders stored before codes were kept keep their
+    // fingerprint.
+    if let Some(code) = &o.offer_code {
+        parts.push(code);
+    }
+    fingerprint(&parts)
 }
 
 /// The payload of a survey answer as sent.
@@ -322,6 +328,7 @@ struct OrderRow {
     amount_e4: i64,
     currency: String,
     item_count: i32,
+    offer_code: Option<String>,
 }
 
 fn check_order(i: usize, r: &OrderRowInput, now: DateTime<Utc>) -> Result<OrderRow, RejectedRow> {
@@ -353,6 +360,13 @@ fn check_order(i: usize, r: &OrderRowInput, now: DateTime<Utc>) -> Result<OrderR
     if !(0..=100_000).contains(&item_count) {
         return Err(reject("itemCount", "itemCount must be 0-100000"));
     }
+    let offer_code = match r.offer_code.as_deref() {
+        None => None,
+        Some(c) => Some(
+            crate::campaign::content::offer_code(c)
+                .ok_or_else(|| reject("offerCode", crate::campaign::content::OFFER_CODE_RULE))?,
+        ),
+    };
     Ok(OrderRow {
         external_id: r.external_id.trim().to_string(),
         customer_ref: r.customer_ref.trim().to_string(),
@@ -360,6 +374,7 @@ fn check_order(i: usize, r: &OrderRowInput, now: DateTime<Utc>) -> Result<OrderR
         amount_e4,
         currency,
         item_count,
+        offer_code,
     })
 }
 
@@ -501,6 +516,7 @@ pub async fn orders(
                 currency: Set(o.currency.clone()),
                 item_count: Set(o.item_count),
                 created_at: Set(now),
+                offer_code: Set(o.offer_code.clone()),
             })
         })
         .collect();

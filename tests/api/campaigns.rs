@@ -858,7 +858,25 @@ async fn results_use_the_latest_observations_and_match_hand_counts() {
     let poll = item(&app, &camp, &c, "POLL", None).await;
     let question = item(&app, &camp, &c, "QUESTION", None).await;
     let draft = item(&app, &camp, &c, "QUESTION", None).await;
-    publish_all(&app, &client, &bot, &[poll.clone(), question.clone()]).await;
+    let offer = app
+        .gql(ITEM, json!({ "i": { "campaignId": camp, "communityId": c, "kind": "EXCLUSIVE_OFFER",
+            "title": "10% off", "body": "For members", "fields": { "offerCode": " trail10 ", "discountPercent": 10 } } }))
+        .await;
+    assert_eq!(
+        offer.data()["createContentItem"]["fields"]["offerCode"],
+        "TRAIL10"
+    );
+    let offer = offer.data()["createContentItem"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    publish_all(
+        &app,
+        &client,
+        &bot,
+        &[poll.clone(), question.clone(), offer.clone()],
+    )
+    .await;
 
     let t1 = (now - Duration::hours(2)).to_rfc3339();
     let t2 = (now - Duration::hours(1)).to_rfc3339();
@@ -930,19 +948,76 @@ async fn results_use_the_latest_observations_and_match_hand_counts() {
         "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
         json!({ "i": { "communityId": c, "rows": [
             { "sourceKey": "a1", "externalId": "ana", "kind": "message", "occurredAt": (now - Duration::hours(36)).to_rfc3339() },
-            { "sourceKey": "a2", "externalId": "ana", "kind": "message", "occurredAt": (now - Duration::hours(1)).to_rfc3339() },
-            { "sourceKey": "a3", "externalId": "ben", "kind": "message", "occurredAt": (now - Duration::minutes(30)).to_rfc3339() },
+            { "sourceKey": "a2", "externalId": "ana", "kind": "message", "occurredAt": (now - Duration::hours(1)).to_rfc3339(), "contentItemId": poll },
+            { "sourceKey": "a3", "externalId": "ben", "kind": "message", "occurredAt": (now - Duration::minutes(30)).to_rfc3339(), "contentItemId": poll },
         ] } }),
     )
     .await
     .data();
+    let stray = app
+        .gql(
+            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted rejected { field } } }",
+            json!({ "i": { "communityId": c, "rows": [
+                { "sourceKey": "a4", "externalId": "ana", "kind": "message", "occurredAt": now.to_rfc3339(), "contentItemId": uuid::Uuid::new_v4().to_string() },
+            ] } }),
+        )
+        .await;
+    assert_eq!(
+        stray.data()["ingestActivities"]["rejected"][0]["field"],
+        "rows.0.contentItemId"
+    );
+    // Orders: two with the offer's code (any case), one with another code.
+    let orders = app
+        .gql(
+            "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted rejected { field } } }",
+            json!({ "i": { "brandId": brand, "rows": [
+                { "externalId": "o1", "customerRef": "c1", "orderedAt": now.to_rfc3339(), "amount": "20.00", "currency": "EUR", "offerCode": "trail10" },
+                { "externalId": "o2", "customerRef": "c2", "orderedAt": now.to_rfc3339(), "amount": "30.50", "currency": "EUR", "offerCode": "TRAIL10" },
+                { "externalId": "o3", "customerRef": "c3", "orderedAt": now.to_rfc3339(), "amount": "99.00", "currency": "EUR", "offerCode": "OTHER1" },
+                { "externalId": "o4", "customerRef": "c4", "orderedAt": now.to_rfc3339(), "amount": "5.00", "currency": "EUR" },
+            ] } }),
+        )
+        .await;
+    assert_eq!(
+        orders.data()["ingestOrders"]["inserted"],
+        4,
+        "{}",
+        orders.body
+    );
+    let bad_code = app
+        .gql(
+            "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted rejected { field } } }",
+            json!({ "i": { "brandId": brand, "rows": [
+                { "externalId": "o5", "customerRef": "c1", "orderedAt": now.to_rfc3339(), "amount": "1.00", "currency": "EUR", "offerCode": "no spaces!" },
+            ] } }),
+        )
+        .await;
+    assert_eq!(
+        bad_code.data()["ingestOrders"]["rejected"][0]["field"],
+        "rows.0.offerCode"
+    );
 
-    let q = "query($p: ID!, $c: ID!) { contentItem(id: $p) { results { interactions engagementRate votes { option votes } metrics { metric value } } }
-        campaign(id: $c) { results { publishedItems totals { metric value } targets { target { metric } actual progress }
+    let q = "query($p: ID!, $c: ID!, $o: ID!) { contentItem(id: $p) { results { interactions engagementRate votes { option votes } metrics { metric value } answeringActivities answeringMembers } }
+        offer: contentItem(id: $o) { results { attributedOrders attributedRevenue { currency amount orders } } }
+        campaign(id: $c) { results { publishedItems answeringMembers attributedRevenue { currency amount orders } totals { metric value } targets { target { metric } actual progress }
           communityActivity { activitiesBefore activitiesDuring activeMembersBefore activeMembersDuring activityChange } } } }";
     let a = app
-        .gql_as(Some(&client), q, json!({ "p": poll, "c": camp }))
+        .gql_as(
+            Some(&client),
+            q,
+            json!({ "p": poll, "c": camp, "o": offer }),
+        )
         .await;
+    // Two activities name the poll, by ana and ben.
+    assert_eq!(a.data()["contentItem"]["results"]["answeringActivities"], 2);
+    assert_eq!(a.data()["contentItem"]["results"]["answeringMembers"], 2);
+    // Orders o1 and o2 used TRAIL10: 20.00 + 30.50 = 50.50 EUR.
+    let offer_results = &a.data()["offer"]["results"];
+    assert_eq!(offer_results["attributedOrders"], 2);
+    assert_eq!(
+        offer_results["attributedRevenue"],
+        json!([{ "currency": "EUR", "amount": 50.5, "orders": 2 }])
+    );
     let r = &a.data()["contentItem"]["results"];
     // Poll, latest of each: reach 200, reactions 10, replies 4, votes
     // Boots 8 + Shoes 5 = 13. Interactions 10 + 4 + 13 = 27; 27 / 200 = 0.135.
@@ -953,7 +1028,12 @@ async fn results_use_the_latest_observations_and_match_hand_counts() {
         json!([{ "option": "Boots", "votes": 8.0 }, { "option": "Shoes", "votes": 5.0 }])
     );
     let results = &a.data()["campaign"]["results"];
-    assert_eq!(results["publishedItems"], 2);
+    assert_eq!(results["publishedItems"], 3);
+    assert_eq!(results["answeringMembers"], 2);
+    assert_eq!(
+        results["attributedRevenue"],
+        json!([{ "currency": "EUR", "amount": 50.5, "orders": 2 }])
+    );
     // Totals: reach 200 + 50 = 250, reactions 10, replies 4 + 5 = 9, votes 13.
     assert_eq!(
         results["totals"],
@@ -991,7 +1071,8 @@ async fn results_use_the_latest_observations_and_match_hand_counts() {
         p.data()["contentPerformance"],
         json!([
             { "kind": "POLL", "items": 1, "itemsWithReach": 1, "meanEngagementRate": 0.135, "meanReplies": 4.0, "smallSample": true },
-            { "kind": "QUESTION", "items": 1, "itemsWithReach": 1, "meanEngagementRate": 0.1, "meanReplies": 5.0, "smallSample": true }
+            { "kind": "QUESTION", "items": 1, "itemsWithReach": 1, "meanEngagementRate": 0.1, "meanReplies": 5.0, "smallSample": true },
+            { "kind": "EXCLUSIVE_OFFER", "items": 1, "itemsWithReach": 0, "meanEngagementRate": null, "meanReplies": 0.0, "smallSample": true }
         ])
     );
 
