@@ -42,6 +42,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When the brand was archived, if it is.
     pub archived_at: Option<DateTimeUtc>,
+    /// Most offers and early-access items a member is addressed in any 30
+    /// days, across the brand's communities; `None`: no cap.
+    pub max_offers_per_member: Option<i32>,
 }
 
 /// Relations of `brand` (none yet).

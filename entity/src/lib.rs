@@ -17,6 +17,7 @@ pub mod community;
 pub mod consultant_assignment;
 pub mod content_item;
 pub mod content_metric;
+pub mod content_recipient;
 pub mod content_review;
 pub mod content_version;
 pub mod customer;

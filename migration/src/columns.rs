@@ -68,6 +68,19 @@ pub fn brand_fk(name: &str, table: impl IntoIden, col: impl IntoIden) -> Foreign
         .to_owned()
 }
 
+/// A foreign key from `from` (table, column) to `to` (table, column).
+pub fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .to_owned()
+}
+
 /// Creates index `name` on `table (cols...)`.
 pub async fn index(
     manager: &SchemaManager<'_>,

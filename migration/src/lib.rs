@@ -15,6 +15,7 @@ mod m20261202_000008_payload_fingerprint;
 mod m20261202_000009_research;
 mod m20261203_000010_campaigns;
 mod m20261203_000011_content_attribution;
+mod m20261203_000012_offer_recipients;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_research::Migration),
             Box::new(m20261203_000010_campaigns::Migration),
             Box::new(m20261203_000011_content_attribution::Migration),
+            Box::new(m20261203_000012_offer_recipients::Migration),
         ]
     }
 }

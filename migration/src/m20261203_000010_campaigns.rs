@@ -5,7 +5,7 @@
 use sea_orm_migration::prelude::*;
 
 use crate::columns::{
-    brand_fk, index, string, string_null, text, ts, ts_null, uuid, uuid_null, version,
+    brand_fk, fk, index, string, string_null, text, ts, ts_null, uuid, uuid_null, version,
 };
 
 #[derive(DeriveMigrationName)]
@@ -114,18 +114,6 @@ enum ContentMetric {
 enum Community {
     Table,
     Id,
-}
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

@@ -36,6 +36,9 @@ pub struct Brand {
     pub updated_at: DateTime<Utc>,
     /// When the brand was archived, if it is.
     pub archived_at: Option<DateTime<Utc>>,
+    /// Most offers and early-access items a member is addressed in any 30
+    /// days, across the brand's communities; null: no cap.
+    pub max_offers_per_member: Option<i32>,
 }
 
 impl From<brand::Model> for Brand {
@@ -51,6 +54,7 @@ impl From<brand::Model> for Brand {
             created_at: m.created_at,
             updated_at: m.updated_at,
             archived_at: m.archived_at,
+            max_offers_per_member: m.max_offers_per_member,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::{
     auth::Caller,
     brand::data_version,
     cache::CacheKey,
+    campaign::offers,
     context::AppContext,
     db::WriteTxn,
     error::{AppError, AppResult},
@@ -131,6 +132,9 @@ pub struct CreateBrandInput {
     pub description: Option<String>,
     /// The brand's public web site (http or https).
     pub website_url: Option<String>,
+    /// Most offers and early-access items a member is addressed in any 30
+    /// days, across the brand's communities: 1-100, default 4; `null`: no cap.
+    pub max_offers_per_member: MaybeUndefined<i32>,
 }
 
 /// Changes to a brand; omitted fields stay as they are, `null` clears an optional field.
@@ -144,6 +148,9 @@ pub struct UpdateBrandInput {
     pub description: MaybeUndefined<String>,
     /// New web site; `null` clears it.
     pub website_url: MaybeUndefined<String>,
+    /// New cap on offers per member in 30 days (1-100); `null`: no cap.
+    /// Offers already scheduled keep their recipients.
+    pub max_offers_per_member: MaybeUndefined<i32>,
     /// The version you read; when given and stale the update is refused with `CONFLICT`.
     pub expected_version: Option<i32>,
 }
@@ -192,6 +199,11 @@ pub async fn create(
         .filter(|u| !u.trim().is_empty())
         .map(|u| validation::url("input.websiteUrl", u))
         .transpose()?;
+    let max_offers_per_member = match input.max_offers_per_member {
+        MaybeUndefined::Undefined => Some(offers::DEFAULT_CAP),
+        MaybeUndefined::Null => None,
+        MaybeUndefined::Value(c) => offers::check_cap("input.maxOffersPerMember", Some(c))?,
+    };
     let now = Utc::now();
     let model = brand::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -204,6 +216,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
+        max_offers_per_member: Set(max_offers_per_member),
     };
     let txn = WriteTxn::begin(app).await?;
     let created = model
@@ -358,6 +371,14 @@ pub async fn update(
         MaybeUndefined::Value(u) if u.trim().is_empty() => changes.website_url = Set(None),
         MaybeUndefined::Value(u) => {
             changes.website_url = Set(Some(validation::url("input.websiteUrl", u)?))
+        }
+    }
+    match input.max_offers_per_member {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => changes.max_offers_per_member = Set(None),
+        MaybeUndefined::Value(c) => {
+            changes.max_offers_per_member =
+                Set(offers::check_cap("input.maxOffersPerMember", Some(c))?)
         }
     }
     let current = load_for_write(app, caller, id, input.expected_version).await?;

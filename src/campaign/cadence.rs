@@ -124,31 +124,43 @@ pub fn check(policy: &Policy, slots: &[Slot], at: DateTime<Utc>, prompt: bool) -
         }
     }
     if let Some(max) = policy.max_prompts_per_week {
-        let week = Duration::days(7);
-        // Windows [w, w + 7d) that contain `at` start in (at - 7d, at]; the
-        // fullest starts at `at` or at one of the prompts before it.
-        let mut starts: Vec<DateTime<Utc>> = prompts
-            .iter()
-            .map(|s| s.at)
-            .filter(|t| *t > at - week && *t <= at)
-            .collect();
-        starts.push(at);
-        let mut fullest: Vec<Uuid> = Vec::new();
-        for w in starts {
-            let inside: Vec<Uuid> = prompts
-                .iter()
-                .filter(|s| s.at >= w && s.at < w + week)
-                .map(|s| s.item)
-                .collect();
-            if inside.len() > fullest.len() {
-                fullest = inside;
-            }
-        }
+        let taken: Vec<(Uuid, DateTime<Utc>)> = prompts.iter().map(|s| (s.item, s.at)).collect();
+        let fullest = fullest_window(&taken, at, Duration::days(7));
         if fullest.len() as i64 + 1 > i64::from(max) {
             out.push(Breach::TooMany { items: fullest });
         }
     }
     out
+}
+
+/// The taken items of the fullest window `[w, w + len)` that contains `at`:
+/// such windows start in `(at - len, at]`, and the fullest starts at `at` or
+/// at one of the taken times before it. Adding an item at `at` makes that
+/// window hold one more, so a limit of `n` per window is kept when the
+/// result has fewer than `n` items.
+pub fn fullest_window(
+    taken: &[(Uuid, DateTime<Utc>)],
+    at: DateTime<Utc>,
+    len: Duration,
+) -> Vec<Uuid> {
+    let mut starts: Vec<DateTime<Utc>> = taken
+        .iter()
+        .map(|(_, t)| *t)
+        .filter(|t| *t > at - len && *t <= at)
+        .collect();
+    starts.push(at);
+    let mut fullest: Vec<Uuid> = Vec::new();
+    for w in starts {
+        let inside: Vec<Uuid> = taken
+            .iter()
+            .filter(|(_, t)| *t >= w && *t < w + len)
+            .map(|(i, _)| *i)
+            .collect();
+        if inside.len() > fullest.len() {
+            fullest = inside;
+        }
+    }
+    fullest
 }
 
 /// How far ahead [`suggest`] looks.

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::{
     cadence::{self, Breach, Policy, Slot},
+    offers,
     service::{self, list},
 };
 use crate::{
@@ -140,6 +141,10 @@ pub struct ContentFields {
     pub discount_percent: Option<f64>,
     /// Offers: when the offer ends.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Offers with a code: give each addressed member a code of their own
+    /// (the item's code, `-` and 8 random characters); the item's code is
+    /// then at most 55 characters.
+    pub per_member_codes: Option<bool>,
 }
 
 /// What an offer code is.
@@ -180,11 +185,14 @@ pub fn check_fields(kind: ContentKind, f: ContentFields) -> AppResult<ContentFie
     if f.host.is_some() && kind != Ama {
         return Err(only_for("host", "AMA"));
     }
-    if (f.offer_code.is_some() || f.discount_percent.is_some() || f.expires_at.is_some())
+    if (f.offer_code.is_some()
+        || f.discount_percent.is_some()
+        || f.expires_at.is_some()
+        || f.per_member_codes.is_some())
         && !kind.is_offer()
     {
         return Err(only_for(
-            "offerCode, discountPercent and expiresAt",
+            "offerCode, discountPercent, expiresAt and perMemberCodes",
             "EXCLUSIVE_OFFER and EARLY_ACCESS",
         ));
     }
@@ -245,6 +253,26 @@ pub fn check_fields(kind: ContentKind, f: ContentFields) -> AppResult<ContentFie
                 return Err(bad("offerCode", "an exclusive offer needs an offer code"))
             }
             None => {}
+        }
+        if f.per_member_codes == Some(true) {
+            match &out.offer_code {
+                None => {
+                    return Err(bad(
+                        "perMemberCodes",
+                        "per-member codes need an offer code to start from",
+                    ))
+                }
+                Some(c) if c.len() > offers::PREFIX_MAX => {
+                    return Err(bad(
+                        "offerCode",
+                        &format!(
+                            "with per-member codes the offer code is at most {} characters",
+                            offers::PREFIX_MAX
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
         }
         if f.discount_percent
             .is_some_and(|d| !d.is_finite() || d <= 0.0 || d >= 100.0)
@@ -564,7 +592,7 @@ pub async fn update(
     if let Some(at) = input.scheduled_at {
         a.scheduled_at = Set(Some(at));
         if status == ContentStatus::Scheduled && !content_changed {
-            check_slot(&txn, &c, &current, at).await?;
+            take_slot(&txn, &c, &current, at).await?;
         }
     }
     let mut details = None;
@@ -776,6 +804,19 @@ async fn check_slot(
     ))
 }
 
+/// Takes `at` for `item`: the cadence guard first, then, for offers, the
+/// members it reaches under the brand's cap.
+async fn take_slot(
+    txn: &WriteTxn,
+    c: &community::Model,
+    item: &content_item::Model,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    check_slot(txn, c, item, at).await?;
+    offers::address(txn, item, &fields_of(item)?, at).await?;
+    Ok(())
+}
+
 /// The approval deadline of an item with a slot: `approvalLeadHours`
 /// before it.
 pub fn deadline(campaign: &campaign::Model, at: DateTime<Utc>) -> DateTime<Utc> {
@@ -804,7 +845,7 @@ pub async fn schedule(
         .ok_or_else(|| AppError::bad_input("at", "give a slot: the item has no scheduledAt"))?;
     let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
     let c = lock_community(&txn, current.community_id).await?;
-    check_slot(&txn, &c, &current, at).await?;
+    take_slot(&txn, &c, &current, at).await?;
     let saved = save(
         &txn,
         caller,

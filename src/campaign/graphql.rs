@@ -11,9 +11,10 @@ use super::{
         UpdateContentItemInput,
     },
     loaders::{
-        CampaignCommunitiesLoader, CampaignItemsLoader, CampaignLoader, ItemResultsLoader,
-        ItemReviewsLoader, ItemVersionsLoader,
+        CampaignCommunitiesLoader, CampaignItemsLoader, CampaignLoader, ItemRecipientCountsLoader,
+        ItemResultsLoader, ItemReviewsLoader, ItemVersionsLoader,
     },
+    offers::{self, RecipientCounts, RecipientRow, RecipientStatus},
     publish,
     results::{self, CampaignResults, ContentResults, IngestContentMetricsInput, KindPerformance},
     service::{
@@ -22,10 +23,12 @@ use super::{
     },
 };
 use crate::{
+    auth::BrandScope,
     context::{parse_id, to_id, ContextExt},
     error::{AppError, AppResult},
     ingest::IngestSummary,
     loaders::loader,
+    member::graphql::Identity,
     pagination::{Connection, CursorKey, Page, PageRequest},
 };
 
@@ -220,8 +223,85 @@ impl TryFrom<content_item::Model> for ContentItem {
     }
 }
 
+/// A member an offer is addressed to, or was kept from by the brand's cap.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ContentRecipient {
+    /// The member.
+    pub member_id: ID,
+    /// Whether the offer reaches them.
+    pub status: RecipientStatus,
+    /// Their own code, when the item hands out one per member.
+    pub offer_code: Option<String>,
+    /// Why the cap kept them from it, naming the offers that fill the window.
+    pub reason: Option<String>,
+    /// The item's slot when the recipients were fixed.
+    pub at: DateTime<Utc>,
+    /// Their accounts on platforms, to reach them where the item is posted.
+    pub identities: Vec<Identity>,
+}
+
+impl TryFrom<RecipientRow> for ContentRecipient {
+    type Error = AppError;
+
+    fn try_from(r: RecipientRow) -> AppResult<Self> {
+        Ok(Self {
+            member_id: to_id(r.recipient.member_id),
+            status: RecipientStatus::from_db(&r.recipient.status)?,
+            offer_code: r.recipient.offer_code,
+            reason: r.recipient.reason,
+            at: r.recipient.at,
+            identities: r
+                .identities
+                .into_iter()
+                .map(Identity::try_from)
+                .collect::<AppResult<_>>()?,
+        })
+    }
+}
+
+/// A page of an item's recipients.
+async fn recipient_page(
+    ctx: &Context<'_>,
+    scope: &BrandScope,
+    item: Uuid,
+    status: Option<RecipientStatus>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Connection<ContentRecipient>> {
+    let page = PageRequest::new(
+        first,
+        after.as_deref(),
+        offers::RECIPIENT_CURSOR,
+        1,
+        ctx.wants_total(),
+    )?;
+    let page = offers::recipients(ctx.app()?, scope, item, status, page).await?;
+    Ok(page.try_map(ContentRecipient::try_from)?.into())
+}
+
 #[ComplexObject]
 impl ContentItem {
+    /// Offers: the members it is addressed to and those the brand's cap kept
+    /// from it, by member id (fixed when it is scheduled).
+    async fn recipients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only recipients with this status.")] status: Option<RecipientStatus>,
+        #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last row seen.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<ContentRecipient>> {
+        let scope = ctx.caller()?.read_scope()?;
+        recipient_page(ctx, &scope, self.model.id, status, first, after).await
+    }
+
+    /// Offers: how many members it reaches and how many the cap kept from it.
+    async fn recipient_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<RecipientCounts> {
+        Ok(loader::<ItemRecipientCountsLoader>(ctx)?
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default())
+    }
+
     /// Its content versions, newest first.
     async fn versions(
         &self,
@@ -368,6 +448,7 @@ pub struct CalendarEntry {
 
 /// A claimed item with its lease.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
 pub struct ClaimedContent {
     /// The lease to report with.
     pub lease_id: ID,
@@ -389,6 +470,24 @@ pub struct ClaimedContent {
     pub fields: ContentFields,
     /// Its slot.
     pub scheduled_at: DateTime<Utc>,
+    #[graphql(skip)]
+    item: Uuid,
+}
+
+#[ComplexObject]
+impl ClaimedContent {
+    /// Offers: the members to send it to, each with their own code when
+    /// the item hands out one per member (the cap is applied already).
+    async fn recipients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last row seen.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<ContentRecipient>> {
+        let scope = BrandScope::One(publish::brand_of(ctx.caller()?)?);
+        let addressed = Some(RecipientStatus::Addressed);
+        recipient_page(ctx, &scope, self.item, addressed, first, after).await
+    }
 }
 
 impl TryFrom<content_item::Model> for ClaimedContent {
@@ -405,6 +504,7 @@ impl TryFrom<content_item::Model> for ClaimedContent {
             channel_id: m.channel_id.map(to_id),
             kind: ContentKind::from_db(&m.kind)?,
             fields: content::fields_of(&m)?,
+            item: m.id,
             title: m.title,
             body: m.body,
         })

@@ -6,7 +6,7 @@ use async_graphql::dataloader::Loader;
 use entity::{campaign, campaign_community, content_item, content_review, content_version};
 use uuid::Uuid;
 
-use super::{content, results, service};
+use super::{content, offers, results, service};
 use crate::loaders::{group, load_error, request_loaders, LoadError};
 
 request_loaders! {
@@ -22,6 +22,8 @@ request_loaders! {
     CampaignLoader;
     /// Loads the results of many items.
     ItemResultsLoader;
+    /// Loads the recipient counts of many items.
+    ItemRecipientCountsLoader;
 }
 
 /// Groups keys `(parent, first)` by `first` and loads each group with `load`.
@@ -123,6 +125,17 @@ impl Loader<Uuid> for ItemResultsLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         results::results_of(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)
+    }
+}
+
+impl Loader<Uuid> for ItemRecipientCountsLoader {
+    type Value = offers::RecipientCounts;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        offers::counts_of(&self.0, &self.1, keys)
             .await
             .map_err(load_error)
     }

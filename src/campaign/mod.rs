@@ -5,7 +5,8 @@
 //!
 //! `service.rs` holds campaigns; `content.rs` items, versions, reviews, the
 //! status machine, scheduling and the calendar; `cadence.rs` the cadence
-//! guard itself (pure); `publish.rs` claims and publishing reports; `results.rs` pushed metrics
+//! guard itself (pure); `offers.rs` whom offers reach under the brand's cap;
+//! `publish.rs` claims and publishing reports; `results.rs` pushed metrics
 //! and the figures over them;
 //! `graphql.rs` types and thin resolvers; `loaders.rs` the DataLoaders of
 //! its relation fields.
@@ -14,6 +15,7 @@ pub mod cadence;
 pub mod content;
 pub mod graphql;
 pub mod loaders;
+pub mod offers;
 pub mod publish;
 pub mod results;
 pub mod service;

@@ -37,7 +37,8 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(FIRST_BACKOFF_SECS << (attempts.clamp(1, 16) - 1))
 }
 
-fn brand_of(caller: &Caller) -> AppResult<Uuid> {
+/// The brand of a publishing integration (`FORBIDDEN` for anyone else).
+pub fn brand_of(caller: &Caller) -> AppResult<Uuid> {
     Ok(caller.integration_with(SCOPE)?.brand_id)
 }
 

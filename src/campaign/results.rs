@@ -227,7 +227,8 @@ pub struct ContentResults {
     pub answering_activities: i64,
     /// Distinct members among them.
     pub answering_members: i64,
-    /// Orders of the brand that used the item's offer code.
+    /// Orders of the brand that used the item's offer code or a member's
+    /// own code of it.
     pub attributed_orders: i64,
     /// Their amounts, per currency.
     pub attributed_revenue: Vec<Revenue>,
@@ -244,17 +245,30 @@ pub struct Revenue {
     pub orders: i64,
 }
 
-/// Orders that used the offer codes of the items `items_sql` selects, per
-/// currency (and per item when `per_item`).
+/// Orders that used the offer codes of the items `items_sql` selects (the
+/// item's code or a member's own code of it), per currency (and per item
+/// when `per_item`). `items_sql` appears twice: bind its values twice.
 fn attributed_sql(items_sql: &str, per_item: bool) -> String {
     let (select, group) = if per_item {
-        ("i.id AS item_id, ", "i.id, ")
+        ("c.item_id AS item_id, ", "c.item_id, ")
     } else {
         ("", "")
     };
     format!(
-        "SELECT {select}o.currency AS currency, COUNT(*) AS orders,          CAST(SUM(o.amount_e4) AS BIGINT) AS amount_e4 FROM content_item i          JOIN customer_order o ON o.brand_id = i.brand_id AND o.offer_code = i.offer_code          WHERE i.id IN ({items_sql}) GROUP BY {group}o.currency ORDER BY o.currency"
+        "SELECT {select}o.currency AS currency, COUNT(*) AS orders, \
+         CAST(SUM(o.amount_e4) AS BIGINT) AS amount_e4 FROM \
+         (SELECT id AS item_id, brand_id, offer_code AS code FROM content_item \
+          WHERE offer_code IS NOT NULL AND id IN ({items_sql}) \
+          UNION ALL SELECT item_id, brand_id, offer_code AS code FROM content_recipient \
+          WHERE offer_code IS NOT NULL AND item_id IN ({items_sql})) c \
+         JOIN customer_order o ON o.brand_id = c.brand_id AND o.offer_code = c.code \
+         GROUP BY {group}o.currency ORDER BY o.currency"
     )
+}
+
+/// `values` twice, for a statement that selects the same items twice.
+fn twice(values: &[sea_orm::Value]) -> Vec<sea_orm::Value> {
+    values.iter().chain(values).cloned().collect()
 }
 
 fn revenue(r: &QueryResult) -> AppResult<Revenue> {
@@ -382,7 +396,11 @@ pub async fn results_of(
     }
     for r in app
         .db
-        .query_all_raw(db::raw(backend, &attributed_sql(&items_sql, true), values))
+        .query_all_raw(db::raw(
+            backend,
+            &attributed_sql(&items_sql, true),
+            twice(&values),
+        ))
         .await?
     {
         let item: Uuid = r.try_get("", "item_id")?;
@@ -487,7 +505,7 @@ pub async fn campaign_results(
         .query_all_raw(db::raw(
             backend,
             &attributed_sql(items_sql, false),
-            ids.clone(),
+            twice(&ids),
         ))
         .await?
         .iter()

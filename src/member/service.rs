@@ -306,6 +306,8 @@ pub async fn merge(
         .filter(customer::Column::MemberId.eq(gone.id))
         .exec(&txn)
         .await?;
+    // Offers they were addressed count against the kept member's cap.
+    crate::campaign::offers::merge(&txn, gone.id, keep.id).await?;
     // Memberships: keep the earlier join where both were in a community.
     let keep_ms = membership::Entity::find()
         .filter(membership::Column::MemberId.eq(keep.id))

@@ -1112,3 +1112,331 @@ async fn results_use_the_latest_observations_and_match_hand_counts() {
         "NOT_FOUND"
     );
 }
+
+/// Creates an offer item (approved by the client) with `fields`.
+async fn offer(app: &TestApp, client: &str, camp: &str, c: &str, fields: Value) -> String {
+    let a = app
+        .gql(
+            ITEM,
+            json!({ "i": { "campaignId": camp, "communityId": c, "kind": "EXCLUSIVE_OFFER",
+            "title": "Members' price", "body": "Just for you", "fields": fields } }),
+        )
+        .await;
+    let id = a.data()["createContentItem"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    approve(app, client, &id).await;
+    id
+}
+
+const RECIPIENTS: &str = "query($id: ID!, $s: RecipientStatus) { contentItem(id: $id) { recipientCounts { addressed capped }
+    recipients(status: $s) { totalCount edges { node { memberId status offerCode reason identities { externalId } } } } } }";
+
+/// `(externalId, status, offerCode, reason)` of an item's recipients.
+async fn recipients_of(
+    app: &TestApp,
+    id: &str,
+) -> Vec<(String, String, Option<String>, Option<String>)> {
+    let a = app.gql(RECIPIENTS, json!({ "id": id })).await;
+    let mut out: Vec<_> = a.data()["contentItem"]["recipients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            (
+                n["identities"][0]["externalId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                n["status"].as_str().unwrap().to_string(),
+                n["offerCode"].as_str().map(String::from),
+                n["reason"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_respect_the_brands_cap_per_member_across_communities_and_hand_out_member_codes() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let brand_q = "query($b: ID!) { brand(id: $b) { maxOffersPerMember } }";
+    assert_eq!(
+        app.gql(brand_q, json!({ "b": brand })).await.data()["brand"]["maxOffersPerMember"],
+        4,
+        "a new brand starts with a cap of 4"
+    );
+    let set_cap = "mutation($b: ID!, $n: Int) { updateBrand(id: $b, input: { maxOffersPerMember: $n }) { maxOffersPerMember } }";
+    let bad = app.gql(set_cap, json!({ "b": brand, "n": 0 })).await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert_eq!(
+        bad.body["errors"][0]["extensions"]["field"],
+        "input.maxOffersPerMember"
+    );
+    let ok = app.gql(set_cap, json!({ "b": brand, "n": 2 })).await;
+    assert_eq!(ok.data()["updateBrand"]["maxOffersPerMember"], 2);
+
+    // Ana is in both communities (the same Discord account), Ben in A, Cara in B.
+    let a = community(&app, &brand, "Trail A", Value::Null).await;
+    let b = community(&app, &brand, "Trail B", Value::Null).await;
+    let now = Utc::now();
+    for (c, who) in [(&a, vec!["ana", "ben"]), (&b, vec!["ana", "cara"])] {
+        let rows: Vec<Value> = who
+            .iter()
+            .map(|w| json!({ "sourceKey": format!("{c}-{w}"), "externalId": w, "kind": "message", "occurredAt": (now - Duration::days(1)).to_rfc3339() }))
+            .collect();
+        app.gql(
+            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+            json!({ "i": { "communityId": c, "rows": rows } }),
+        )
+        .await
+        .data();
+    }
+    let camp = campaign(&app, &brand, &[&a, &b]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+
+    // Validation: per-member codes need a code to start from, and room for
+    // the suffix; other kinds take no offer fields.
+    let bad_fields = [
+        (
+            "EARLY_ACCESS",
+            json!({ "perMemberCodes": true }),
+            "input.fields.perMemberCodes",
+        ),
+        (
+            "EXCLUSIVE_OFFER",
+            json!({ "offerCode": "X".repeat(56), "perMemberCodes": true }),
+            "input.fields.offerCode",
+        ),
+    ];
+    for (kind, fields, field) in bad_fields {
+        let r = app
+            .gql(
+                ITEM,
+                json!({ "i": { "campaignId": camp, "communityId": a, "kind": kind,
+                "title": "t", "body": "b", "fields": fields } }),
+            )
+            .await;
+        assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+        assert_eq!(r.body["errors"][0]["extensions"]["field"], field);
+    }
+    let post = app
+        .gql(
+            ITEM,
+            json!({ "i": { "campaignId": camp, "communityId": a, "kind": "POST",
+            "title": "t", "body": "b", "fields": { "perMemberCodes": true } } }),
+        )
+        .await;
+    assert_eq!(post.code(), "BAD_USER_INPUT");
+
+    let schedule = |id: String, at: DateTime<Utc>| {
+        let app = &app;
+        async move {
+            let s = app.gql(SCHEDULE, json!({ "id": id, "at": at })).await;
+            assert_eq!(
+                s.data()["scheduleContent"]["status"],
+                "SCHEDULED",
+                "{}",
+                s.body
+            );
+        }
+    };
+    let day = |d: i64| hour(24 * d);
+    // o1 in A on day 2 with per-member codes; o2 in B on day 10.
+    let o1 = offer(
+        &app,
+        &client,
+        &camp,
+        &a,
+        json!({ "offerCode": "trail", "perMemberCodes": true }),
+    )
+    .await;
+    schedule(o1.clone(), day(2)).await;
+    let o2 = offer(&app, &client, &camp, &b, json!({ "offerCode": "TRAILB" })).await;
+    schedule(o2.clone(), day(10)).await;
+    let r1 = recipients_of(&app, &o1).await;
+    assert_eq!(r1.len(), 2);
+    let codes: Vec<String> = r1.iter().map(|r| r.2.clone().unwrap()).collect();
+    for (r, code) in r1.iter().zip(&codes) {
+        assert_eq!(r.1, "ADDRESSED");
+        assert!(
+            code.len() == 14
+                && code.starts_with("TRAIL-")
+                && code[6..]
+                    .chars()
+                    .all(|c| "23456789ABCDEFGHJKLMNPQRSTUVWXYZ".contains(c)),
+            "{code}"
+        );
+    }
+    assert_ne!(codes[0], codes[1], "each member has their own code");
+    assert_eq!(
+        recipients_of(&app, &o2)
+            .await
+            .iter()
+            .map(|r| r.2.clone())
+            .collect::<Vec<_>>(),
+        vec![None, None],
+        "a shared code only"
+    );
+
+    // o3 in A on day 20: Ana already has o1 (day 2) and o2 (day 10), so the
+    // window [day 2, day 32) would hold 3 > 2: she is kept from it; Ben has
+    // only o1: addressed.
+    let o3 = offer(&app, &client, &camp, &a, json!({ "offerCode": "TRAIL3" })).await;
+    schedule(o3.clone(), day(20)).await;
+    let r3 = recipients_of(&app, &o3).await;
+    assert_eq!(r3[0].0, "ana");
+    assert_eq!(r3[0].1, "CAPPED");
+    let reason = r3[0].3.clone().unwrap();
+    assert!(reason.contains(&o1) && reason.contains(&o2), "{reason}");
+    assert_eq!((r3[1].0.as_str(), r3[1].1.as_str()), ("ben", "ADDRESSED"));
+    let counts = app
+        .gql(RECIPIENTS, json!({ "id": o3, "s": "CAPPED" }))
+        .await;
+    assert_eq!(
+        counts.data()["contentItem"]["recipientCounts"],
+        json!({ "addressed": 1, "capped": 1 })
+    );
+    assert_eq!(counts.data()["contentItem"]["recipients"]["totalCount"], 1);
+    assert_eq!(
+        counts.data()["contentItem"]["recipients"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "filtered by status"
+    );
+
+    // o4 in B on day 31: the window from day 2 holds o1 and o2 for Ana
+    // (capped); Cara has o2 only. Moved to day 33 (past day 2 + 30), the
+    // fullest window from day 10 holds o2 alone: Ana is addressed.
+    let o4 = offer(&app, &client, &camp, &b, json!({ "offerCode": "TRAIL4" })).await;
+    schedule(o4.clone(), day(31)).await;
+    let statuses = |r: &[(String, String, Option<String>, Option<String>)]| {
+        r.iter()
+            .map(|r| (r.0.clone(), r.1.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        statuses(&recipients_of(&app, &o4).await),
+        [
+            ("ana".into(), "CAPPED".into()),
+            ("cara".into(), "ADDRESSED".into())
+        ]
+    );
+    schedule(o4.clone(), day(33)).await;
+    assert_eq!(
+        statuses(&recipients_of(&app, &o4).await),
+        [
+            ("ana".into(), "ADDRESSED".into()),
+            ("cara".into(), "ADDRESSED".into())
+        ]
+    );
+    // Moving o1 keeps each member's code.
+    schedule(o1.clone(), day(3)).await;
+    let moved: Vec<String> = recipients_of(&app, &o1)
+        .await
+        .iter()
+        .map(|r| r.2.clone().unwrap())
+        .collect();
+    assert_eq!(moved, codes);
+    // Without a cap nobody is kept from an offer.
+    app.gql(set_cap, json!({ "b": brand, "n": null }))
+        .await
+        .data();
+    schedule(o3.clone(), day(21)).await;
+    assert_eq!(
+        statuses(&recipients_of(&app, &o3).await),
+        [
+            ("ana".into(), "ADDRESSED".into()),
+            ("ben".into(), "ADDRESSED".into())
+        ]
+    );
+
+    // An order naming Ana's own code counts for o1, as does one naming the
+    // shared code of o2: 12.50 EUR and 40.00 EUR.
+    let orders = app
+        .gql(
+            "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+            json!({ "i": { "brandId": brand, "rows": [
+                { "externalId": "m1", "customerRef": "c1", "orderedAt": now.to_rfc3339(), "amount": "12.50", "currency": "EUR", "offerCode": codes[0].to_lowercase() },
+                { "externalId": "m2", "customerRef": "c2", "orderedAt": now.to_rfc3339(), "amount": "40.00", "currency": "EUR", "offerCode": "trailb" },
+            ] } }),
+        )
+        .await;
+    assert_eq!(orders.data()["ingestOrders"]["inserted"], 2);
+    let res = app
+        .gql(
+            "query($a: ID!, $b: ID!) { a: contentItem(id: $a) { results { attributedOrders attributedRevenue { currency amount orders } } }
+               b: contentItem(id: $b) { results { attributedOrders } } }",
+            json!({ "a": o1, "b": o2 }),
+        )
+        .await;
+    assert_eq!(
+        res.data()["a"]["results"]["attributedRevenue"],
+        json!([{ "currency": "EUR", "amount": 12.5, "orders": 1 }])
+    );
+    assert_eq!(res.data()["b"]["results"]["attributedOrders"], 1);
+
+    // A publishing bot gets the addressed members with their codes.
+    let (_, bot, _) = app.integration_token(&brand, &["PUBLISH_CONTENT"]).await;
+    let due = offer(
+        &app,
+        &client,
+        &camp,
+        &a,
+        json!({ "offerCode": "NOW", "perMemberCodes": true }),
+    )
+    .await;
+    app.gql(
+        SCHEDULE,
+        json!({ "id": due, "at": Utc::now() + Duration::milliseconds(800) }),
+    )
+    .await
+    .data();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let claimed = app
+        .gql_as(
+            Some(&bot),
+            "mutation { claimDueContent(limit: 10) { itemId recipients { edges { node { status offerCode identities { platform externalId } } } } } }",
+            json!({}),
+        )
+        .await;
+    let claimed = &claimed.data()["claimDueContent"];
+    assert_eq!(claimed[0]["itemId"], json!(due));
+    let sent: Vec<&Value> = claimed[0]["recipients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|n| n["status"] == "ADDRESSED"
+        && n["offerCode"].as_str().unwrap().starts_with("NOW-")
+        && n["identities"][0]["platform"] == "DISCORD"));
+
+    // Another brand's staff and client see none of it.
+    let other = app.create_brand("Other").await;
+    let (_, their_consultant) = app.consultant_for(&[&other]).await;
+    let (_, their_client) = app.user_token("CLIENT", Some(&other)).await;
+    for token in [&their_consultant, &their_client] {
+        assert_eq!(
+            app.gql_as(Some(token), RECIPIENTS, json!({ "id": o1 }))
+                .await
+                .code(),
+            "NOT_FOUND"
+        );
+    }
+    let their_set = app
+        .gql_as(
+            Some(&their_consultant),
+            set_cap,
+            json!({ "b": brand, "n": 9 }),
+        )
+        .await;
+    assert_eq!(their_set.code(), "NOT_FOUND");
+}
