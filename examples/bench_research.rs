@@ -30,7 +30,7 @@ use hearth::{
 };
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set};
 use serde_json::{json, Value};
-use support::{load_average, pgbench, pgbench_script, wrk_run, Bench, Cpu};
+use support::{load_average, pgbench, pgbench_script, wrk_run, Bench, Best, Cpu};
 use uuid::Uuid;
 
 const FINDINGS: usize = 100_000;
@@ -249,7 +249,7 @@ async fn main() {
     let database_url = format!(
         "{}/{}",
         admin_url.rsplit_once('/').unwrap().0,
-        database_name(&bench)
+        bench.database_name()
     );
     let mut lines = Vec::new();
     for (i, search) in SEARCHES.iter().enumerate() {
@@ -300,7 +300,8 @@ async fn main() {
             let cpu = Cpu::now();
             let w = wrk_run(&api.url, &wrk_script, CONNECTIONS, SECONDS).await;
             let used = Cpu::since(cpu);
-            best.api(w.rate, (used.server + used.database) / w.requests as f64);
+            let n = w.requests as f64;
+            best.api(w.rate, used.server / n, used.database / n);
             let cpu = Cpu::now();
             let p = pgbench(&database_url, &script, CONNECTIONS, SECONDS, &pg_vars).await;
             let used = Cpu::since(cpu);
@@ -309,7 +310,7 @@ async fn main() {
             let p1 = pgbench(&database_url, &script, 1, SECONDS / 2, &pg_vars).await;
             best.medians(w1.p50_ms, p1.p50_ms);
         }
-        lines.push(best.report(search, &load_average()));
+        lines.push(best.report(&format!("search {search:?}"), &load_average()));
     }
 
     println!();
@@ -372,73 +373,4 @@ fn raw_rows(
         });
     }
     (f, t)
-}
-
-/// The scratch database's name, from the instance's settings.
-fn database_name(bench: &Bench) -> String {
-    use secrecy::ExposeSecret;
-    let url = bench.settings.database.url.as_ref().unwrap();
-    url.expose_secret().rsplit('/').next().unwrap().to_string()
-}
-
-/// Best of each side over the alternating rounds.
-#[derive(Default)]
-struct Best {
-    api_rate: f64,
-    api_cpu: f64,
-    ref_rate: f64,
-    ref_cpu: f64,
-    api_p50: f64,
-    ref_p50: f64,
-}
-
-impl Best {
-    fn api(&mut self, rate: f64, cpu: f64) {
-        self.api_rate = self.api_rate.max(rate);
-        self.api_cpu = if self.api_cpu == 0.0 {
-            cpu
-        } else {
-            self.api_cpu.min(cpu)
-        };
-    }
-
-    fn reference(&mut self, rate: f64, cpu: f64) {
-        self.ref_rate = self.ref_rate.max(rate);
-        self.ref_cpu = if self.ref_cpu == 0.0 {
-            cpu
-        } else {
-            self.ref_cpu.min(cpu)
-        };
-    }
-
-    fn medians(&mut self, api: f64, reference: f64) {
-        self.api_p50 = if self.api_p50 == 0.0 {
-            api
-        } else {
-            self.api_p50.min(api)
-        };
-        self.ref_p50 = if self.ref_p50 == 0.0 {
-            reference
-        } else {
-            self.ref_p50.min(reference)
-        };
-    }
-
-    fn report(&self, search: &str, load: &str) -> String {
-        format!(
-            "search {search:?} (load {load}):\n\
-             \x20 over HTTP:       {:>8.0} req/s  {:>6.0} µs CPU/req  p50 {:>6.2} ms\n\
-             \x20 pgbench, same SQL:{:>7.0} tx/s   {:>6.0} µs CPU/tx   p50 {:>6.2} ms\n\
-             \x20 ratios: throughput {:.2}, CPU {:.2}, p50 {:.2}  (target >= 0.60)",
-            self.api_rate,
-            self.api_cpu * 1e6,
-            self.api_p50,
-            self.ref_rate,
-            self.ref_cpu * 1e6,
-            self.ref_p50,
-            self.api_rate / self.ref_rate,
-            self.ref_cpu / self.api_cpu,
-            self.ref_p50 / self.api_p50,
-        )
-    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one benchmark in release mode and prints its ratios against the
 # reference measured in the same run (targets in the README).
-#   scripts/bench.sh impact|communities|api|research
+#   scripts/bench.sh impact|communities|api|research|campaigns
 # Environment:
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
 #                        PostgreSQL server for a scratch database (SQLite otherwise)
@@ -14,21 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"
 case "$name" in
-  impact | communities | api | research) ;;
-  *) echo "usage: scripts/bench.sh impact|communities|api|research" >&2; exit 2 ;;
+  impact | communities | api | research | campaigns) ;;
+  *) echo "usage: scripts/bench.sh impact|communities|api|research|campaigns" >&2; exit 2 ;;
 esac
-cleanup() {
-  # A run leaves its scratch database and cache keys behind; drop them.
-  if [ -n "${BENCH_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
-    psql "$BENCH_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'hearth\_bench\_%'" |
-      while read -r db; do psql "$BENCH_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
-  fi
-  if [ -n "${BENCH_REDIS_URL:-}" ] && command -v redis-cli >/dev/null; then
-    redis-cli -u "$BENCH_REDIS_URL" --scan --pattern 'hearth_bench_*' |
-      xargs -r redis-cli -u "$BENCH_REDIS_URL" DEL >/dev/null
-  fi
-}
-trap cleanup EXIT
+# Each run drops the scratch database and cache keys it made itself.
 if [ "$name" != communities ] && ! command -v wrk >/dev/null; then
   echo "wrk is needed: apt-get install wrk" >&2
   exit 1

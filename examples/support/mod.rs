@@ -58,6 +58,49 @@ pub struct Bench {
     pub api: Api,
     /// Scratch files; removed on drop.
     pub dir: TempDir,
+    /// The scratch database and cache keys this run made; dropped with it.
+    _scratch: Scratch,
+}
+
+/// What one run created outside its temporary directory: its own database
+/// and its own cache key prefix. Dropping it removes exactly those (never
+/// anything found by a name pattern), on success and on a panic alike.
+struct Scratch {
+    /// Admin URL and name of the database made for this run.
+    database: Option<(String, String)>,
+    /// Redis URL and the key prefix unique to this run.
+    keys: Option<(String, String)>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.database {
+            let _ = std::process::Command::new("psql")
+                .arg(admin)
+                .args([
+                    "-qAtc",
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ])
+                .status();
+        }
+        if let Some((url, prefix)) = &self.keys {
+            if let Ok(out) = std::process::Command::new("redis-cli")
+                .args(["-u", url, "--scan", "--pattern", &format!("{prefix}*")])
+                .output()
+            {
+                let keys: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+                for chunk in keys.chunks(500) {
+                    let _ = std::process::Command::new("redis-cli")
+                        .args(["-u", url, "DEL"])
+                        .args(chunk)
+                        .output();
+                }
+            }
+        }
+    }
 }
 
 impl Bench {
@@ -71,9 +114,14 @@ impl Bench {
             "benchmark-secret-benchmark-secret-0123456789".to_string(),
         ));
         settings.database.data_dir = dir.path().to_path_buf();
+        let mut scratch = Scratch {
+            database: None,
+            keys: None,
+        };
         let url = match std::env::var("BENCH_DATABASE_URL") {
             Ok(admin) => {
                 let name = format!("hearth_bench_{}", Uuid::new_v4().simple());
+                scratch.database = Some((admin.clone(), name.clone()));
                 let conn = Database::connect(admin.as_str()).await.unwrap();
                 conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
@@ -87,8 +135,9 @@ impl Bench {
         };
         settings.database.url = Some(SecretString::from(url.clone()));
         if let Ok(redis) = std::env::var("BENCH_REDIS_URL") {
-            settings.redis.url = Some(SecretString::from(redis));
+            settings.redis.url = Some(SecretString::from(redis.clone()));
             settings.redis.key_prefix = format!("hearth_bench_{}:", Uuid::new_v4().simple());
+            scratch.keys = Some((redis, settings.redis.key_prefix.clone()));
         }
         change(&mut settings);
         println!(
@@ -129,7 +178,15 @@ impl Bench {
             settings,
             api,
             dir,
+            _scratch: scratch,
         }
+    }
+
+    /// The scratch database's name, from the instance's settings.
+    pub fn database_name(&self) -> String {
+        use secrecy::ExposeSecret;
+        let url = self.settings.database.url.as_ref().unwrap();
+        url.expose_secret().rsplit('/').next().unwrap().to_string()
     }
 
     /// Fresh tables have no planner statistics; where autovacuum is off (as
@@ -367,6 +424,15 @@ pub struct PgbenchRun {
     pub p50_ms: f64,
 }
 
+/// How long a pgbench run lasts.
+#[derive(Debug, Clone, Copy)]
+pub enum Length {
+    /// For this many seconds (`-T`).
+    Seconds(u32),
+    /// This many script runs per client (`-t`).
+    Transactions(u32),
+}
+
 /// Runs pgbench (`-M prepared`, no vacuum, no init) with the script `script`
 /// against `url` for `seconds` with `clients` clients; `vars` become
 /// pgbench variables (`-D name=value`), sent as bound parameters.
@@ -377,12 +443,26 @@ pub async fn pgbench(
     seconds: u32,
     vars: &[(String, String)],
 ) -> PgbenchRun {
+    pgbench_for(url, script, clients, Length::Seconds(seconds), vars).await
+}
+
+/// [`pgbench`] for a given [`Length`].
+pub async fn pgbench_for(
+    url: &str,
+    script: &Path,
+    clients: u32,
+    length: Length,
+    vars: &[(String, String)],
+) -> PgbenchRun {
     let logs = tempfile::tempdir().unwrap();
     let prefix = logs.path().join("tx");
     let mut cmd = tokio::process::Command::new("pgbench");
     cmd.args(["-n", "-M", "prepared", "-j", "1"])
         .arg(format!("-c{clients}"))
-        .arg(format!("-T{seconds}"))
+        .arg(match length {
+            Length::Seconds(n) => format!("-T{n}"),
+            Length::Transactions(n) => format!("-t{n}"),
+        })
         .arg("-l")
         .arg(format!("--log-prefix={}", prefix.display()))
         .arg("-f")
@@ -472,6 +552,76 @@ fn value_text(v: &sea_orm::Value) -> String {
         Value::BigUnsigned(Some(n)) => n.to_string(),
         Value::Double(Some(n)) => n.to_string(),
         Value::Bool(Some(b)) => b.to_string(),
+        Value::ChronoDateTimeUtc(Some(t)) => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         other => panic!("no text form for {other:?} in the pgbench reference"),
+    }
+}
+
+/// Best of each side over the alternating rounds.
+#[derive(Default)]
+pub struct Best {
+    api_rate: f64,
+    api_cpu: f64,
+    /// PostgreSQL's part of `api_cpu`.
+    api_db_cpu: f64,
+    ref_rate: f64,
+    ref_cpu: f64,
+    api_p50: f64,
+    ref_p50: f64,
+}
+
+impl Best {
+    /// One round of the server: its rate, and the CPU seconds per request
+    /// of the server process and of PostgreSQL.
+    pub fn api(&mut self, rate: f64, server: f64, database: f64) {
+        self.api_rate = self.api_rate.max(rate);
+        if self.api_cpu == 0.0 || server + database < self.api_cpu {
+            self.api_cpu = server + database;
+            self.api_db_cpu = database;
+        }
+    }
+
+    /// One round of the reference: its rate and CPU seconds per transaction.
+    pub fn reference(&mut self, rate: f64, cpu: f64) {
+        self.ref_rate = self.ref_rate.max(rate);
+        self.ref_cpu = if self.ref_cpu == 0.0 {
+            cpu
+        } else {
+            self.ref_cpu.min(cpu)
+        };
+    }
+
+    /// One round's medians at one connection, milliseconds.
+    pub fn medians(&mut self, api: f64, reference: f64) {
+        self.api_p50 = if self.api_p50 == 0.0 {
+            api
+        } else {
+            self.api_p50.min(api)
+        };
+        self.ref_p50 = if self.ref_p50 == 0.0 {
+            reference
+        } else {
+            self.ref_p50.min(reference)
+        };
+    }
+
+    /// The comparison in words, with its ratios.
+    pub fn report(&self, what: &str, load: &str) -> String {
+        format!(
+            "{what} (load {load}):\n\
+             \x20 over HTTP:       {:>8.0} req/s  {:>6.0} µs CPU/req  p50 {:>6.2} ms  ({:.0} µs of it in PostgreSQL)\n\
+             \x20 pgbench, same SQL:{:>7.0} tx/s   {:>6.0} µs CPU/tx   p50 {:>6.2} ms\n\
+             \x20 ratios: throughput {:.2}, CPU {:.2}, p50 {:.2}  (target >= 0.60)",
+            self.api_rate,
+            self.api_cpu * 1e6,
+            self.api_p50,
+            self.api_db_cpu * 1e6,
+            self.ref_rate,
+            self.ref_cpu * 1e6,
+            self.ref_p50,
+            self.api_rate / self.ref_rate,
+            self.ref_cpu / self.api_cpu,
+            self.ref_p50 / self.api_p50,
+        )
     }
 }

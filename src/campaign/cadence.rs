@@ -143,24 +143,35 @@ pub fn fullest_window(
     at: DateTime<Utc>,
     len: Duration,
 ) -> Vec<Uuid> {
-    let mut starts: Vec<DateTime<Utc>> = taken
+    let (lo, hi) = (at - len, at + len);
+    // Only times within `len` of `at` can share a window with it.
+    let mut near: Vec<(DateTime<Utc>, Uuid)> = taken
         .iter()
-        .map(|(_, t)| *t)
-        .filter(|t| *t > at - len && *t <= at)
+        .filter(|(_, t)| *t > lo && *t < hi)
+        .map(|(i, t)| (*t, *i))
         .collect();
+    near.sort_unstable();
+    let mut best = (0, 0);
+    let mut starts: Vec<DateTime<Utc>> =
+        near.iter().map(|(t, _)| *t).filter(|t| *t <= at).collect();
     starts.push(at);
-    let mut fullest: Vec<Uuid> = Vec::new();
+    let mut first = 0;
+    let mut end = 0;
     for w in starts {
-        let inside: Vec<Uuid> = taken
-            .iter()
-            .filter(|(_, t)| *t >= w && *t < w + len)
-            .map(|(i, _)| *i)
-            .collect();
-        if inside.len() > fullest.len() {
-            fullest = inside;
+        // `near` is sorted: the window [w, w + len) is near[first..end].
+        while first < near.len() && near[first].0 < w {
+            first += 1;
+        }
+        let stop = w + len;
+        end = end.max(first);
+        while end < near.len() && near[end].0 < stop {
+            end += 1;
+        }
+        if end - first > best.1 - best.0 {
+            best = (first, end);
         }
     }
-    fullest
+    near[best.0..best.1].iter().map(|(_, i)| *i).collect()
 }
 
 /// How far ahead [`suggest`] looks.
@@ -269,6 +280,41 @@ mod tests {
                 items: vec![Uuid::from_u128(1), Uuid::from_u128(2)]
             }]
         );
+    }
+
+    #[test]
+    fn the_fullest_window_matches_trying_every_start() {
+        // Pseudo-random slots over 40 days; every start in (at - 7d, at] is
+        // tried on a 15-minute grid and against every slot, by brute force.
+        let base = at(1, 0);
+        let mut x: u64 = 7;
+        let taken: Vec<(Uuid, DateTime<Utc>)> = (0..60)
+            .map(|n| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                (
+                    Uuid::from_u128(n),
+                    base + Duration::minutes((x >> 33) as i64 % (40 * 24 * 60)),
+                )
+            })
+            .collect();
+        let len = Duration::days(7);
+        for probe in 0..80 {
+            let t = base + Duration::hours(probe * 12);
+            let mut starts: Vec<DateTime<Utc>> = taken.iter().map(|(_, s)| *s).collect();
+            starts.extend((0..=7 * 96).map(|q| t - Duration::minutes(15 * q)));
+            let brute = starts
+                .into_iter()
+                .filter(|w| *w > t - len && *w <= t)
+                .map(|w| {
+                    taken
+                        .iter()
+                        .filter(|(_, s)| *s >= w && *s < w + len)
+                        .count()
+                })
+                .max()
+                .unwrap_or(0);
+            assert_eq!(fullest_window(&taken, t, len).len(), brute, "at {t}");
+        }
     }
 
     #[test]

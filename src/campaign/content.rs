@@ -1086,8 +1086,114 @@ pub struct CalendarRow {
 /// Most communities named in one calendar query.
 pub const MAX_CALENDAR_COMMUNITIES: usize = 100;
 
+/// What a calendar page selects.
+#[derive(Debug, Clone)]
+pub struct CalendarQuery {
+    /// The brand.
+    pub brand: Uuid,
+    /// Start (inclusive).
+    pub from: DateTime<Utc>,
+    /// End (exclusive).
+    pub to: DateTime<Utc>,
+    /// Only these communities (all when empty).
+    pub communities: Vec<Uuid>,
+    /// The slot and id of the last entry seen.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Rows to fetch (one more than the page, to know whether more follow).
+    pub limit: u64,
+}
+
+const ON_CALENDAR: &str = "status NOT IN ('CANCELLED', 'FAILED') AND scheduled_at IS NOT NULL";
+
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The calendar's conditions on `content_item` and their values, with the
+/// keyset condition when `keyset`.
+fn calendar_where(q: &CalendarQuery, keyset: bool) -> (String, Vec<sea_orm::Value>) {
+    let mut sql =
+        format!("brand_id = ? AND {ON_CALENDAR} AND scheduled_at >= ? AND scheduled_at < ?");
+    let mut values: Vec<sea_orm::Value> = vec![q.brand.into(), q.from.into(), q.to.into()];
+    if !q.communities.is_empty() {
+        sql.push_str(&format!(
+            " AND community_id IN ({})",
+            marks(q.communities.len())
+        ));
+        values.extend(q.communities.iter().map(|c| sea_orm::Value::from(*c)));
+    }
+    if let Some((at, id)) = q.after.filter(|_| keyset) {
+        sql.push_str(" AND (scheduled_at > ? OR (scheduled_at = ? AND id > ?))");
+        values.extend([at.into(), at.into(), id.into()]);
+    }
+    (sql, values)
+}
+
+/// The page of a calendar, by slot and id.
+pub fn calendar_page_statement(backend: DbBackend, q: &CalendarQuery) -> sea_orm::Statement {
+    let (conditions, mut values) = calendar_where(q, true);
+    values.push((q.limit as i64).into());
+    db::raw(
+        backend,
+        &format!(
+            "SELECT {} FROM content_item WHERE {conditions} ORDER BY scheduled_at, id LIMIT ?",
+            columns("content_item")
+        ),
+        values,
+    )
+}
+
+/// The prompts of `communities` with a slot in `[from - 7 days, to + 7
+/// days)`: all the cadence guard compares a calendar entry with (quiet
+/// hours need no neighbours; the gap and weekly limit count prompts only).
+pub fn calendar_neighbours_statement(
+    backend: DbBackend,
+    brand: Uuid,
+    communities: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sea_orm::Statement {
+    let mut values: Vec<sea_orm::Value> = vec![
+        brand.into(),
+        (from - Duration::days(7)).into(),
+        (to + Duration::days(7)).into(),
+    ];
+    values.extend(communities.iter().map(|c| sea_orm::Value::from(*c)));
+    db::raw(
+        backend,
+        &format!(
+            "SELECT id, community_id, scheduled_at AS at, is_prompt FROM content_item \
+             WHERE brand_id = ? AND {ON_CALENDAR} AND is_prompt = TRUE \
+             AND scheduled_at >= ? AND scheduled_at < ? AND community_id IN ({})",
+            marks(communities.len())
+        ),
+        values,
+    )
+}
+
+/// The communities of a calendar page, for their policies.
+pub fn calendar_communities_statement(
+    backend: DbBackend,
+    communities: Vec<Uuid>,
+) -> sea_orm::Statement {
+    use sea_orm::QueryTrait;
+    community::Entity::find()
+        .filter(community::Column::Id.is_in(communities))
+        .build(backend)
+}
+
+#[derive(FromQueryResult)]
+struct NeighbourRow {
+    id: Uuid,
+    community_id: Uuid,
+    at: DateTime<Utc>,
+    is_prompt: bool,
+}
+
 /// Items of a brand with a slot in `[from, to)`, by slot, with conflicts
-/// flagged (a connection).
+/// flagged (a connection). Three statements whatever the range: the page,
+/// the prompts a week either side of it in its communities, and those
+/// communities' policies (a fourth counts the entries when asked).
 pub async fn calendar(
     app: &AppContext,
     caller: &Caller,
@@ -1104,61 +1210,13 @@ pub async fn calendar(
             "to must be after from, at most 366 days later",
         ));
     }
-    if communities
-        .as_ref()
-        .is_some_and(|c| c.len() > MAX_CALENDAR_COMMUNITIES)
-    {
+    let communities = communities.unwrap_or_default();
+    if communities.len() > MAX_CALENDAR_COMMUNITIES {
         return Err(AppError::bad_input(
             "communityIds",
             format!("at most {MAX_CALENDAR_COMMUNITIES} communities"),
         ));
     }
-    let backend = app.db.get_database_backend();
-    let mut conditions = vec![
-        "brand_id = ?".to_string(),
-        "scheduled_at IS NOT NULL".into(),
-        "status NOT IN ('CANCELLED', 'FAILED')".into(),
-    ];
-    let mut values: Vec<sea_orm::Value> = vec![brand.into()];
-    if let Some(c) = communities.as_ref().filter(|c| !c.is_empty()) {
-        conditions.push(format!(
-            "community_id IN ({})",
-            vec!["?"; c.len()].join(", ")
-        ));
-        values.extend(c.iter().map(|c| sea_orm::Value::from(*c)));
-    }
-    // Neighbours a week either side, so conflicts at the edges are seen.
-    let mut around = conditions.clone();
-    around.push("scheduled_at >= ? AND scheduled_at < ?".into());
-    let mut around_values = values.clone();
-    around_values.extend([
-        (from - Duration::days(7)).into(),
-        (to + Duration::days(7)).into(),
-    ]);
-    let columns = columns("content_item");
-    let all = content_item::Model::find_by_statement(db::raw(
-        backend,
-        &format!(
-            "SELECT {columns} FROM content_item WHERE {} ORDER BY scheduled_at, id",
-            around.join(" AND ")
-        ),
-        around_values,
-    ))
-    .all(&app.db)
-    .await?;
-    let community_ids: Vec<Uuid> = all
-        .iter()
-        .map(|i| i.community_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let policies: std::collections::HashMap<Uuid, Policy> = community::Entity::find()
-        .filter(community::Column::Id.is_in(community_ids))
-        .all(&app.db)
-        .await?
-        .iter()
-        .map(|c| Ok((c.id, policy_of(c)?)))
-        .collect::<AppResult<_>>()?;
     let bad_cursor = || AppError::bad_input("after", "not a valid cursor");
     let after = match &page.after {
         Some(c) => {
@@ -1170,38 +1228,107 @@ pub async fn calendar(
         }
         None => None,
     };
-    let in_range: Vec<&content_item::Model> = all
+    let backend = app.db.get_database_backend();
+    let q = CalendarQuery {
+        brand,
+        from,
+        to,
+        communities,
+        after,
+        limit: page.first + 1,
+    };
+    let items = content_item::Model::find_by_statement(calendar_page_statement(backend, &q))
+        .all(&app.db)
+        .await?;
+    let total = if page.want_total {
+        let (conditions, values) = calendar_where(&q, false);
+        let row = app
+            .db
+            .query_one_raw(db::raw(
+                backend,
+                &format!("SELECT COUNT(*) AS n FROM content_item WHERE {conditions}"),
+                values,
+            ))
+            .await?;
+        Some(
+            row.map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0) as u64,
+        )
+    } else {
+        None
+    };
+    let mut seen = HashSet::new();
+    let page_communities: Vec<Uuid> = items
         .iter()
-        .filter(|i| i.scheduled_at.is_some_and(|s| s >= from && s < to))
+        .map(|i| i.community_id)
+        .filter(|c| seen.insert(*c))
         .collect();
-    let total = page.want_total.then_some(in_range.len() as u64);
-    let mut rows = Vec::new();
-    for item in in_range {
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return Ok(Page::from_rows(
+            Vec::new(),
+            &page,
+            total,
+            |_: &CalendarRow| CursorKey {
+                order: CALENDAR_CURSOR.into(),
+                keys: Vec::new(),
+            },
+        ));
+    };
+    let (lo, hi) = (
+        first.scheduled_at.unwrap_or(from),
+        last.scheduled_at.unwrap_or(to) + Duration::seconds(1),
+    );
+    let neighbours = if items.iter().any(|i| i.is_prompt) {
+        NeighbourRow::find_by_statement(calendar_neighbours_statement(
+            backend,
+            brand,
+            &page_communities,
+            lo,
+            hi,
+        ))
+        .all(&app.db)
+        .await?
+    } else {
+        Vec::new()
+    };
+    let policies: std::collections::HashMap<Uuid, Policy> = community::Model::find_by_statement(
+        calendar_communities_statement(backend, page_communities),
+    )
+    .all(&app.db)
+    .await?
+    .iter()
+    .map(|c| Ok((c.id, policy_of(c)?)))
+    .collect::<AppResult<_>>()?;
+    let mut by_community: std::collections::HashMap<Uuid, Vec<Slot>> =
+        std::collections::HashMap::new();
+    for o in neighbours {
+        by_community.entry(o.community_id).or_default().push(Slot {
+            item: o.id,
+            at: o.at,
+            prompt: o.is_prompt,
+        });
+    }
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
         let at = item.scheduled_at.unwrap_or(from);
-        if after.is_some_and(|(a, id)| (at, item.id) <= (a, id)) {
-            continue;
-        }
-        if rows.len() as u64 > page.first {
-            break;
-        }
         let Some(policy) = policies.get(&item.community_id) else {
             continue;
         };
-        let others: Vec<Slot> = all
-            .iter()
-            .filter(|o| o.community_id == item.community_id && o.id != item.id)
-            .filter_map(|o| {
-                o.scheduled_at.map(|s| Slot {
-                    item: o.id,
-                    at: s,
-                    prompt: o.is_prompt,
-                })
+        let others: Vec<Slot> = by_community
+            .get(&item.community_id)
+            .map(|slots| {
+                slots
+                    .iter()
+                    .filter(|o| o.item != item.id)
+                    .copied()
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         rows.push(CalendarRow {
             breaches: cadence::check(policy, &others, at, item.is_prompt),
             policy: policy.clone(),
-            item: item.clone(),
+            item,
         });
     }
     Ok(Page::from_rows(rows, &page, total, |r| CursorKey {

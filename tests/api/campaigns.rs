@@ -518,6 +518,47 @@ async fn the_cadence_guard_refuses_a_breaking_slot_naming_the_items_and_suggests
         .unwrap()
         .contains(&json!(first)));
     assert_eq!(entry(&post)["conflicted"], false);
+
+    // Paged two at a time, the calendar yields the same entries and flags,
+    // in slot order, in three statements a page (the page, the prompts
+    // around it, its communities' policies).
+    let all: Vec<(Value, Value)> = cal["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["item"]["id"].clone(),
+                e["node"]["conflicted"].clone(),
+            )
+        })
+        .collect();
+    let paged_q = "query($b: ID!, $f: DateTime!, $t: DateTime!, $a: String) { contentCalendar(brandId: $b, from: $f, to: $t, first: 2, after: $a) { pageInfo { hasNextPage endCursor } edges { node { conflicted item { id } } } } }";
+    let (from, to) = (Utc::now(), Utc::now() + Duration::days(30));
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let before = app.statements().await;
+        let p = app
+            .gql(
+                paged_q,
+                json!({ "b": brand, "f": from, "t": to, "a": after }),
+            )
+            .await;
+        assert_eq!(app.statements().await - before, 3.0);
+        let p = &p.data()["contentCalendar"];
+        for e in p["edges"].as_array().unwrap() {
+            paged.push((
+                e["node"]["item"]["id"].clone(),
+                e["node"]["conflicted"].clone(),
+            ));
+        }
+        if p["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = p["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(paged, all);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
