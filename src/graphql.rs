@@ -20,6 +20,7 @@ use crate::{
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
     research::graphql::{ResearchMutation, ResearchQuery},
     response_cache::OutputCache,
+    training::graphql::{TrainingMutation, TrainingQuery},
 };
 
 // One member per domain area.
@@ -31,6 +32,7 @@ pub struct Query(
     ResearchQuery,
     CommunityQuery,
     CampaignQuery,
+    TrainingQuery,
     MemberQuery,
     EngagementQuery,
     ActivityQuery,
@@ -50,6 +52,7 @@ pub struct Mutation(
     ResearchMutation,
     CommunityMutation,
     CampaignMutation,
+    TrainingMutation,
     MemberMutation,
     ActivityMutation,
     RecognitionMutation,

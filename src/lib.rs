@@ -33,4 +33,5 @@ pub mod response_cache; // GraphQL output reused for cached values, and replays
 pub mod startup; // build the app from settings; bind; run
 pub mod stats; // Welch intervals, the delta method, a seeded bootstrap
 pub mod telemetry; // logs and Prometheus metrics
+pub mod training; // team training: programmes, modules, trainees, enrollments
 pub mod validation; // input checks shared by every area

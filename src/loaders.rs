@@ -10,6 +10,7 @@ use std::{
 };
 
 use async_graphql::{dataloader::DataLoader, Context, Request};
+use uuid::Uuid;
 
 use crate::{
     auth::BrandScope,
@@ -104,6 +105,27 @@ pub fn first_argument(field: async_graphql::SelectionField<'_>) -> AppResult<Opt
             _ => None,
         })
         .map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+}
+
+/// Groups keys `(parent, first)` by `first` and loads each group with `load`.
+pub async fn by_first<M, F, Fut>(
+    keys: &[(Uuid, u64)],
+    parent: impl Fn(&M) -> Uuid,
+    load: F,
+) -> Result<HashMap<(Uuid, u64), Vec<M>>, LoadError>
+where
+    F: Fn(Vec<Uuid>, u64) -> Fut,
+    Fut: std::future::Future<Output = AppResult<Vec<M>>>,
+{
+    let mut out = HashMap::new();
+    for (first, parents) in group(keys.iter().map(|(p, f)| (*f, *p))) {
+        // One more than asked, to know whether a next page exists.
+        let rows = load(parents, first + 1).await.map_err(load_error)?;
+        for (p, rows) in group(rows.into_iter().map(|r| (parent(&r), r))) {
+            out.insert((p, first), rows);
+        }
+    }
+    Ok(out)
 }
 
 /// Groups rows by key, keeping their order within each key.

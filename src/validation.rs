@@ -133,6 +133,27 @@ pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResu
     }
 }
 
+/// An e-mail address, trimmed and in lower case.
+pub fn email(field: &str, email: &str) -> AppResult<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split('@').count() == 2
+        && email.split('@').all(|p| !p.is_empty())
+        && email
+            .split('@')
+            .nth(1)
+            .is_some_and(|d| d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be an e-mail address such as ana@example.com"),
+        ))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {

@@ -16,6 +16,7 @@ mod m20261202_000009_research;
 mod m20261203_000010_campaigns;
 mod m20261203_000011_content_attribution;
 mod m20261203_000012_offer_recipients;
+mod m20261203_000013_training;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_campaigns::Migration),
             Box::new(m20261203_000011_content_attribution::Migration),
             Box::new(m20261203_000012_offer_recipients::Migration),
+            Box::new(m20261203_000013_training::Migration),
         ]
     }
 }

@@ -150,23 +150,7 @@ const BAD_LOGIN: &str = "invalid e-mail or password";
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used; sign in again";
 
 fn normalize_email(field: &str, email: &str) -> AppResult<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split('@').count() == 2
-        && email.split('@').all(|p| !p.is_empty())
-        && email
-            .split('@')
-            .nth(1)
-            .is_some_and(|d| d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("{field} must be an e-mail address such as ana@example.com"),
-        ))
-    }
+    crate::validation::email(field, email)
 }
 
 async fn issue_session<C: ConnectionTrait>(

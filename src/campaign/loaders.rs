@@ -7,7 +7,7 @@ use entity::{campaign, campaign_community, content_item, content_review, content
 use uuid::Uuid;
 
 use super::{content, offers, results, service};
-use crate::loaders::{group, load_error, request_loaders, LoadError};
+use crate::loaders::{by_first, group, load_error, request_loaders, LoadError};
 
 request_loaders! {
     /// Loads the first items of many campaigns: key (campaign, first).
@@ -24,27 +24,6 @@ request_loaders! {
     ItemResultsLoader;
     /// Loads the recipient counts of many items.
     ItemRecipientCountsLoader;
-}
-
-/// Groups keys `(parent, first)` by `first` and loads each group with `load`.
-async fn by_first<M, F, Fut>(
-    keys: &[(Uuid, u64)],
-    parent: impl Fn(&M) -> Uuid,
-    load: F,
-) -> Result<HashMap<(Uuid, u64), Vec<M>>, LoadError>
-where
-    F: Fn(Vec<Uuid>, u64) -> Fut,
-    Fut: std::future::Future<Output = crate::error::AppResult<Vec<M>>>,
-{
-    let mut out = HashMap::new();
-    for (first, parents) in group(keys.iter().map(|(p, f)| (*f, *p))) {
-        // One more than asked, to know whether a next page exists.
-        let rows = load(parents, first + 1).await.map_err(load_error)?;
-        for (p, rows) in group(rows.into_iter().map(|r| (parent(&r), r))) {
-            out.insert((p, first), rows);
-        }
-    }
-    Ok(out)
 }
 
 impl Loader<(Uuid, u64)> for CampaignItemsLoader {

@@ -23,3 +23,4 @@ mod research;
 mod schema;
 mod sessions;
 mod statistics;
+mod training;

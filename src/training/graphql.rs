@@ -1,0 +1,482 @@
+//! GraphQL types and resolvers for team training.
+
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{enrollment, trainee, training_module, training_programme};
+use uuid::Uuid;
+
+use super::{
+    loaders::{ProgrammeEnrollmentsLoader, ProgrammeLoader, ProgrammeModulesLoader, TraineeLoader},
+    programmes::{
+        self, CreateTrainingProgrammeInput, ModuleKind, MoveOn, ProgrammeStatus,
+        TrainingModuleInput, TrainingProgrammeFilter, UpdateTrainingModuleInput,
+        UpdateTrainingProgrammeInput,
+    },
+    records::{
+        self, CreateTraineeInput, EnrollSummary, EnrollTraineesInput, EnrollmentFilter,
+        EnrollmentStatus, UpdateTraineeInput,
+    },
+};
+use crate::{
+    context::{parse_id, to_id, ContextExt},
+    error::{AppError, AppResult},
+    loaders::loader,
+    pagination::{Connection, CursorKey, Page, PageRequest},
+};
+
+/// A training programme: agency-wide, or for one brand.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct TrainingProgramme {
+    /// Unique id.
+    pub id: ID,
+    /// The brand; null for an agency-wide programme.
+    pub brand_id: Option<ID>,
+    /// Whether every brand may use it (only admins change it).
+    pub agency_wide: bool,
+    /// Title.
+    pub title: String,
+    /// What it teaches.
+    pub description: Option<String>,
+    /// Months a certification stays valid; null: no expiry.
+    pub validity_months: Option<i32>,
+    /// Whether it takes new enrollments.
+    pub status: ProgrammeStatus,
+    /// Incremented on every change; pass it as `expectedVersion`.
+    pub version: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    uuid: Uuid,
+}
+
+impl TryFrom<training_programme::Model> for TrainingProgramme {
+    type Error = AppError;
+
+    fn try_from(m: training_programme::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: to_id(m.id),
+            brand_id: m.brand_id.map(to_id),
+            agency_wide: m.brand_id.is_none(),
+            title: m.title,
+            description: m.description,
+            validity_months: m.validity_months,
+            status: ProgrammeStatus::from_db(&m.status)?,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            uuid: m.id,
+        })
+    }
+}
+
+#[ComplexObject]
+impl TrainingProgramme {
+    /// Its modules in order.
+    async fn modules(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingModule>> {
+        Ok(loader::<ProgrammeModulesLoader>(ctx)?
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(TrainingModule::try_from)
+            .collect::<AppResult<_>>()?)
+    }
+
+    /// Its enrollments in your scope, newest first; for further pages use
+    /// `enrollments(filter: { programmeId })`.
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
+    ) -> async_graphql::Result<Connection<Enrollment>> {
+        let page = PageRequest::new(first, None, records::ENROLLMENT_CURSOR, 1, false)?;
+        let rows = loader::<ProgrammeEnrollmentsLoader>(ctx)?
+            .load_one((self.uuid, page.first))
+            .await?
+            .unwrap_or_default();
+        let page = Page::from_rows(rows, &page, None, |e| CursorKey {
+            order: records::ENROLLMENT_CURSOR.into(),
+            keys: vec![e.id.to_string()],
+        });
+        Ok(page.try_map(Enrollment::try_from)?.into())
+    }
+}
+
+/// A module of a programme.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TrainingModule {
+    /// Unique id.
+    pub id: ID,
+    /// The programme.
+    pub programme_id: ID,
+    /// Order within the programme, from 1.
+    pub position: i32,
+    /// Title.
+    pub title: String,
+    /// What it is.
+    pub kind: ModuleKind,
+    /// Whether the programme needs it.
+    pub required: bool,
+    /// Scaled score (0..1) at or above which an attempt passes.
+    pub mastery_score: Option<f64>,
+    /// What satisfies it (cmi5 `moveOn`).
+    pub move_on: MoveOn,
+    /// Whether renewing the certification needs it again.
+    pub renew_required: bool,
+    /// The LMS's activity id mapped to it.
+    pub activity_id: Option<String>,
+    /// Incremented on every change; pass it as `expectedVersion`.
+    pub version: i32,
+}
+
+impl TryFrom<training_module::Model> for TrainingModule {
+    type Error = AppError;
+
+    fn try_from(m: training_module::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: to_id(m.id),
+            programme_id: to_id(m.programme_id),
+            position: m.position,
+            title: m.title,
+            kind: ModuleKind::from_db(&m.kind)?,
+            required: m.required,
+            mastery_score: m.mastery_score,
+            move_on: MoveOn::from_db(&m.move_on)?,
+            renew_required: m.renew_required,
+            activity_id: m.activity_id,
+            version: m.version,
+        })
+    }
+}
+
+/// A person of a brand's team who is trained.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Trainee {
+    /// Unique id.
+    pub id: ID,
+    /// The brand.
+    pub brand_id: ID,
+    /// Name.
+    pub name: String,
+    /// E-mail (lower case), unique within the brand.
+    pub email: String,
+    /// Job role.
+    pub job_role: Option<String>,
+    /// Their client user account, if linked.
+    pub user_id: Option<ID>,
+    /// Their community member, if linked.
+    pub member_id: Option<ID>,
+    /// Incremented on every change; pass it as `expectedVersion`.
+    pub version: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<trainee::Model> for Trainee {
+    fn from(m: trainee::Model) -> Self {
+        Self {
+            id: to_id(m.id),
+            brand_id: to_id(m.brand_id),
+            name: m.name,
+            email: m.email,
+            job_role: m.job_role,
+            user_id: m.user_id.map(to_id),
+            member_id: m.member_id.map(to_id),
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A trainee enrolled in a programme.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Enrollment {
+    /// Unique id.
+    pub id: ID,
+    /// The trainee's brand.
+    pub brand_id: ID,
+    /// The trainee.
+    pub trainee_id: ID,
+    /// The programme.
+    pub programme_id: ID,
+    /// Where it stands (derived; see `EnrollmentStatus`).
+    pub status: EnrollmentStatus,
+    /// When it should be complete.
+    pub due_at: Option<DateTime<Utc>>,
+    /// First result recorded.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When every required module was satisfied.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When it was waived.
+    pub waived_at: Option<DateTime<Utc>>,
+    /// Why it was waived.
+    pub waived_reason: Option<String>,
+    /// Incremented on every change.
+    pub version: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    trainee: Uuid,
+    #[graphql(skip)]
+    programme: Uuid,
+}
+
+impl TryFrom<enrollment::Model> for Enrollment {
+    type Error = AppError;
+
+    fn try_from(m: enrollment::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: to_id(m.id),
+            brand_id: to_id(m.brand_id),
+            trainee_id: to_id(m.trainee_id),
+            programme_id: to_id(m.programme_id),
+            status: records::status_of(&m, Utc::now()),
+            due_at: m.due_at,
+            started_at: m.started_at,
+            completed_at: m.completed_at,
+            waived_at: m.waived_at,
+            waived_reason: m.waived_reason,
+            version: m.version,
+            created_at: m.created_at,
+            trainee: m.trainee_id,
+            programme: m.programme_id,
+        })
+    }
+}
+
+#[ComplexObject]
+impl Enrollment {
+    /// The trainee.
+    async fn trainee(&self, ctx: &Context<'_>) -> async_graphql::Result<Trainee> {
+        Ok(loader::<TraineeLoader>(ctx)?
+            .load_one(self.trainee)
+            .await?
+            .ok_or(AppError::NotFound("trainee"))?
+            .into())
+    }
+
+    /// The programme.
+    async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<TrainingProgramme> {
+        Ok(loader::<ProgrammeLoader>(ctx)?
+            .load_one(self.programme)
+            .await?
+            .ok_or(AppError::NotFound("training programme"))?
+            .try_into()?)
+    }
+}
+
+/// Training queries.
+#[derive(Default)]
+pub struct TrainingQuery;
+
+#[Object]
+impl TrainingQuery {
+    /// Programmes you may read (agency-wide ones and your brands' own), newest first.
+    async fn training_programmes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Which programmes to include.")] filter: Option<TrainingProgrammeFilter>,
+    ) -> async_graphql::Result<Connection<TrainingProgramme>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            programmes::PROGRAMME_CURSOR,
+            1,
+            ctx.wants_total(),
+        )?;
+        let page =
+            programmes::list(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        Ok(page.try_map(TrainingProgramme::try_from)?.into())
+    }
+
+    /// One programme by id.
+    async fn training_programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] id: ID,
+    ) -> async_graphql::Result<TrainingProgramme> {
+        Ok(
+            programmes::get(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Trainees in your scope, newest first.
+    async fn trainees(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this brand's trainees.")] brand_id: Option<ID>,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Trainee>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            records::TRAINEE_CURSOR,
+            1,
+            ctx.wants_total(),
+        )?;
+        let brand = brand_id.map(|b| parse_id("brandId", &b)).transpose()?;
+        let page = records::trainees(ctx.app()?, ctx.caller()?, brand, page).await?;
+        Ok(page.map(Trainee::from).into())
+    }
+
+    /// One trainee by id.
+    async fn trainee(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The trainee.")] id: ID,
+    ) -> async_graphql::Result<Trainee> {
+        Ok(
+            records::trainee(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Enrollments in your scope, newest first.
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Which enrollments to include.")] filter: Option<EnrollmentFilter>,
+    ) -> async_graphql::Result<Connection<Enrollment>> {
+        let page = PageRequest::new(
+            first,
+            after.as_deref(),
+            records::ENROLLMENT_CURSOR,
+            1,
+            ctx.wants_total(),
+        )?;
+        let page =
+            records::enrollments(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page)
+                .await?;
+        Ok(page.try_map(Enrollment::try_from)?.into())
+    }
+}
+
+/// Training mutations.
+#[derive(Default)]
+pub struct TrainingMutation;
+
+#[Object]
+impl TrainingMutation {
+    /// Creates a programme with its modules: for a brand (admins and its
+    /// consultants) or, without `brandId`, agency-wide (admins).
+    async fn create_training_programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] input: CreateTrainingProgrammeInput,
+    ) -> async_graphql::Result<TrainingProgramme> {
+        Ok(programmes::create(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .try_into()?)
+    }
+
+    /// Changes a programme's details.
+    async fn update_training_programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateTrainingProgrammeInput,
+    ) -> async_graphql::Result<TrainingProgramme> {
+        Ok(
+            programmes::update(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Adds a module to a programme.
+    async fn add_training_module(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme.")] programme_id: ID,
+        #[graphql(desc = "The module.")] input: TrainingModuleInput,
+        #[graphql(desc = "Where, from 1 (default: last); later modules move down.")]
+        position: Option<i32>,
+    ) -> async_graphql::Result<TrainingModule> {
+        Ok(programmes::add_module(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("programmeId", &programme_id)?,
+            input,
+            position,
+        )
+        .await?
+        .try_into()?)
+    }
+
+    /// Changes a module, or moves it.
+    async fn update_training_module(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The module.")] id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateTrainingModuleInput,
+    ) -> async_graphql::Result<TrainingModule> {
+        Ok(
+            programmes::update_module(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
+                .await?
+                .try_into()?,
+        )
+    }
+
+    /// Adds a trainee to a brand's team.
+    async fn create_trainee(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The trainee.")] input: CreateTraineeInput,
+    ) -> async_graphql::Result<Trainee> {
+        Ok(records::create_trainee(ctx.app()?, ctx.caller()?, input)
+            .await?
+            .into())
+    }
+
+    /// Changes a trainee.
+    async fn update_trainee(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The trainee.")] id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateTraineeInput,
+    ) -> async_graphql::Result<Trainee> {
+        Ok(
+            records::update_trainee(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Enrolls one or many trainees of a brand in a programme.
+    async fn enroll_trainees(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who, in what, by when.")] input: EnrollTraineesInput,
+    ) -> async_graphql::Result<EnrollSummary> {
+        Ok(records::enroll(ctx.app()?, ctx.caller()?, input).await?)
+    }
+
+    /// Waives an enrollment that is not complete, with a reason.
+    async fn waive_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The enrollment.")] id: ID,
+        #[graphql(desc = "Why, 1-1000 characters.")] reason: String,
+    ) -> async_graphql::Result<Enrollment> {
+        Ok(
+            records::waive(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, &reason)
+                .await?
+                .try_into()?,
+        )
+    }
+}
