@@ -159,6 +159,8 @@ pub struct RateLimitSettings {
     pub login_per_account_per_minute: u32,
     /// Requests per signed-in user or integration per minute.
     pub requests_per_principal_per_minute: u32,
+    /// Certificate checks (`verifyCertification`) per client IP per minute.
+    pub verify_per_ip_per_minute: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
 }
@@ -169,6 +171,7 @@ impl Default for RateLimitSettings {
             login_per_ip_per_minute: 20,
             login_per_account_per_minute: 10,
             requests_per_principal_per_minute: 1200,
+            verify_per_ip_per_minute: 30,
             trust_forwarded_for: false,
         }
     }
@@ -488,6 +491,10 @@ impl Settings {
             (
                 "rate_limit.requests_per_principal_per_minute",
                 self.rate_limit.requests_per_principal_per_minute,
+            ),
+            (
+                "rate_limit.verify_per_ip_per_minute",
+                self.rate_limit.verify_per_ip_per_minute,
             ),
         ] {
             if value == 0 {

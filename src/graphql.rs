@@ -20,7 +20,7 @@ use crate::{
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
     research::graphql::{ResearchMutation, ResearchQuery},
     response_cache::OutputCache,
-    training::graphql::{TrainingMutation, TrainingQuery},
+    training::graphql::{CertificationQuery, TrainingMutation, TrainingQuery},
 };
 
 // One member per domain area.
@@ -33,6 +33,7 @@ pub struct Query(
     CommunityQuery,
     CampaignQuery,
     TrainingQuery,
+    CertificationQuery,
     MemberQuery,
     EngagementQuery,
     ActivityQuery,

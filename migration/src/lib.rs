@@ -17,6 +17,7 @@ mod m20261203_000010_campaigns;
 mod m20261203_000011_content_attribution;
 mod m20261203_000012_offer_recipients;
 mod m20261203_000013_training;
+mod m20261203_000014_training_results;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_content_attribution::Migration),
             Box::new(m20261203_000012_offer_recipients::Migration),
             Box::new(m20261203_000013_training::Migration),
+            Box::new(m20261203_000014_training_results::Migration),
         ]
     }
 }

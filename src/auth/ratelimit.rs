@@ -25,6 +25,8 @@ pub enum Limit {
     LoginPerAccount,
     /// Requests of one user or integration.
     Principal,
+    /// Certificate checks from one IP address.
+    VerifyPerIp,
 }
 
 impl Limit {
@@ -33,6 +35,7 @@ impl Limit {
             Self::LoginPerIp => "login-ip",
             Self::LoginPerAccount => "login-account",
             Self::Principal => "principal",
+            Self::VerifyPerIp => "verify-ip",
         }
     }
 }
@@ -43,6 +46,7 @@ struct Local {
     login_ip: DefaultKeyedRateLimiter<String>,
     login_account: DefaultKeyedRateLimiter<String>,
     principal: DefaultKeyedRateLimiter<String>,
+    verify_ip: DefaultKeyedRateLimiter<String>,
 }
 
 /// The rate limiter shared by every request.
@@ -64,6 +68,7 @@ impl RateLimiter {
             login_ip: Governor::keyed(quota(settings.login_per_ip_per_minute)),
             login_account: Governor::keyed(quota(settings.login_per_account_per_minute)),
             principal: Governor::keyed(quota(settings.requests_per_principal_per_minute)),
+            verify_ip: Governor::keyed(quota(settings.verify_per_ip_per_minute)),
         };
         Self {
             cache,
@@ -77,6 +82,7 @@ impl RateLimiter {
             Limit::LoginPerIp => self.settings.login_per_ip_per_minute,
             Limit::LoginPerAccount => self.settings.login_per_account_per_minute,
             Limit::Principal => self.settings.requests_per_principal_per_minute,
+            Limit::VerifyPerIp => self.settings.verify_per_ip_per_minute,
         }
     }
 
@@ -151,6 +157,7 @@ impl RateLimiter {
             Limit::LoginPerIp => &self.local.login_ip,
             Limit::LoginPerAccount => &self.local.login_account,
             Limit::Principal => &self.local.principal,
+            Limit::VerifyPerIp => &self.local.verify_ip,
         };
         if limiter.len() > 100_000 {
             limiter.retain_recent();

@@ -358,6 +358,20 @@ pub fn opaque_token() -> (String, String) {
     (token, hash)
 }
 
+/// Upper-case letters and digits without the look-alikes 0, 1, I and O:
+/// 32 symbols, 5 random bits each.
+pub const READABLE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+/// `len` random characters of [`READABLE_ALPHABET`], for codes people
+/// type (offer codes, certificate verification).
+pub fn readable_code(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| READABLE_ALPHABET[rng.random_range(0..READABLE_ALPHABET.len())] as char)
+        .collect()
+}
+
 /// SHA-256 hex digest of an opaque token, as stored.
 pub fn hash_opaque(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

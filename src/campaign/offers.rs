@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, Utc};
 use entity::{brand, content_item, content_recipient, member_identity};
-use rand::Rng;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -50,9 +49,6 @@ pub const DEFAULT_CAP: i32 = 4;
 pub const MAX_CAP: i32 = 100;
 /// Random characters after the item's code in a per-member code.
 const SUFFIX_LEN: usize = 8;
-/// Upper-case letters and digits without the look-alikes 0, 1, I and O:
-/// 32 symbols, so a suffix carries 40 random bits.
-const SUFFIX_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /// Longest item code that leaves room for a per-member suffix.
 pub const PREFIX_MAX: usize = 64 - 1 - SUFFIX_LEN;
 
@@ -77,12 +73,12 @@ pub fn check_cap(field: &str, cap: Option<i32>) -> AppResult<Option<i32>> {
     }
 }
 
+/// The item's code, `-` and [`SUFFIX_LEN`] random characters (40 bits).
 fn per_member_code(prefix: &str) -> String {
-    let mut rng = rand::rng();
-    let suffix: String = (0..SUFFIX_LEN)
-        .map(|_| SUFFIX_ALPHABET[rng.random_range(0..SUFFIX_ALPHABET.len())] as char)
-        .collect();
-    format!("{prefix}-{suffix}")
+    format!(
+        "{prefix}-{}",
+        crate::auth::tokens::readable_code(SUFFIX_LEN)
+    )
 }
 
 /// How many members an item reaches and how many the cap kept from it.

@@ -5,7 +5,10 @@
 //! enrollments; `graphql.rs` types and thin resolvers; `loaders.rs` the
 //! DataLoaders of its relation fields.
 
+pub mod certifications;
 pub mod graphql;
 pub mod loaders;
 pub mod programmes;
 pub mod records;
+pub mod results;
+pub mod rules;

@@ -562,3 +562,483 @@ async fn programmes_modules_enrollments_run_a_fixed_number_of_statements() {
     // Programmes, their modules, their enrollments, the trainees.
     assert_eq!(counts[0], 4.0, "{counts:?}");
 }
+
+const INGEST: &str = "mutation($i: IngestTrainingStatementsInput!) { ingestTrainingStatements(input: $i) { inserted duplicates rejected { index field code } } }";
+const ENROLLMENTS: &str = "query($p: ID!) { enrollments(filter: { programmeId: $p }) { edges { node { status startedAt completedAt trainee { name } certifications { id number status issuedAt expiresAt verificationCode revokedReason } } } } }";
+
+/// The enrollment of trainee `name` in an `ENROLLMENTS` answer.
+fn enrollment_of(a: &crate::helpers::Answer, name: &str) -> Value {
+    a.data()["enrollments"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["trainee"]["name"] == name)
+        .unwrap()["node"]
+        .clone()
+}
+
+fn at(v: &Value) -> chrono::DateTime<Utc> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+/// The same instant as stored (PostgreSQL keeps microseconds).
+fn same(a: chrono::DateTime<Utc>, b: chrono::DateTime<Utc>) {
+    assert!((a - b).num_microseconds().unwrap().abs() < 1, "{a} != {b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_complete_programmes_and_issue_certifications_that_expire_renew_and_are_revoked() {
+    let app = TestApp::spawn_with(|s| s.rate_limit.verify_per_ip_per_minute = 6).await;
+    let brand = app.create_brand("Acme").await;
+    let other = app.create_brand("Other").await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+    let (_, their_consultant) = app.consultant_for(&[&other]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let (_, lms, _) = app.integration_token(&brand, &["INGEST_TRAINING"]).await;
+    let (_, their_lms, _) = app.integration_token(&other, &["INGEST_TRAINING"]).await;
+    let (_, wrong_scope, _) = app.integration_token(&brand, &["INGEST_ORDERS"]).await;
+
+    let p = programme(&app, &consultant, Some(&brand), "Moderation").await;
+    let (video, quiz, practicum) = (
+        p["modules"][0]["id"].clone(),
+        p["modules"][1]["id"].clone(),
+        p["modules"][2]["id"].clone(),
+    );
+    let other_programme = programme(&app, &consultant, Some(&brand), "Not enrolled").await;
+    let mut ids = Vec::new();
+    for (name, email) in [("Ana", "ana@acme.example"), ("Ben", "ben@acme.example")] {
+        let t = app
+            .gql_as(
+                Some(&consultant),
+                TRAINEE,
+                json!({ "i": { "brandId": brand, "name": name, "email": email } }),
+            )
+            .await;
+        ids.push(t.data()["createTrainee"]["id"].clone());
+    }
+    app.gql_as(
+        Some(&consultant),
+        ENROLL,
+        json!({ "i": { "programmeId": p["id"], "traineeIds": ids } }),
+    )
+    .await
+    .data();
+
+    let now = Utc::now();
+    let day = |d: i64| (now - Duration::days(d)).to_rfc3339();
+    let row = |id: u32, email: &str, verb: &str, object: Value, score: Option<f64>, ts: String| {
+        let mut r = json!({ "statementId": format!("00000000-0000-4000-8000-{id:012}"), "actorEmail": email, "verb": verb, "scoreScaled": score, "timestamp": ts });
+        for (k, v) in object.as_object().unwrap() {
+            r[k] = v.clone();
+        }
+        r
+    };
+    let quiz_activity = json!({ "activityId": "https://lms.example/quiz/1" });
+    // Bad rows, all-or-nothing: nothing is stored.
+    let bad = app
+        .gql_as(Some(&lms), INGEST, json!({ "i": { "brandId": brand, "rows": [
+            row(90, "nobody@acme.example", "COMPLETED", json!({ "moduleId": video }), None, day(1)),
+            row(91, "ana@acme.example", "COMPLETED", json!({ "moduleId": other_programme["modules"][0]["id"] }), None, day(1)),
+            row(92, "ana@acme.example", "COMPLETED", json!({ "moduleId": video, "activityId": "https://lms.example/quiz/1" }), None, day(1)),
+            row(93, "ana@acme.example", "PASSED", quiz_activity.clone(), Some(1.5), day(1)),
+            row(94, "ana@acme.example", "COMPLETED", json!({ "moduleId": video, "duration": "1H" }), None, day(1)),
+            row(95, "ana@acme.example", "COMPLETED", json!({ "moduleId": video }), None, (now + Duration::hours(1)).to_rfc3339()),
+            { "statementId": "not-a-uuid", "actorEmail": "ana@acme.example", "verb": "COMPLETED", "moduleId": video, "timestamp": day(1) },
+            row(97, "ana@acme.example", "COMPLETED", json!({ "moduleId": video }), None, day(1)),
+        ] } }))
+        .await;
+    let fields: Vec<&str> = bad.data()["ingestTrainingStatements"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "rows.0.actorEmail",
+            "rows.1.moduleId",
+            "rows.2.moduleId",
+            "rows.3.scoreScaled",
+            "rows.4.duration",
+            "rows.5.timestamp",
+            "rows.6.statementId"
+        ]
+    );
+    assert_eq!(bad.data()["ingestTrainingStatements"]["inserted"], 0);
+    let before = app
+        .gql_as(Some(&client), ENROLLMENTS, json!({ "p": p["id"] }))
+        .await;
+    assert_eq!(enrollment_of(&before, "Ana")["status"], "NOT_STARTED");
+    assert_eq!(
+        app.gql_as(
+            Some(&wrong_scope),
+            INGEST,
+            json!({ "i": { "brandId": brand, "rows": [] } })
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&their_lms),
+            INGEST,
+            json!({ "i": { "brandId": brand, "rows": [] } })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+
+    // Ana: video completed 3 days ago; the quiz (mastery 0.8) "passed" at
+    // 0.7 two days ago (below mastery: not a pass), failed at 0.9 (a failed
+    // verb never passes), then completed at 0.85 a day ago (a scored attempt
+    // at mastery passes). Required: video and quiz, so the programme is
+    // complete a day ago, the later of 3 and 1 days ago. Ben only launched.
+    let rows = json!([
+        row(
+            1,
+            "ana@acme.example",
+            "COMPLETED",
+            json!({ "moduleId": video }),
+            None,
+            day(3)
+        ),
+        row(
+            2,
+            "ana@acme.example",
+            "PASSED",
+            quiz_activity.clone(),
+            Some(0.7),
+            day(2)
+        ),
+        row(
+            3,
+            "Ana@Acme.example",
+            "FAILED",
+            quiz_activity.clone(),
+            Some(0.9),
+            (now - Duration::hours(40)).to_rfc3339()
+        ),
+        row(
+            4,
+            "ana@acme.example",
+            "COMPLETED",
+            quiz_activity.clone(),
+            Some(0.85),
+            day(1)
+        ),
+        row(
+            5,
+            "ben@acme.example",
+            "LAUNCHED",
+            json!({ "moduleId": video, "duration": "PT5M" }),
+            None,
+            day(1)
+        ),
+    ]);
+    let ok = app
+        .gql_as(
+            Some(&lms),
+            INGEST,
+            json!({ "i": { "brandId": brand, "rows": rows } }),
+        )
+        .await;
+    assert_eq!(
+        ok.data()["ingestTrainingStatements"]["inserted"],
+        5,
+        "{}",
+        ok.body
+    );
+    let replay = app
+        .gql_as(
+            Some(&lms),
+            INGEST,
+            json!({ "i": { "brandId": brand, "rows": rows } }),
+        )
+        .await;
+    assert_eq!(
+        replay.data()["ingestTrainingStatements"],
+        json!({ "inserted": 0, "duplicates": 5, "rejected": [] }),
+        "a replay stores nothing"
+    );
+    let changed = app
+        .gql_as(Some(&lms), INGEST, json!({ "i": { "brandId": brand, "rows": [row(1, "ana@acme.example", "FAILED", json!({ "moduleId": video }), None, day(3))] } }))
+        .await;
+    assert_eq!(
+        changed.data()["ingestTrainingStatements"]["rejected"][0]["code"],
+        "CONFLICT"
+    );
+
+    let after = app
+        .gql_as(Some(&client), ENROLLMENTS, json!({ "p": p["id"] }))
+        .await;
+    let ana = enrollment_of(&after, "Ana");
+    assert_eq!(ana["status"], "COMPLETED");
+    same(at(&ana["startedAt"]), at(&json!(day(3))));
+    same(at(&ana["completedAt"]), at(&json!(day(1))));
+    let certs = ana["certifications"].as_array().unwrap().clone();
+    assert_eq!(certs.len(), 1);
+    let first = &certs[0];
+    assert_eq!(first["number"], 1);
+    assert_eq!(first["status"], "VALID");
+    // Earned a day ago, valid 12 months.
+    let issued = at(&first["issuedAt"]);
+    same(issued, at(&json!(day(1))));
+    assert_eq!(
+        at(&first["expiresAt"]),
+        issued.checked_add_months(chrono::Months::new(12)).unwrap()
+    );
+    let ben = enrollment_of(&after, "Ben");
+    assert_eq!(ben["status"], "IN_PROGRESS");
+    assert_eq!(ben["certifications"], json!([]));
+
+    // Anyone may check the code, learning only name, programme, status, dates.
+    let verify = "query($c: String!) { verifyCertification(code: $c) { traineeName programmeTitle status issuedAt expiresAt } }";
+    let code = first["verificationCode"].as_str().unwrap().to_string();
+    assert!(
+        code.len() == 19 && code.split('-').all(|g| g.len() == 4),
+        "{code}"
+    );
+    let checked = app
+        .gql_as(None, verify, json!({ "c": code.to_lowercase() }))
+        .await;
+    assert_eq!(checked.data()["verifyCertification"]["traineeName"], "Ana");
+    assert_eq!(
+        checked.data()["verifyCertification"]["programmeTitle"],
+        "Moderation"
+    );
+    assert_eq!(checked.data()["verifyCertification"]["status"], "VALID");
+    let unknown = app
+        .gql_as(None, verify, json!({ "c": "AAAA-BBBB-CCCC-DDDD" }))
+        .await;
+    assert_eq!(unknown.data()["verifyCertification"], Value::Null);
+
+    // Expiring: within a year, not within 30 days; 0 days is bad input.
+    let expiring = "query($b: ID!, $d: Int!) { expiringCertifications(brandId: $b, withinDays: $d) { edges { node { id number } } } }";
+    let soon = app
+        .gql_as(Some(&client), expiring, json!({ "b": brand, "d": 365 }))
+        .await;
+    assert_eq!(
+        soon.data()["expiringCertifications"]["edges"],
+        json!([{ "node": { "id": first["id"], "number": 1 } }])
+    );
+    let none = app
+        .gql_as(Some(&client), expiring, json!({ "b": brand, "d": 30 }))
+        .await;
+    assert_eq!(none.data()["expiringCertifications"]["edges"], json!([]));
+    assert_eq!(
+        field(
+            &app.gql_as(Some(&client), expiring, json!({ "b": brand, "d": 0 }))
+                .await
+        ),
+        "withinDays"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&their_consultant),
+            expiring,
+            json!({ "b": brand, "d": 365 })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+
+    // Renewal: the quiz is marked for renewal; passing it again after the
+    // certification issues the next one, and the first becomes RENEWED.
+    let renewal = app
+        .gql_as(Some(&lms), INGEST, json!({ "i": { "brandId": brand, "rows": [
+            row(6, "ana@acme.example", "PASSED", quiz_activity.clone(), Some(0.9), (now - Duration::hours(1)).to_rfc3339()),
+        ] } }))
+        .await;
+    assert_eq!(renewal.data()["ingestTrainingStatements"]["inserted"], 1);
+    let renewed = app
+        .gql_as(Some(&client), ENROLLMENTS, json!({ "p": p["id"] }))
+        .await;
+    let certs = enrollment_of(&renewed, "Ana")["certifications"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        certs
+            .iter()
+            .map(|c| (c["number"].clone(), c["status"].clone()))
+            .collect::<Vec<_>>(),
+        vec![(json!(1), json!("RENEWED")), (json!(2), json!("VALID"))]
+    );
+    same(at(&certs[1]["issuedAt"]), now - Duration::hours(1));
+    let soon = app
+        .gql_as(Some(&client), expiring, json!({ "b": brand, "d": 365 }))
+        .await;
+    assert_eq!(
+        soon.data()["expiringCertifications"]["edges"],
+        json!([{ "node": { "id": certs[1]["id"], "number": 2 } }]),
+        "only the latest is in force"
+    );
+
+    // Revocation: staff of the brand, with a reason; the check says so.
+    let revoke = "mutation($id: ID!, $r: String!) { revokeCertification(id: $id, reason: $r) { status revokedReason } }";
+    assert_eq!(
+        app.gql_as(
+            Some(&client),
+            revoke,
+            json!({ "id": certs[1]["id"], "r": "x" })
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&their_consultant),
+            revoke,
+            json!({ "id": certs[1]["id"], "r": "x" })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    let r = app
+        .gql_as(
+            Some(&consultant),
+            revoke,
+            json!({ "id": certs[1]["id"], "r": "Shared the quiz answers" }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["revokeCertification"],
+        json!({ "status": "REVOKED", "revokedReason": "Shared the quiz answers" })
+    );
+    let checked = app
+        .gql_as(None, verify, json!({ "c": certs[1]["verificationCode"] }))
+        .await;
+    assert_eq!(checked.data()["verifyCertification"]["status"], "REVOKED");
+    let audit = app
+        .gql("query { auditEvents(filter: { action: \"training.certification.revoke\" }) { edges { node { objectId } } } }", json!({}))
+        .await;
+    assert_eq!(
+        audit.data()["auditEvents"]["edges"][0]["node"]["objectId"],
+        certs[1]["id"]
+    );
+
+    // By hand: Ben attends the video workshop and passes the quiz at 0.95.
+    let record =
+        "mutation($i: RecordTrainingResultInput!) { recordTrainingResult(input: $i) { inserted } }";
+    for (module, verb, score) in [(&video, "COMPLETED", None), (&quiz, "PASSED", Some(0.95))] {
+        let r = app
+            .gql_as(Some(&consultant), record, json!({ "i": { "traineeId": ids[1], "moduleId": module, "verb": verb, "scoreScaled": score } }))
+            .await;
+        assert_eq!(r.data()["recordTrainingResult"]["inserted"], 1);
+    }
+    assert_eq!(
+        app.gql_as(
+            Some(&client),
+            record,
+            json!({ "i": { "traineeId": ids[1], "moduleId": practicum, "verb": "PASSED" } })
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        field(&app.gql_as(Some(&consultant), record, json!({ "i": { "traineeId": ids[1], "moduleId": other_programme["modules"][0]["id"], "verb": "PASSED" } })).await),
+        "input.moduleId"
+    );
+    let done = app
+        .gql_as(Some(&client), ENROLLMENTS, json!({ "p": p["id"] }))
+        .await;
+    let ben = enrollment_of(&done, "Ben");
+    assert_eq!(ben["status"], "COMPLETED");
+    assert_eq!(ben["certifications"][0]["status"], "VALID");
+
+    // Another brand sees none of it, and its LMS cannot name Acme's trainees.
+    let theirs = app
+        .gql_as(Some(&their_lms), INGEST, json!({ "i": { "brandId": other, "rows": [row(7, "ana@acme.example", "COMPLETED", json!({ "moduleId": video }), None, day(1))] } }))
+        .await;
+    assert_eq!(
+        theirs.data()["ingestTrainingStatements"]["rejected"][0]["field"],
+        "rows.0.actorEmail"
+    );
+    let list = "query { certifications { totalCount } }";
+    assert_eq!(
+        app.gql_as(Some(&their_consultant), list, json!({}))
+            .await
+            .data()["certifications"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        app.gql_as(Some(&client), list, json!({})).await.data()["certifications"]["totalCount"],
+        3
+    );
+
+    // The check is rate-limited per client IP (6 a minute here; 3 used):
+    // the 4th further check is refused (14 leave room for one new minute).
+    let mut codes = Vec::new();
+    for _ in 0..14 {
+        codes.push(
+            app.gql_as(None, verify, json!({ "c": "AAAA-BBBB-CCCC-DDDD" }))
+                .await
+                .code()
+                .to_string(),
+        );
+    }
+    let refused = codes.iter().position(|c| c == "RATE_LIMITED");
+    assert!(
+        refused.is_some_and(|i| i >= 3 && codes[..i].iter().all(String::is_empty)),
+        "{codes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certification_past_its_validity_is_expired_and_not_listed_as_expiring() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+    let p = app
+        .gql_as(
+            Some(&consultant),
+            CREATE,
+            json!({ "i": { "brandId": brand, "title": "Short", "validityMonths": 1, "modules": [{ "title": "Read", "kind": "READING" }] } }),
+        )
+        .await;
+    let p = p.data()["createTrainingProgramme"].clone();
+    let t = app
+        .gql_as(
+            Some(&consultant),
+            TRAINEE,
+            json!({ "i": { "brandId": brand, "name": "Cara", "email": "cara@acme.example" } }),
+        )
+        .await;
+    let t = t.data()["createTrainee"]["id"].clone();
+    app.gql_as(
+        Some(&consultant),
+        ENROLL,
+        json!({ "i": { "programmeId": p["id"], "traineeIds": [t] } }),
+    )
+    .await
+    .data();
+    // Completed 62 days ago; valid one month, so expired about a month ago.
+    let r = app
+        .gql_as(
+            Some(&consultant),
+            "mutation($i: RecordTrainingResultInput!) { recordTrainingResult(input: $i) { inserted } }",
+            json!({ "i": { "traineeId": t, "moduleId": p["modules"][0]["id"], "verb": "COMPLETED", "timestamp": Utc::now() - Duration::days(62) } }),
+        )
+        .await;
+    assert_eq!(r.data()["recordTrainingResult"]["inserted"], 1);
+    let a = app
+        .gql_as(Some(&consultant), ENROLLMENTS, json!({ "p": p["id"] }))
+        .await;
+    let cert = &enrollment_of(&a, "Cara")["certifications"][0];
+    assert_eq!(cert["status"], "EXPIRED");
+    let e = app
+        .gql_as(
+            Some(&consultant),
+            "query($b: ID!) { expiringCertifications(brandId: $b, withinDays: 365) { edges { node { id } } } }",
+            json!({ "b": brand }),
+        )
+        .await;
+    assert_eq!(e.data()["expiringCertifications"]["edges"], json!([]));
+}

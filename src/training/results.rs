@@ -1,0 +1,690 @@
+//! Training results and the certifications they earn.
+//!
+//! Results are xAPI-shaped statements: pushed by an LMS integration with
+//! `ingest:training` (`ingestTrainingStatements`, the shared ingest
+//! machinery), or recorded by staff for workshops and practicums. In the
+//! same transaction, each enrollment they touch is brought up to date:
+//! started at its first result, complete once every required module is
+//! satisfied (see `rules.rs`), and a certification issued when it completes
+//! and again when the renewal modules are satisfied after the latest one.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Duration, Months, Utc};
+use entity::{
+    certification, enrollment, trainee, training_module, training_programme, training_statement,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use super::{
+    programmes::MoveOn,
+    rules::{self, Attempt, Satisfaction, Verb},
+};
+use crate::{
+    auth::{Caller, Principal},
+    context::{parse_id, AppContext},
+    db::{self, WriteTxn},
+    db_enum,
+    error::{AppError, AppResult},
+    ingest::{
+        check_count, conflicting, fingerprint, finish, insert_new, may_ingest, settle_conflicts,
+        sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow, CHUNK,
+    },
+};
+
+/// The scope LMS integrations hold.
+pub const SCOPE: &str = "ingest:training";
+
+db_enum! {
+    /// A result's verb: the xAPI verbs an LMS sends (`.../verbs/completed`
+    /// is `COMPLETED`), with the cmi5 ones.
+    pub enum TrainingVerb {
+        /// Launched.
+        Launched = "LAUNCHED",
+        /// Initialised.
+        Initialized = "INITIALIZED",
+        /// Completed.
+        Completed = "COMPLETED",
+        /// Passed.
+        Passed = "PASSED",
+        /// Failed.
+        Failed = "FAILED",
+        /// Abandoned.
+        Abandoned = "ABANDONED",
+        /// Waived.
+        Waived = "WAIVED",
+        /// Satisfied.
+        Satisfied = "SATISFIED",
+    }
+}
+
+impl TrainingVerb {
+    fn rule(self) -> Verb {
+        match self {
+            Self::Launched => Verb::Launched,
+            Self::Initialized => Verb::Initialized,
+            Self::Completed => Verb::Completed,
+            Self::Passed => Verb::Passed,
+            Self::Failed => Verb::Failed,
+            Self::Abandoned => Verb::Abandoned,
+            Self::Waived => Verb::Waived,
+            Self::Satisfied => Verb::Satisfied,
+        }
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone, InputObject)]
+pub struct TrainingStatementRow {
+    /// The statement's id, a UUID; sending it again stores nothing.
+    pub statement_id: String,
+    /// The trainee, by e-mail (a trainee of the brand).
+    pub actor_email: String,
+    /// What happened.
+    pub verb: TrainingVerb,
+    /// The module, by id; or give `activityId`.
+    pub module_id: Option<ID>,
+    /// The LMS's activity id of the module.
+    pub activity_id: Option<String>,
+    /// `result.score.scaled`, -1..1.
+    pub score_scaled: Option<f64>,
+    /// `result.success`.
+    pub success: Option<bool>,
+    /// `result.completion`.
+    pub completion: Option<bool>,
+    /// `result.duration`, ISO 8601 (e.g. `PT1H30M`).
+    pub duration: Option<String>,
+    /// When it happened (not in the future).
+    pub timestamp: DateTime<Utc>,
+}
+
+/// A batch of results for one brand.
+#[derive(Debug, Clone, InputObject)]
+pub struct IngestTrainingStatementsInput {
+    /// The brand.
+    pub brand_id: ID,
+    /// Up to 10,000 rows.
+    pub rows: Vec<TrainingStatementRow>,
+    /// All-or-nothing (default) or per row.
+    pub mode: Option<IngestMode>,
+}
+
+/// A result recorded by staff (workshop attendance, practicum sign-off).
+#[derive(Debug, Clone, InputObject)]
+pub struct RecordTrainingResultInput {
+    /// The trainee.
+    pub trainee_id: ID,
+    /// The module.
+    pub module_id: ID,
+    /// What happened (e.g. `COMPLETED` for attendance, `PASSED` for a sign-off).
+    pub verb: TrainingVerb,
+    /// Scaled score, -1..1.
+    pub score_scaled: Option<f64>,
+    /// When (default now).
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// Seconds of an ISO 8601 duration such as `PT1H30M`, `P1DT2H` or `PT45.5S`.
+pub fn duration_secs(text: &str) -> Option<f64> {
+    let rest = text.strip_prefix('P')?;
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut total = 0.0;
+    let mut any = false;
+    let mut take = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut number = String::new();
+        let mut next = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let i = units[next..].iter().position(|(u, _)| *u == c)? + next;
+            total += number.parse::<f64>().ok()? * units[i].1;
+            number.clear();
+            next = i + 1;
+            any = true;
+        }
+        number.is_empty().then_some(())
+    };
+    take(
+        date,
+        &[
+            ('Y', 31_536_000.0),
+            ('M', 2_592_000.0),
+            ('W', 604_800.0),
+            ('D', 86_400.0),
+        ],
+    )?;
+    if let Some(t) = time {
+        if t.is_empty() {
+            return None;
+        }
+        take(t, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)])?;
+    }
+    any.then_some(total)
+}
+
+/// Ingests results for a brand (see the module notes).
+pub async fn ingest(
+    app: &AppContext,
+    caller: &Caller,
+    input: IngestTrainingStatementsInput,
+) -> AppResult<IngestSummary> {
+    let brand = parse_id("input.brandId", &input.brand_id)?;
+    may_ingest(app, caller, brand, SCOPE).await?;
+    check_count(input.rows.len())?;
+    let emails: HashSet<String> = input
+        .rows
+        .iter()
+        .map(|r| r.actor_email.trim().to_lowercase())
+        .collect();
+    let trainees: HashMap<String, trainee::Model> = find_in_chunks(app, brand, &emails)
+        .await?
+        .into_iter()
+        .map(|t| (t.email.clone(), t))
+        .collect();
+    let targets = Targets::load(app, brand, trainees.values().map(|t| t.id).collect()).await?;
+    let now = Utc::now();
+    let (user, integration) = match &caller.principal {
+        Principal::Integration(i) => (None, Some(i.id)),
+        Principal::User(u) => (Some(u.id), None),
+        Principal::Anonymous => (None, None),
+    };
+    let checked: Vec<Result<(usize, training_statement::ActiveModel), RejectedRow>> = input
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let reject = |field: &str, why: &str| RejectedRow::new(i, field, why);
+            let statement = Uuid::parse_str(r.statement_id.trim())
+                .map_err(|_| reject("statementId", "statementId is a UUID"))?
+                .to_string();
+            let t = trainees
+                .get(&r.actor_email.trim().to_lowercase())
+                .ok_or_else(|| reject("actorEmail", "no trainee of the brand has this e-mail"))?;
+            let (module_id, activity_id) = match (&r.module_id, r.activity_id.as_deref()) {
+                (Some(m), None) => {
+                    let m = Uuid::parse_str(m.as_str())
+                        .ok()
+                        .filter(|m| targets.module_for(t.id, *m))
+                        .ok_or_else(|| {
+                            reject("moduleId", "not a module of a programme the trainee is enrolled in")
+                        })?;
+                    (Some(m), None)
+                }
+                (None, Some(a)) => {
+                    let a = a.trim();
+                    if !targets.activity_for(t.id, a) {
+                        return Err(reject(
+                            "activityId",
+                            "no module of a programme the trainee is enrolled in has this activity id",
+                        ));
+                    }
+                    (None, Some(a.to_string()))
+                }
+                _ => return Err(reject("moduleId", "give moduleId or activityId, not both")),
+            };
+            if r.score_scaled.is_some_and(|s| !s.is_finite() || !(-1.0..=1.0).contains(&s)) {
+                return Err(reject("scoreScaled", "a scaled score is -1..1"));
+            }
+            let duration = r
+                .duration
+                .as_deref()
+                .map(|d| duration_secs(d.trim()).ok_or_else(|| reject("duration", "an ISO 8601 duration such as PT1H30M")))
+                .transpose()?;
+            if r.timestamp > now + Duration::minutes(5) {
+                return Err(reject("timestamp", "timestamp is in the future"));
+            }
+            let hash = fingerprint(&[
+                &t.id.to_string(),
+                r.verb.as_str(),
+                &module_id.map(|m| m.to_string()).unwrap_or_default(),
+                activity_id.as_deref().unwrap_or_default(),
+                &format!("{:?}/{:?}/{:?}/{:?}", r.score_scaled, r.success, r.completion, duration),
+                &r.timestamp.to_rfc3339(),
+            ]);
+            Ok((
+                i,
+                training_statement::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    brand_id: Set(brand),
+                    statement_id: Set(statement),
+                    trainee_id: Set(t.id),
+                    verb: Set(r.verb.as_str().into()),
+                    module_id: Set(module_id),
+                    activity_id: Set(activity_id),
+                    score_scaled: Set(r.score_scaled),
+                    success: Set(r.success),
+                    completion: Set(r.completion),
+                    duration_secs: Set(duration),
+                    occurred_at: Set(r.timestamp),
+                    payload_hash: Set(hash),
+                    recorded_by_user_id: Set(user),
+                    recorded_by_integration_id: Set(integration),
+                    created_at: Set(now),
+                },
+            ))
+        })
+        .collect();
+    let (good, mut summary) = sort_rows(checked, |(_, s)| format!("{:?}", s.statement_id));
+    if stops(input.mode, &mut summary) {
+        return Ok(summary);
+    }
+    let keys: Vec<(usize, String, String)> = good
+        .iter()
+        .map(|(i, s)| {
+            (
+                *i,
+                s.statement_id.clone().unwrap(),
+                s.payload_hash.clone().unwrap(),
+            )
+        })
+        .collect();
+    let touched: HashSet<Uuid> = good
+        .iter()
+        .map(|(_, s)| s.trainee_id.clone().unwrap())
+        .collect();
+    let rows = good.len() as i32;
+    let txn = WriteTxn::outside_reports(app, brand).await?;
+    let inserted = insert_new(
+        &txn,
+        good.into_iter().map(|(_, s)| s).collect(),
+        [
+            training_statement::Column::BrandId,
+            training_statement::Column::StatementId,
+        ],
+    )
+    .await? as i32;
+    summary.inserted = inserted;
+    summary.duplicates += rows - inserted;
+    if inserted < rows {
+        let conflicts = conflicting(
+            &txn,
+            "training_statement",
+            "statement_id",
+            brand,
+            &keys,
+            "statementId",
+        )
+        .await?;
+        if settle_conflicts(input.mode, &mut summary, conflicts) {
+            return Ok(summary);
+        }
+    }
+    if inserted > 0 {
+        bring_up_to_date(&txn, brand, &touched.into_iter().collect::<Vec<_>>(), now).await?;
+    }
+    finish(caller, txn, brand, "training.ingest_statements", &summary).await?;
+    Ok(summary)
+}
+
+/// Records one result by hand (staff), through the same path as an ingest.
+pub async fn record(
+    app: &AppContext,
+    caller: &Caller,
+    input: RecordTrainingResultInput,
+) -> AppResult<IngestSummary> {
+    let t = super::records::trainee_in(
+        &app.db,
+        &caller.write_scope()?,
+        parse_id("input.traineeId", &input.trainee_id)?,
+    )
+    .await?;
+    let summary = ingest(
+        app,
+        caller,
+        IngestTrainingStatementsInput {
+            brand_id: crate::context::to_id(t.brand_id),
+            rows: vec![TrainingStatementRow {
+                statement_id: Uuid::new_v4().to_string(),
+                actor_email: t.email,
+                verb: input.verb,
+                module_id: Some(input.module_id),
+                activity_id: None,
+                score_scaled: input.score_scaled,
+                success: None,
+                completion: None,
+                duration: None,
+                timestamp: input.timestamp.unwrap_or_else(Utc::now),
+            }],
+            mode: None,
+        },
+    )
+    .await?;
+    if let Some(r) = summary.rejected.first() {
+        let field = r.field.replacen("rows.0.", "input.", 1);
+        return Err(AppError::bad_input(field, r.reason.clone()));
+    }
+    Ok(summary)
+}
+
+async fn find_in_chunks(
+    app: &AppContext,
+    brand: Uuid,
+    emails: &HashSet<String>,
+) -> AppResult<Vec<trainee::Model>> {
+    let emails: Vec<String> = emails.iter().cloned().collect();
+    let mut out = Vec::new();
+    for chunk in emails.chunks(CHUNK) {
+        out.extend(
+            trainee::Entity::find()
+                .filter(trainee::Column::BrandId.eq(brand))
+                .filter(trainee::Column::Email.is_in(chunk.to_vec()))
+                .all(&app.db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// What results may name: per trainee, the modules and activity ids of the
+/// programmes they are enrolled in.
+struct Targets {
+    modules: HashSet<(Uuid, Uuid)>,
+    activities: HashSet<(Uuid, String)>,
+}
+
+impl Targets {
+    async fn load(app: &AppContext, brand: Uuid, trainees: Vec<Uuid>) -> AppResult<Self> {
+        let mut modules = HashSet::new();
+        let mut activities = HashSet::new();
+        for chunk in trainees.chunks(CHUNK) {
+            let enrollments = enrollment::Entity::find()
+                .filter(enrollment::Column::BrandId.eq(brand))
+                .filter(enrollment::Column::TraineeId.is_in(chunk.to_vec()))
+                .all(&app.db)
+                .await?;
+            let programmes: HashSet<Uuid> = enrollments.iter().map(|e| e.programme_id).collect();
+            let by_programme = modules_by_programme(&app.db, programmes).await?;
+            for e in enrollments {
+                for m in by_programme.get(&e.programme_id).into_iter().flatten() {
+                    modules.insert((e.trainee_id, m.id));
+                    if let Some(a) = &m.activity_id {
+                        activities.insert((e.trainee_id, a.clone()));
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            modules,
+            activities,
+        })
+    }
+
+    fn module_for(&self, trainee: Uuid, module: Uuid) -> bool {
+        self.modules.contains(&(trainee, module))
+    }
+
+    fn activity_for(&self, trainee: Uuid, activity: &str) -> bool {
+        self.activities.contains(&(trainee, activity.to_string()))
+    }
+}
+
+async fn modules_by_programme<C: ConnectionTrait>(
+    db: &C,
+    programmes: HashSet<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<training_module::Model>>> {
+    let mut out: HashMap<Uuid, Vec<training_module::Model>> = HashMap::new();
+    if programmes.is_empty() {
+        return Ok(out);
+    }
+    for m in training_module::Entity::find()
+        .filter(training_module::Column::ProgrammeId.is_in(programmes))
+        .order_by_asc(training_module::Column::Position)
+        .all(db)
+        .await?
+    {
+        out.entry(m.programme_id).or_default().push(m);
+    }
+    Ok(out)
+}
+
+/// The attempts of `statements` that count for module `m`.
+fn attempts_for(
+    m: &training_module::Model,
+    statements: &[training_statement::Model],
+) -> Vec<Attempt> {
+    statements
+        .iter()
+        .filter(|s| {
+            s.module_id == Some(m.id) || (s.activity_id.is_some() && s.activity_id == m.activity_id)
+        })
+        .filter_map(|s| {
+            Some(Attempt {
+                verb: TrainingVerb::parse(&s.verb)?.rule(),
+                score: s.score_scaled,
+                success: s.success,
+                completion: s.completion,
+                at: s.occurred_at,
+            })
+        })
+        .collect()
+}
+
+/// When the required modules of `modules` (or, for a renewal, `renewal`
+/// ones) are satisfied by the statements after `since`.
+fn satisfied_since(
+    modules: &[training_module::Model],
+    statements: &[training_statement::Model],
+    since: Option<DateTime<Utc>>,
+    renewal: bool,
+    fallback: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
+    let required: Vec<&training_module::Model> = modules.iter().filter(|m| m.required).collect();
+    let marked: Vec<&training_module::Model> = required
+        .iter()
+        .copied()
+        .filter(|m| m.renew_required)
+        .collect();
+    let wanted = if renewal && !marked.is_empty() {
+        marked
+    } else {
+        required
+    };
+    let recent: Vec<training_statement::Model> = statements
+        .iter()
+        .filter(|s| since.is_none_or(|t| s.occurred_at > t))
+        .cloned()
+        .collect();
+    let mut each = Vec::with_capacity(wanted.len());
+    for m in wanted {
+        let s = rules::satisfaction(
+            MoveOn::from_db(&m.move_on)?,
+            m.mastery_score,
+            &attempts_for(m, &recent),
+        );
+        // A renewal needs a fresh result even where no result is needed.
+        each.push(match (renewal, s) {
+            (true, Satisfaction::Always) => Satisfaction::No,
+            (_, s) => s,
+        });
+    }
+    let anything_new = !recent.is_empty();
+    Ok(rules::all_satisfied(&each, fallback).filter(|_| !renewal || anything_new))
+}
+
+/// A certification's expiry: `validity` months after it was earned.
+pub fn expiry(issued: DateTime<Utc>, validity: Option<i32>) -> Option<DateTime<Utc>> {
+    validity.and_then(|m| issued.checked_add_months(Months::new(m.max(0) as u32)))
+}
+
+/// A fresh verification code: 16 characters of 80 random bits, in four
+/// groups (`XXXX-XXXX-XXXX-XXXX`).
+pub fn verification_code() -> String {
+    let raw = crate::auth::tokens::readable_code(16);
+    raw.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Brings the enrollments of `trainees` up to date in `txn` (see the module
+/// notes): one statement for each kind of row read, one multi-row update of
+/// the enrollments that changed, one multi-row insert of new certifications.
+async fn bring_up_to_date(
+    txn: &WriteTxn,
+    brand: Uuid,
+    trainees: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut enrollments = Vec::new();
+    let mut statements: HashMap<Uuid, Vec<training_statement::Model>> = HashMap::new();
+    for chunk in trainees.chunks(CHUNK) {
+        enrollments.extend(
+            enrollment::Entity::find()
+                .filter(enrollment::Column::BrandId.eq(brand))
+                .filter(enrollment::Column::TraineeId.is_in(chunk.to_vec()))
+                .filter(enrollment::Column::WaivedAt.is_null())
+                .all(txn)
+                .await?,
+        );
+        for s in training_statement::Entity::find()
+            .filter(training_statement::Column::BrandId.eq(brand))
+            .filter(training_statement::Column::TraineeId.is_in(chunk.to_vec()))
+            .all(txn)
+            .await?
+        {
+            statements.entry(s.trainee_id).or_default().push(s);
+        }
+    }
+    let programmes: HashSet<Uuid> = enrollments.iter().map(|e| e.programme_id).collect();
+    let modules = modules_by_programme(txn, programmes.clone()).await?;
+    let validity: HashMap<Uuid, Option<i32>> = training_programme::Entity::find()
+        .filter(training_programme::Column::Id.is_in(programmes))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.validity_months))
+        .collect();
+    let mut latest: HashMap<Uuid, certification::Model> = HashMap::new();
+    let ids: Vec<Uuid> = enrollments.iter().map(|e| e.id).collect();
+    for chunk in ids.chunks(CHUNK) {
+        for c in certification::Entity::find()
+            .filter(certification::Column::EnrollmentId.is_in(chunk.to_vec()))
+            .order_by_asc(certification::Column::Number)
+            .all(txn)
+            .await?
+        {
+            latest.insert(c.enrollment_id, c);
+        }
+    }
+    let mut changed: Vec<Progress> = Vec::new();
+    let mut issued: Vec<certification::ActiveModel> = Vec::new();
+    for e in &enrollments {
+        let none = Vec::new();
+        let mine = statements.get(&e.trainee_id).unwrap_or(&none);
+        let ms = modules
+            .get(&e.programme_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let relevant: Vec<training_statement::Model> = mine
+            .iter()
+            .filter(|s| {
+                ms.iter()
+                    .any(|m| !attempts_for(m, std::slice::from_ref(s)).is_empty())
+            })
+            .cloned()
+            .collect();
+        let started = e
+            .started_at
+            .or_else(|| relevant.iter().map(|s| s.occurred_at).min());
+        let completed = match e.completed_at {
+            Some(c) => Some(c),
+            None => satisfied_since(ms, &relevant, None, false, e.created_at)?,
+        };
+        if started != e.started_at || completed != e.completed_at {
+            changed.push((e.id, started, completed));
+        }
+        let Some(done) = completed else { continue };
+        let months = validity.get(&e.programme_id).copied().flatten();
+        let next = match latest.get(&e.id) {
+            None => Some((1, done)),
+            Some(c) => {
+                let since = c.revoked_at.unwrap_or(c.issued_at);
+                satisfied_since(ms, &relevant, Some(since), true, now)?.map(|t| (c.number + 1, t))
+            }
+        };
+        if let Some((number, at)) = next {
+            issued.push(certification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                trainee_id: Set(e.trainee_id),
+                programme_id: Set(e.programme_id),
+                enrollment_id: Set(e.id),
+                number: Set(number),
+                issued_at: Set(at),
+                expires_at: Set(expiry(at, months)),
+                revoked_at: Set(None),
+                revoked_reason: Set(None),
+                code: Set(verification_code()),
+                created_at: Set(now),
+            });
+        }
+    }
+    update_enrollments(txn, &changed, now).await?;
+    for chunk in issued.chunks(CHUNK) {
+        certification::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An enrollment's new `started_at` and `completed_at`.
+type Progress = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Sets `started_at` and `completed_at` of many enrollments in multi-row
+/// statements.
+async fn update_enrollments(
+    txn: &WriteTxn,
+    changed: &[Progress],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let backend = txn.get_database_backend();
+    let (id, started, completed) = match backend {
+        DbBackend::Postgres => (
+            "CAST(v.id AS uuid)",
+            "CAST(v.started AS timestamptz)",
+            "CAST(v.completed AS timestamptz)",
+        ),
+        _ => ("v.id", "v.started", "v.completed"),
+    };
+    for chunk in changed.chunks(CHUNK) {
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 3 + 1);
+        for (e, s, c) in chunk {
+            values.push((*e).into());
+            values.push((*s).into());
+            values.push((*c).into());
+        }
+        values.push(now.into());
+        let sql = format!(
+            "{} UPDATE enrollment SET started_at = {started}, completed_at = {completed}, \
+             version = version + 1, updated_at = ? FROM v WHERE enrollment.id = {id}",
+            values_cte(chunk.len(), &["id", "started", "completed"])
+        );
+        txn.execute_raw(db::raw(backend, &sql, values)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_durations() {
+        assert_eq!(duration_secs("PT1H30M"), Some(5400.0));
+        assert_eq!(duration_secs("P1DT2H"), Some(93_600.0));
+        assert_eq!(duration_secs("PT45.5S"), Some(45.5));
+        assert_eq!(duration_secs("P2W"), Some(1_209_600.0));
+        for bad in ["", "P", "PT", "1H", "PT1X", "PT30M1H", "PT1H2"] {
+            assert_eq!(duration_secs(bad), None, "{bad}");
+        }
+    }
+}
