@@ -38,6 +38,7 @@ pub mod research_finding;
 pub mod research_tag;
 pub mod reward_grant;
 pub mod reward_programme;
+pub mod role_requirement;
 pub mod survey_response;
 pub mod trainee;
 pub mod training_module;

@@ -18,6 +18,7 @@ mod m20261203_000011_content_attribution;
 mod m20261203_000012_offer_recipients;
 mod m20261203_000013_training;
 mod m20261203_000014_training_results;
+mod m20261203_000015_role_requirements;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_offer_recipients::Migration),
             Box::new(m20261203_000013_training::Migration),
             Box::new(m20261203_000014_training_results::Migration),
+            Box::new(m20261203_000015_role_requirements::Migration),
         ]
     }
 }

@@ -141,6 +141,10 @@ pub struct ContentFields {
     pub discount_percent: Option<f64>,
     /// Offers: when the offer ends.
     pub expires_at: Option<DateTime<Utc>>,
+    /// `EVENT`, `AMA`: the member who hosts it (a member of the brand); the
+    /// item is flagged when the community requires a certification for
+    /// `HOST` that they lack.
+    pub host_member_id: Option<ID>,
     /// Offers with a code: give each addressed member a code of their own
     /// (the item's code, `-` and 8 random characters); the item's code is
     /// then at most 55 characters.
@@ -167,6 +171,25 @@ fn only_for(field: &str, kinds: &str) -> AppError {
     )
 }
 
+/// `BAD_USER_INPUT` unless the fields' host is a member of `brand`.
+async fn check_host(app: &AppContext, brand: Uuid, f: &ContentFields) -> AppResult<()> {
+    let Some(h) = &f.host_member_id else {
+        return Ok(());
+    };
+    let id = parse_id("input.fields.hostMemberId", h)?;
+    let found = entity::member::Entity::find_by_id(id)
+        .filter(entity::member::Column::BrandId.eq(brand))
+        .one(&app.db)
+        .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(AppError::bad_input(
+            "input.fields.hostMemberId",
+            "hostMemberId must be a member of the brand",
+        )),
+    }
+}
+
 /// Checks the fields against the kind; returns them normalised.
 pub fn check_fields(kind: ContentKind, f: ContentFields) -> AppResult<ContentFields> {
     use ContentKind::*;
@@ -184,6 +207,12 @@ pub fn check_fields(kind: ContentKind, f: ContentFields) -> AppResult<ContentFie
     }
     if f.host.is_some() && kind != Ama {
         return Err(only_for("host", "AMA"));
+    }
+    if let Some(h) = &f.host_member_id {
+        if !matches!(kind, Event | Ama) {
+            return Err(only_for("hostMemberId", "EVENT and AMA"));
+        }
+        parse_id("input.fields.hostMemberId", h)?;
     }
     if (f.offer_code.is_some()
         || f.discount_percent.is_some()
@@ -437,6 +466,7 @@ pub async fn create(
     let title = validation::text("input.title", &input.title, 1, 200)?;
     let body = validation::text("input.body", &input.body, 1, 20_000)?;
     let fields = check_fields(input.kind, input.fields.unwrap_or_default())?;
+    check_host(app, campaign.brand_id, &fields).await?;
     let now = Utc::now();
     let row = content_item::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -583,6 +613,7 @@ pub async fn update(
     }
     if let Some(f) = input.fields {
         let f = check_fields(kind, f)?;
+        check_host(app, current.brand_id, &f).await?;
         content_changed |= f != fields_of(&current)?;
         a.offer_code = Set(f.offer_code.clone());
         a.fields = Set(fields_json(&f)?);

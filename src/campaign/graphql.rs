@@ -294,6 +294,24 @@ impl ContentItem {
         recipient_page(ctx, &scope, self.model.id, status, first, after).await
     }
 
+    /// `EVENT` and `AMA` items with a `hostMemberId`: why the host may not
+    /// host in this community (the community requires a certification for
+    /// `HOST` that they lack); null when they may, or nothing is required.
+    async fn host_training_gap(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(host) = self.fields.host_member_id.as_ref() else {
+            return Ok(None);
+        };
+        let host = parse_id("hostMemberId", host)?;
+        Ok(crate::training::roles::lacking(
+            &ctx.app()?.db,
+            self.model.brand_id,
+            self.model.community_id,
+            host,
+            crate::member::service::MemberRole::Host,
+        )
+        .await?)
+    }
+
     /// Offers: how many members it reaches and how many the cap kept from it.
     async fn recipient_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<RecipientCounts> {
         Ok(loader::<ItemRecipientCountsLoader>(ctx)?

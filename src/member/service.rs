@@ -165,6 +165,9 @@ pub async fn create(
             })?;
     }
     if let Some(c) = &community {
+        if let Some(r) = input.role {
+            crate::training::roles::check_role(&txn, brand_id, c.id, created.id, r).await?;
+        }
         membership::ActiveModel {
             id: Set(Uuid::now_v7()),
             brand_id: Set(brand_id),
@@ -215,6 +218,9 @@ pub async fn set_membership(
         .await?;
     let now = Utc::now();
     let (txn, _) = crate::db::WriteTxn::for_community(app, c.id).await?;
+    if let Some(r) = role.filter(|_| !left) {
+        crate::training::roles::check_role(&txn, c.brand_id, c.id, m.id, r).await?;
+    }
     let saved = match existing {
         Some(e) => {
             let mut a: membership::ActiveModel = e.into();

@@ -23,7 +23,9 @@ use super::{
         EnrollmentStatus, UpdateTraineeInput,
     },
     results::{self, IngestTrainingStatementsInput, RecordTrainingResultInput},
+    roles::{self, RoleRequirement, TrainingGap},
 };
+use crate::member::service::MemberRole;
 use crate::{
     context::{parse_id, to_id, ContextExt},
     error::{AppError, AppResult},
@@ -491,6 +493,39 @@ impl CertificationQuery {
         Ok(page.map(Certification::from).into())
     }
 
+    /// Role holders of a brand's communities whose required certification
+    /// is missing, revoked, expired, or expires within `withinDays` days.
+    async fn training_gaps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+        #[graphql(desc = "Days ahead that count as expiring, 0-365 (default 30).")]
+        within_days: Option<i32>,
+    ) -> async_graphql::Result<Vec<TrainingGap>> {
+        Ok(roles::gaps(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("brandId", &brand_id)?,
+            within_days.unwrap_or(30),
+        )
+        .await?)
+    }
+
+    /// The roles of a community that require a certification.
+    async fn role_requirements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+    ) -> async_graphql::Result<Vec<RoleRequirement>> {
+        let c = crate::community::service::readable(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("communityId", &community_id)?,
+        )
+        .await?;
+        Ok(roles::requirements(ctx.app()?, c.id).await?)
+    }
+
     /// Checks a certificate's verification code; anyone may call it, without
     /// signing in (rate-limited per client IP). Null when no certificate has
     /// the code.
@@ -622,6 +657,29 @@ impl TrainingMutation {
         #[graphql(desc = "The result.")] input: RecordTrainingResultInput,
     ) -> async_graphql::Result<IngestSummary> {
         Ok(results::record(ctx.app()?, ctx.caller()?, input).await?)
+    }
+
+    /// Makes a role (`HOST`, `MODERATOR`, `AMBASSADOR`) of a community
+    /// require a valid certification of a programme (agency-wide or the
+    /// brand's own), or, without `programmeId`, no longer. Holders already
+    /// in the role keep it and show in `trainingGaps`.
+    async fn require_certification_for_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The community.")] community_id: ID,
+        #[graphql(desc = "The role.")] role: MemberRole,
+        #[graphql(desc = "The programme; omitted: no requirement.")] programme_id: Option<ID>,
+    ) -> async_graphql::Result<Vec<RoleRequirement>> {
+        Ok(roles::require(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("communityId", &community_id)?,
+            role,
+            programme_id
+                .map(|p| parse_id("programmeId", &p))
+                .transpose()?,
+        )
+        .await?)
     }
 
     /// Revokes a certification with a reason (staff; audited).

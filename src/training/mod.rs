@@ -11,4 +11,5 @@ pub mod loaders;
 pub mod programmes;
 pub mod records;
 pub mod results;
+pub mod roles;
 pub mod rules;

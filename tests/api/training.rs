@@ -1042,3 +1042,278 @@ async fn a_certification_past_its_validity_is_expired_and_not_listed_as_expiring
         .await;
     assert_eq!(e.data()["expiringCertifications"]["edges"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_needs_a_valid_certification_from_results_to_assignment_to_expiry() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let other = app.create_brand("Other").await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+    let (_, their_consultant) = app.consultant_for(&[&other]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let c = app
+        .gql_as(
+            Some(&consultant),
+            "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id } }",
+            json!({ "i": { "brandId": brand, "name": "Trail", "purpose": "Trail talk", "kind": "PRODUCT", "platform": "DISCORD", "timeZone": "UTC" } }),
+        )
+        .await;
+    let c = c.data()["createCommunity"]["id"].clone();
+    // One module, valid one month.
+    let p = app
+        .gql_as(
+            Some(&consultant),
+            CREATE,
+            json!({ "i": { "brandId": brand, "title": "Hosting", "validityMonths": 1, "modules": [{ "title": "Host an AMA", "kind": "PRACTICUM" }] } }),
+        )
+        .await;
+    let p = p.data()["createTrainingProgramme"].clone();
+    let require = "mutation($c: ID!, $r: MemberRole!, $p: ID) { requireCertificationForRole(communityId: $c, role: $r, programmeId: $p) { role programmeId } }";
+    assert_eq!(
+        field(
+            &app.gql_as(
+                Some(&consultant),
+                require,
+                json!({ "c": c, "r": "MEMBER", "p": p["id"] })
+            )
+            .await
+        ),
+        "role"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&client),
+            require,
+            json!({ "c": c, "r": "HOST", "p": p["id"] })
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&their_consultant),
+            require,
+            json!({ "c": c, "r": "HOST", "p": p["id"] })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    let theirs = programme(&app, &their_consultant, Some(&other), "Theirs").await;
+    assert_eq!(
+        app.gql_as(
+            Some(&consultant),
+            require,
+            json!({ "c": c, "r": "HOST", "p": theirs["id"] })
+        )
+        .await
+        .code(),
+        "NOT_FOUND",
+        "another brand's programme"
+    );
+    let set = app
+        .gql_as(
+            Some(&consultant),
+            require,
+            json!({ "c": c, "r": "HOST", "p": p["id"] }),
+        )
+        .await;
+    assert_eq!(
+        set.data()["requireCertificationForRole"],
+        json!([{ "role": "HOST", "programmeId": p["id"] }])
+    );
+
+    // A member, and a trainee linked to them, enrolled.
+    let m = app
+        .gql_as(
+            Some(&consultant),
+            "mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }",
+            json!({ "i": { "brandId": brand, "displayName": "Ana", "identities": [{ "platform": "DISCORD", "externalId": "ana" }], "communityId": c } }),
+        )
+        .await;
+    let m = m.data()["createMember"]["id"].clone();
+    let t = app
+        .gql_as(Some(&consultant), TRAINEE, json!({ "i": { "brandId": brand, "name": "Ana", "email": "ana@acme.example", "memberId": m } }))
+        .await;
+    let t = t.data()["createTrainee"]["id"].clone();
+    app.gql_as(
+        Some(&consultant),
+        ENROLL,
+        json!({ "i": { "programmeId": p["id"], "traineeIds": [t] } }),
+    )
+    .await
+    .data();
+    let host = "mutation($c: ID!, $m: ID!) { setMembership(communityId: $c, memberId: $m, role: HOST) { role } }";
+    let refused = app
+        .gql_as(Some(&consultant), host, json!({ "c": c, "m": m }))
+        .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT");
+    let message = refused.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"Hosting\"") && message.contains(p["id"].as_str().unwrap()),
+        "{message}"
+    );
+    // Moderator needs nothing here.
+    let moderator = "mutation($c: ID!, $m: ID!) { setMembership(communityId: $c, memberId: $m, role: MODERATOR) { role } }";
+    assert_eq!(
+        app.gql_as(Some(&consultant), moderator, json!({ "c": c, "m": m }))
+            .await
+            .data()["setMembership"]["role"],
+        "MODERATOR"
+    );
+    let gaps_q = "query($b: ID!, $d: Int) { trainingGaps(brandId: $b, withinDays: $d) { role memberId traineeId programmeTitle gap expiresAt } }";
+    assert_eq!(
+        app.gql_as(Some(&client), gaps_q, json!({ "b": brand }))
+            .await
+            .data()["trainingGaps"],
+        json!([]),
+        "nobody holds the role yet"
+    );
+
+    // An AMA hosted by Ana is flagged while she lacks the certification.
+    let now = Utc::now();
+    let camp = app
+        .gql_as(
+            Some(&consultant),
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+            json!({ "i": { "brandId": brand, "name": "Launch", "objective": "ENGAGEMENT", "startsAt": now - Duration::days(1), "endsAt": now + Duration::days(30), "communityIds": [c] } }),
+        )
+        .await;
+    let camp = camp.data()["createCampaign"]["id"].clone();
+    let item = "mutation($i: CreateContentItemInput!) { createContentItem(input: $i) { id hostTrainingGap } }";
+    let ama = |kind: &str, host: &Value| {
+        json!({ "i": { "campaignId": camp, "communityId": c, "kind": kind, "title": "Ask Ana", "body": "Anything",
+            "fields": { "host": "Ana", "startsAt": now + Duration::days(3), "hostMemberId": host } } })
+    };
+    let stranger = app
+        .gql_as(
+            Some(&their_consultant),
+            "mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }",
+            json!({ "i": { "brandId": other, "identities": [{ "platform": "DISCORD", "externalId": "x" }] } }),
+        )
+        .await;
+    let stranger = stranger.data()["createMember"]["id"].clone();
+    assert_eq!(
+        field(
+            &app.gql_as(Some(&consultant), item, ama("AMA", &stranger))
+                .await
+        ),
+        "input.fields.hostMemberId"
+    );
+    assert_eq!(
+        app.gql_as(Some(&consultant), item, ama("POST", &m))
+            .await
+            .code(),
+        "BAD_USER_INPUT"
+    );
+    let flagged = app.gql_as(Some(&consultant), item, ama("AMA", &m)).await;
+    let ama_id = flagged.data()["createContentItem"]["id"].clone();
+    assert!(flagged.data()["createContentItem"]["hostTrainingGap"]
+        .as_str()
+        .unwrap()
+        .contains("\"Hosting\""));
+
+    // Signed off 20 days ago: certified until 20 days ago + 1 month, so the
+    // role is granted; with 30 days' notice it shows as expiring.
+    let record =
+        "mutation($i: RecordTrainingResultInput!) { recordTrainingResult(input: $i) { inserted } }";
+    app.gql_as(
+        Some(&consultant),
+        record,
+        json!({ "i": { "traineeId": t, "moduleId": p["modules"][0]["id"], "verb": "COMPLETED", "timestamp": Utc::now() - Duration::days(20) } }),
+    )
+    .await
+    .data();
+    assert_eq!(
+        app.gql_as(Some(&consultant), host, json!({ "c": c, "m": m }))
+            .await
+            .data()["setMembership"]["role"],
+        "HOST"
+    );
+    let cleared = app
+        .gql_as(
+            Some(&client),
+            "query($id: ID!) { contentItem(id: $id) { hostTrainingGap } }",
+            json!({ "id": ama_id }),
+        )
+        .await;
+    assert_eq!(
+        cleared.data()["contentItem"]["hostTrainingGap"],
+        Value::Null
+    );
+    let gaps = app
+        .gql_as(Some(&client), gaps_q, json!({ "b": brand, "d": 30 }))
+        .await;
+    let gap = &gaps.data()["trainingGaps"][0];
+    assert_eq!(gap["gap"], "EXPIRING");
+    assert_eq!(gap["traineeId"], t);
+    assert_eq!(gap["programmeTitle"], "Hosting");
+    assert_eq!(
+        app.gql_as(Some(&client), gaps_q, json!({ "b": brand, "d": 5 }))
+            .await
+            .data()["trainingGaps"],
+        json!([]),
+        "more than 5 days left"
+    );
+
+    // Revoked: the holder keeps the role but shows as a gap, and cannot be
+    // given it again.
+    let cert = app
+        .gql_as(
+            Some(&consultant),
+            "query { certifications { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let cert = cert.data()["certifications"]["edges"][0]["node"]["id"].clone();
+    app.gql_as(
+        Some(&consultant),
+        "mutation($id: ID!) { revokeCertification(id: $id, reason: \"Left the team\") { status } }",
+        json!({ "id": cert }),
+    )
+    .await
+    .data();
+    let gaps = app
+        .gql_as(Some(&client), gaps_q, json!({ "b": brand, "d": 0 }))
+        .await;
+    assert_eq!(gaps.data()["trainingGaps"][0]["gap"], "REVOKED");
+    app.gql_as(Some(&consultant), moderator, json!({ "c": c, "m": m }))
+        .await
+        .data();
+    let again = app
+        .gql_as(Some(&consultant), host, json!({ "c": c, "m": m }))
+        .await;
+    assert!(again.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("revoked"));
+
+    // Another brand reads none of it.
+    assert_eq!(
+        app.gql_as(Some(&their_consultant), gaps_q, json!({ "b": brand }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql_as(
+            Some(&their_consultant),
+            "query($c: ID!) { roleRequirements(communityId: $c) { role } }",
+            json!({ "c": c })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    // Lifting the requirement lets anyone hold the role.
+    app.gql_as(Some(&consultant), require, json!({ "c": c, "r": "HOST" }))
+        .await
+        .data();
+    assert_eq!(
+        app.gql_as(Some(&consultant), host, json!({ "c": c, "m": m }))
+            .await
+            .data()["setMembership"]["role"],
+        "HOST"
+    );
+}
