@@ -81,6 +81,10 @@ pub enum SampleUnit {
     /// People who answered: responses are counted once per customer (or
     /// member, when no customer is named); an anonymous response is one person.
     Respondents,
+    /// Trainees (training reports: one enrollment per trainee and programme).
+    Trainees,
+    /// Holders of community roles (training reports' role coverage).
+    RoleHolders,
 }
 
 /// A figure from a sample.

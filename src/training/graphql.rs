@@ -493,6 +493,24 @@ impl CertificationQuery {
         Ok(page.map(Certification::from).into())
     }
 
+    /// A programme's report for a brand: enrollments, completion, time to
+    /// complete, results per assessed module, overdue enrollments and
+    /// certification coverage of the roles that require it.
+    async fn training_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand.")] brand_id: ID,
+        #[graphql(desc = "The programme (agency-wide or the brand's own).")] programme_id: ID,
+    ) -> async_graphql::Result<super::report::TrainingReport> {
+        Ok(super::report::report(
+            ctx.app()?,
+            ctx.caller()?,
+            parse_id("brandId", &brand_id)?,
+            parse_id("programmeId", &programme_id)?,
+        )
+        .await?)
+    }
+
     /// Role holders of a brand's communities whose required certification
     /// is missing, revoked, expired, or expires within `withinDays` days.
     async fn training_gaps(

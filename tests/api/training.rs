@@ -1317,3 +1317,194 @@ async fn a_role_needs_a_valid_certification_from_results_to_assignment_to_expiry
         "HOST"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_training_report_matches_figures_worked_out_by_hand() {
+    let app = TestApp::spawn_with(|s| s.reports.min_sample = 3).await;
+    let brand = app.create_brand("Acme").await;
+    let other = app.create_brand("Other").await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+    let (_, their_consultant) = app.consultant_for(&[&other]).await;
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let p = programme(&app, &consultant, Some(&brand), "Moderation").await;
+    let (video, quiz) = (p["modules"][0]["id"].clone(), p["modules"][1]["id"].clone());
+    let c = app
+        .gql_as(
+            Some(&consultant),
+            "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id } }",
+            json!({ "i": { "brandId": brand, "name": "Trail", "purpose": "Trail talk", "kind": "PRODUCT", "platform": "DISCORD", "timeZone": "UTC" } }),
+        )
+        .await;
+    let c = c.data()["createCommunity"]["id"].clone();
+    let mut trainees = Vec::new();
+    for name in ["A", "B", "C", "D", "E"] {
+        // A and B are also members holding HOST in the community.
+        let member = if matches!(name, "A" | "B") {
+            let m = app
+                .gql_as(
+                    Some(&consultant),
+                    "mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }",
+                    json!({ "i": { "brandId": brand, "identities": [{ "platform": "DISCORD", "externalId": name }], "communityId": c, "role": "HOST" } }),
+                )
+                .await;
+            m.data()["createMember"]["id"].clone()
+        } else {
+            Value::Null
+        };
+        let t = app
+            .gql_as(Some(&consultant), TRAINEE, json!({ "i": { "brandId": brand, "name": name, "email": format!("{name}@acme.example"), "memberId": member } }))
+            .await;
+        trainees.push(t.data()["createTrainee"]["id"].clone());
+    }
+    let due = Utc::now() + Duration::days(30);
+    app.gql_as(
+        Some(&consultant),
+        ENROLL,
+        json!({ "i": { "programmeId": p["id"], "traineeIds": trainees[..4], "dueAt": due } }),
+    )
+    .await
+    .data();
+    app.gql_as(Some(&consultant), ENROLL, json!({ "i": { "programmeId": p["id"], "traineeIds": [trainees[4]], "dueAt": Utc::now() + Duration::seconds(2) } }))
+        .await
+        .data();
+    app.gql(
+        "mutation($c: ID!, $p: ID!) { requireCertificationForRole(communityId: $c, role: HOST, programmeId: $p) { role } }",
+        json!({ "c": c, "p": p["id"] }),
+    )
+    .await
+    .data();
+    // D's enrollment is waived.
+    let d = app
+        .gql_as(
+            Some(&consultant),
+            "query($t: ID!) { enrollments(filter: { traineeId: $t }) { edges { node { id } } } }",
+            json!({ "t": trainees[3] }),
+        )
+        .await;
+    let d = d.data()["enrollments"]["edges"][0]["node"]["id"].clone();
+    app.gql_as(
+        Some(&consultant),
+        "mutation($id: ID!) { waiveEnrollment(id: $id, reason: \"Left\") { status } }",
+        json!({ "id": d }),
+    )
+    .await
+    .data();
+
+    // Results, minutes after enrolling (A's last at +2 min, C's at +4 min).
+    let start = Utc::now();
+    let min = |m: i64| (start + Duration::minutes(m)).to_rfc3339();
+    let mut n = 0;
+    let mut row = |who: &str, verb: &str, module: &Value, score: Option<f64>, at: String| {
+        n += 1;
+        json!({ "statementId": format!("00000000-0000-4000-8000-{n:012}"), "actorEmail": format!("{who}@acme.example"), "verb": verb, "moduleId": module, "scoreScaled": score, "timestamp": at })
+    };
+    let rows = json!([
+        row("A", "COMPLETED", &video, None, min(1)),
+        row("A", "COMPLETED", &quiz, Some(0.9), min(2)),
+        row("B", "COMPLETED", &video, None, min(1)),
+        row("B", "PASSED", &quiz, Some(0.7), min(1)),
+        row("B", "FAILED", &quiz, Some(0.5), min(2)),
+        row("C", "COMPLETED", &video, None, min(1)),
+        row("C", "PASSED", &quiz, Some(0.85), min(4)),
+    ]);
+    let ok = app
+        .gql_as(
+            Some(&consultant),
+            INGEST,
+            json!({ "i": { "brandId": brand, "rows": rows } }),
+        )
+        .await;
+    assert_eq!(
+        ok.data()["ingestTrainingStatements"]["inserted"],
+        7,
+        "{}",
+        ok.body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+
+    let q = "query($b: ID!, $p: ID!) { trainingReport(brandId: $b, programmeId: $p) { enrolled waived completed overdue
+        completionRate { value sampleSize sampleOf insufficient } medianDaysToComplete { value sampleSize insufficient }
+        overdueRate { value sampleSize } modules { title passRate { value sampleSize insufficient } meanScore { value sampleSize observations } }
+        roleHolders roleHoldersCertified roleCoverage { value sampleSize sampleOf insufficient } } }";
+    // The first request of a session loads it into the cache.
+    app.gql_as(Some(&client), "{ me { id } }", json!({}))
+        .await
+        .data();
+    let before = app.statements().await;
+    let r = app
+        .gql_as(Some(&client), q, json!({ "b": brand, "p": p["id"] }))
+        .await;
+    assert_eq!(
+        app.statements().await - before,
+        5.0,
+        "programme, counts, median, modules, coverage"
+    );
+    let r = r.data()["trainingReport"].clone();
+    // 5 enrolled, D waived: 4 counted. A and C complete: 2 / 4 = 0.5. E is
+    // past its due date: 1 / 4 = 0.25.
+    assert_eq!(
+        (
+            r["enrolled"].clone(),
+            r["waived"].clone(),
+            r["completed"].clone(),
+            r["overdue"].clone()
+        ),
+        (json!(5), json!(1), json!(2), json!(1))
+    );
+    assert_eq!(
+        r["completionRate"],
+        json!({ "value": 0.5, "sampleSize": 4, "sampleOf": "TRAINEES", "insufficient": false })
+    );
+    assert_eq!(r["overdueRate"], json!({ "value": 0.25, "sampleSize": 4 }));
+    // A completed 2 minutes and C 4 minutes after enrolling: the median is
+    // (2 + 4) / 2 = 3 minutes = 3 / 1440 days; 2 people, below 3: flagged.
+    let median = r["medianDaysToComplete"]["value"].as_f64().unwrap();
+    assert!((median - 3.0 / 1440.0).abs() < 1e-4, "{median}");
+    assert_eq!(r["medianDaysToComplete"]["sampleSize"], 2);
+    assert_eq!(r["medianDaysToComplete"]["insufficient"], true);
+    // Only the quiz is assessed. A passed (0.9 at or above 0.8), C passed
+    // (0.85), B did not (0.7 is below mastery; FAILED): 2 / 3. Mean score
+    // (0.9 + 0.7 + 0.5 + 0.85) / 4 = 0.7375 over 3 trainees, 4 results.
+    let m = &r["modules"];
+    assert_eq!(m.as_array().unwrap().len(), 1);
+    assert_eq!(m[0]["title"], "Moderation quiz");
+    assert!((m[0]["passRate"]["value"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!(m[0]["passRate"]["sampleSize"], 3);
+    assert_eq!(m[0]["passRate"]["insufficient"], false);
+    assert!((m[0]["meanScore"]["value"].as_f64().unwrap() - 0.7375).abs() < 1e-12);
+    assert_eq!(
+        (
+            m[0]["meanScore"]["sampleSize"].clone(),
+            m[0]["meanScore"]["observations"].clone()
+        ),
+        (json!(3), json!(4))
+    );
+    // Hosts A (certified) and B (not): 1 / 2, flagged (2 below 3).
+    assert_eq!(
+        (r["roleHolders"].clone(), r["roleHoldersCertified"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(
+        r["roleCoverage"],
+        json!({ "value": 0.5, "sampleSize": 2, "sampleOf": "ROLE_HOLDERS", "insufficient": true })
+    );
+
+    // Another brand: NOT_FOUND, and its own programme is not Acme's report.
+    assert_eq!(
+        app.gql_as(
+            Some(&their_consultant),
+            q,
+            json!({ "b": brand, "p": p["id"] })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    let theirs = programme(&app, &their_consultant, Some(&other), "Theirs").await;
+    assert_eq!(
+        app.gql_as(Some(&client), q, json!({ "b": brand, "p": theirs["id"] }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+}
