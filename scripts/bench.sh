@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one benchmark in release mode and prints its ratios against the
 # reference measured in the same run (targets in the README).
-#   scripts/bench.sh impact|communities|api|research|campaigns
+#   scripts/bench.sh impact|communities|api|research|campaigns|training
 # Environment:
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
 #                        PostgreSQL server for a scratch database (SQLite otherwise)
@@ -14,8 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"
 case "$name" in
-  impact | communities | api | research | campaigns) ;;
-  *) echo "usage: scripts/bench.sh impact|communities|api|research|campaigns" >&2; exit 2 ;;
+  impact | communities | api | research | campaigns | training) ;;
+  *) echo "usage: scripts/bench.sh impact|communities|api|research|campaigns|training" >&2; exit 2 ;;
 esac
 # Each run drops the scratch database and cache keys it made itself.
 if [ "$name" != communities ] && ! command -v wrk >/dev/null; then

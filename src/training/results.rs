@@ -285,10 +285,7 @@ pub async fn ingest(
             )
         })
         .collect();
-    let touched: HashSet<Uuid> = good
-        .iter()
-        .map(|(_, s)| s.trainee_id.clone().unwrap())
-        .collect();
+    let fresh: Vec<Fresh> = good.iter().map(|(_, s)| Fresh::of(s)).collect();
     let rows = good.len() as i32;
     let txn = WriteTxn::outside_reports(app, brand).await?;
     let inserted = insert_new(
@@ -317,7 +314,7 @@ pub async fn ingest(
         }
     }
     if inserted > 0 {
-        bring_up_to_date(&txn, brand, &touched.into_iter().collect::<Vec<_>>(), now).await?;
+        bring_up_to_date(&txn, brand, &fresh, now).await?;
     }
     finish(caller, txn, brand, "training.ingest_statements", &summary).await?;
     Ok(summary)
@@ -524,17 +521,79 @@ pub fn verification_code() -> String {
         .join("-")
 }
 
-/// Brings the enrollments of `trainees` up to date in `txn` (see the module
-/// notes): one statement for each kind of row read, one multi-row update of
-/// the enrollments that changed, one multi-row insert of new certifications.
+/// What a batch's result can change, in brief.
+struct Fresh {
+    trainee: Uuid,
+    module_id: Option<Uuid>,
+    activity_id: Option<String>,
+    at: DateTime<Utc>,
+    /// Whether it can satisfy a module (a completing, passing, waiving or
+    /// satisfying verb, a success or completion flag, or a score that may
+    /// reach a mastery score); launches and the like only start enrollments.
+    can_satisfy: bool,
+}
+
+impl Fresh {
+    fn of(s: &training_statement::ActiveModel) -> Self {
+        let verb = s.verb.clone().unwrap();
+        let (success, completion, score) = (
+            s.success.clone().unwrap(),
+            s.completion.clone().unwrap(),
+            s.score_scaled.clone().unwrap(),
+        );
+        Self {
+            trainee: s.trainee_id.clone().unwrap(),
+            module_id: s.module_id.clone().unwrap(),
+            activity_id: s.activity_id.clone().unwrap(),
+            at: s.occurred_at.clone().unwrap(),
+            can_satisfy: matches!(
+                TrainingVerb::parse(&verb),
+                Some(
+                    TrainingVerb::Completed
+                        | TrainingVerb::Passed
+                        | TrainingVerb::Waived
+                        | TrainingVerb::Satisfied
+                )
+            ) || success == Some(true)
+                || completion == Some(true)
+                || score.is_some(),
+        }
+    }
+
+    fn names(&self, m: &training_module::Model) -> bool {
+        self.module_id == Some(m.id)
+            || (self.activity_id.is_some() && self.activity_id == m.activity_id)
+    }
+}
+
+/// Brings the enrollments of the batch's trainees up to date in `txn` (see
+/// the module notes). A trainee whose new results cannot satisfy a module
+/// only has their enrollments started; for the others every result is read
+/// again. One statement per [`CHUNK`] trainees for each kind of row read,
+/// one multi-row update of the enrollments that changed, one multi-row
+/// insert of new certifications.
 async fn bring_up_to_date(
     txn: &WriteTxn,
     brand: Uuid,
-    trainees: &[Uuid],
+    fresh: &[Fresh],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let trainees: Vec<Uuid> = fresh
+        .iter()
+        .map(|f| f.trainee)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let satisfying: HashSet<Uuid> = fresh
+        .iter()
+        .filter(|f| f.can_satisfy)
+        .map(|f| f.trainee)
+        .collect();
+    let mut by_trainee: HashMap<Uuid, Vec<&Fresh>> = HashMap::new();
+    for f in fresh {
+        by_trainee.entry(f.trainee).or_default().push(f);
+    }
     let mut enrollments = Vec::new();
-    let mut statements: HashMap<Uuid, Vec<training_statement::Model>> = HashMap::new();
     for chunk in trainees.chunks(CHUNK) {
         enrollments.extend(
             enrollment::Entity::find()
@@ -544,6 +603,10 @@ async fn bring_up_to_date(
                 .all(txn)
                 .await?,
         );
+    }
+    let mut statements: HashMap<Uuid, Vec<training_statement::Model>> = HashMap::new();
+    let recheck: Vec<Uuid> = satisfying.iter().copied().collect();
+    for chunk in recheck.chunks(CHUNK) {
         for s in training_statement::Entity::find()
             .filter(training_statement::Column::BrandId.eq(brand))
             .filter(training_statement::Column::TraineeId.is_in(chunk.to_vec()))
@@ -563,7 +626,11 @@ async fn bring_up_to_date(
         .map(|p| (p.id, p.validity_months))
         .collect();
     let mut latest: HashMap<Uuid, certification::Model> = HashMap::new();
-    let ids: Vec<Uuid> = enrollments.iter().map(|e| e.id).collect();
+    let ids: Vec<Uuid> = enrollments
+        .iter()
+        .filter(|e| satisfying.contains(&e.trainee_id))
+        .map(|e| e.id)
+        .collect();
     for chunk in ids.chunks(CHUNK) {
         for c in certification::Entity::find()
             .filter(certification::Column::EnrollmentId.is_in(chunk.to_vec()))
@@ -577,12 +644,30 @@ async fn bring_up_to_date(
     let mut changed: Vec<Progress> = Vec::new();
     let mut issued: Vec<certification::ActiveModel> = Vec::new();
     for e in &enrollments {
-        let none = Vec::new();
-        let mine = statements.get(&e.trainee_id).unwrap_or(&none);
         let ms = modules
             .get(&e.programme_id)
             .map(Vec::as_slice)
             .unwrap_or_default();
+        if !satisfying.contains(&e.trainee_id) {
+            // Only a start: the earliest new result naming one of its modules.
+            let first = by_trainee
+                .get(&e.trainee_id)
+                .into_iter()
+                .flatten()
+                .filter(|f| ms.iter().any(|m| f.names(m)))
+                .map(|f| f.at)
+                .min();
+            let started = match (e.started_at, first) {
+                (Some(s), Some(f)) => Some(s.min(f)),
+                (s, f) => s.or(f),
+            };
+            if started != e.started_at {
+                changed.push((e.id, started, e.completed_at));
+            }
+            continue;
+        }
+        let none = Vec::new();
+        let mine = statements.get(&e.trainee_id).unwrap_or(&none);
         let relevant: Vec<training_statement::Model> = mine
             .iter()
             .filter(|s| {
