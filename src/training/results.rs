@@ -759,8 +759,111 @@ async fn update_enrollments(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
+
+    fn module(id: u128, required: bool, renew: bool, move_on: MoveOn) -> training_module::Model {
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        training_module::Model {
+            id: Uuid::from_u128(id),
+            programme_id: Uuid::nil(),
+            brand_id: None,
+            position: id as i32,
+            title: format!("m{id}"),
+            kind: "QUIZ".into(),
+            required,
+            mastery_score: Some(0.8),
+            move_on: move_on.as_str().into(),
+            renew_required: renew,
+            activity_id: None,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    fn result(
+        module: u128,
+        verb: TrainingVerb,
+        score: Option<f64>,
+        day: u32,
+    ) -> training_statement::Model {
+        let at = Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0).unwrap();
+        training_statement::Model {
+            id: Uuid::now_v7(),
+            brand_id: Uuid::nil(),
+            statement_id: Uuid::new_v4().to_string(),
+            trainee_id: Uuid::nil(),
+            verb: verb.as_str().into(),
+            module_id: Some(Uuid::from_u128(module)),
+            activity_id: None,
+            score_scaled: score,
+            success: None,
+            completion: None,
+            duration_secs: None,
+            occurred_at: at,
+            payload_hash: String::new(),
+            recorded_by_user_id: None,
+            recorded_by_integration_id: None,
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn completion_needs_every_required_module_and_renewal_only_the_marked_ones_again() {
+        let day = |d: u32| Utc.with_ymd_and_hms(2026, 3, d, 12, 0, 0).unwrap();
+        // Module 1 (required, renewed), 2 (required), 3 (optional).
+        let modules = [
+            module(1, true, true, MoveOn::Passed),
+            module(2, true, false, MoveOn::Completed),
+            module(3, false, false, MoveOn::Completed),
+        ];
+        let mut results = vec![
+            result(1, TrainingVerb::Passed, Some(0.9), 2),
+            result(3, TrainingVerb::Completed, None, 3),
+        ];
+        // Module 2 is missing: not complete, whatever module 3 says.
+        assert_eq!(
+            satisfied_since(&modules, &results, None, false, day(1)).unwrap(),
+            None
+        );
+        results.push(result(2, TrainingVerb::Completed, None, 5));
+        // Complete when the last required one was satisfied: day 5.
+        assert_eq!(
+            satisfied_since(&modules, &results, None, false, day(1)).unwrap(),
+            Some(day(5))
+        );
+        // Renewal after a certification of day 5: module 1 again, after it.
+        // A failure does not renew; a pass on day 20 does, and module 2 is
+        // not needed again.
+        results.push(result(1, TrainingVerb::Failed, Some(0.3), 10));
+        assert_eq!(
+            satisfied_since(&modules, &results, Some(day(5)), true, day(1)).unwrap(),
+            None
+        );
+        results.push(result(1, TrainingVerb::Passed, Some(0.85), 20));
+        assert_eq!(
+            satisfied_since(&modules, &results, Some(day(5)), true, day(1)).unwrap(),
+            Some(day(20))
+        );
+        // With no module marked, renewal needs every required module again.
+        let unmarked = [
+            module(1, true, false, MoveOn::Passed),
+            module(2, true, false, MoveOn::Completed),
+        ];
+        assert_eq!(
+            satisfied_since(&unmarked, &results, Some(day(5)), true, day(1)).unwrap(),
+            None
+        );
+        // And a result before the certification never counts for renewal.
+        assert_eq!(
+            satisfied_since(&modules, &results, Some(day(21)), true, day(1)).unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn iso_durations() {
