@@ -8,6 +8,7 @@ use crate::{
     audit::graphql::AuditQuery,
     brand::graphql::{BrandMutation, BrandQuery},
     campaign::graphql::{CampaignMutation, CampaignQuery},
+    certification::graphql::{CertificationMutation, CertificationQuery},
     commerce::graphql::CommerceMutation,
     community::graphql::{CommunityMutation, CommunityQuery},
     config::{Environment, Settings},
@@ -20,7 +21,7 @@ use crate::{
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
     research::graphql::{ResearchMutation, ResearchQuery},
     response_cache::OutputCache,
-    training::graphql::{CertificationQuery, TrainingMutation, TrainingQuery},
+    training::graphql::{TrainingMutation, TrainingQuery},
 };
 
 // One member per domain area.
@@ -54,6 +55,7 @@ pub struct Mutation(
     CommunityMutation,
     CampaignMutation,
     TrainingMutation,
+    CertificationMutation,
     MemberMutation,
     ActivityMutation,
     RecognitionMutation,

@@ -10,6 +10,7 @@ pub mod auth; // tokens, passwords, callers, brand scope, rate limits
 pub mod brand; // client brands: the tenants
 pub mod cache; // Redis, or in-process when no Redis is configured
 pub mod campaign; // content campaigns: items, approval, cadence guard, publishing
+pub mod certification; // training results, certifications, roles that require them, report
 pub mod commerce; // customers, orders and survey responses pushed in bulk
 pub mod community; // communities, channels, cadence policy, setup checklist
 pub mod config; // settings: defaults < file < environment, secrets redacted

@@ -302,7 +302,7 @@ impl ContentItem {
             return Ok(None);
         };
         let host = parse_id("hostMemberId", host)?;
-        Ok(crate::training::roles::lacking(
+        Ok(crate::certification::roles::lacking(
             &ctx.app()?.db,
             self.model.brand_id,
             self.model.community_id,

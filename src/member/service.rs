@@ -166,7 +166,7 @@ pub async fn create(
     }
     if let Some(c) = &community {
         if let Some(r) = input.role {
-            crate::training::roles::check_role(&txn, brand_id, c.id, created.id, r).await?;
+            crate::certification::roles::check_role(&txn, brand_id, c.id, created.id, r).await?;
         }
         membership::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -219,7 +219,7 @@ pub async fn set_membership(
     let now = Utc::now();
     let (txn, _) = crate::db::WriteTxn::for_community(app, c.id).await?;
     if let Some(r) = role.filter(|_| !left) {
-        crate::training::roles::check_role(&txn, c.brand_id, c.id, m.id, r).await?;
+        crate::certification::roles::check_role(&txn, c.brand_id, c.id, m.id, r).await?;
     }
     let saved = match existing {
         Some(e) => {

@@ -6,10 +6,7 @@ use async_graphql::dataloader::Loader;
 use entity::{enrollment, trainee, training_module, training_programme};
 use uuid::Uuid;
 
-use super::{
-    certifications::{self, CertificationRow},
-    programmes, records,
-};
+use super::{programmes, records};
 use crate::loaders::{by_first, group, load_error, request_loaders, LoadError};
 
 request_loaders! {
@@ -21,8 +18,6 @@ request_loaders! {
     TraineeLoader;
     /// Loads programmes by id.
     ProgrammeLoader;
-    /// Loads the certifications of many enrollments.
-    EnrollmentCertificationsLoader;
 }
 
 impl Loader<Uuid> for ProgrammeModulesLoader {
@@ -77,17 +72,5 @@ impl Loader<Uuid> for ProgrammeLoader {
             .await
             .map_err(load_error)?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
-    }
-}
-
-impl Loader<Uuid> for EnrollmentCertificationsLoader {
-    type Value = Vec<CertificationRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = certifications::of_enrollments(&self.0, &self.1, keys)
-            .await
-            .map_err(load_error)?;
-        Ok(group(rows.into_iter().map(|c| (c.enrollment_id, c))))
     }
 }

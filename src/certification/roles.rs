@@ -13,7 +13,7 @@ use entity::{certification, membership, role_requirement, trainee, training_prog
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::programmes::programme_in;
+use crate::training::programmes::programme_in;
 use crate::{
     audit::service as audit,
     auth::Caller,

@@ -18,10 +18,7 @@ use entity::{
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::{
-    programmes::MoveOn,
-    rules::{self, Attempt, Satisfaction, Verb},
-};
+use super::rules::{self, Attempt, Satisfaction, Verb};
 use crate::{
     auth::{Caller, Principal},
     context::{parse_id, AppContext},
@@ -32,6 +29,7 @@ use crate::{
         check_count, conflicting, fingerprint, finish, insert_new, may_ingest, settle_conflicts,
         sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow, CHUNK,
     },
+    training::programmes::MoveOn,
 };
 
 /// The scope LMS integrations hold.
@@ -326,7 +324,7 @@ pub async fn record(
     caller: &Caller,
     input: RecordTrainingResultInput,
 ) -> AppResult<IngestSummary> {
-    let t = super::records::trainee_in(
+    let t = crate::training::records::trainee_in(
         &app.db,
         &caller.write_scope()?,
         parse_id("input.traineeId", &input.trainee_id)?,

@@ -10,7 +10,7 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use uuid::Uuid;
 
-use super::programmes::{programme_in, ModuleKind};
+use crate::training::programmes::{programme_in, ModuleKind};
 use crate::{
     auth::Caller,
     context::{to_id, AppContext},

@@ -16,7 +16,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::programmes::MoveOn;
+use crate::training::programmes::MoveOn;
 
 /// The verbs of a result (xAPI, with the cmi5 ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
