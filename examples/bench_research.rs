@@ -30,7 +30,7 @@ use hearth::{
 };
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set};
 use serde_json::{json, Value};
-use support::{load_average, pgbench, pgbench_script, wrk_run, Bench, Best, Cpu};
+use support::{load_average, page_against_pgbench, pgbench_script, Bench, Cpu};
 use uuid::Uuid;
 
 const FINDINGS: usize = 100_000;
@@ -295,21 +295,15 @@ async fn main() {
         )
         .unwrap();
 
-        let mut best = Best::default();
-        for _ in 0..ROUNDS {
-            let cpu = Cpu::now();
-            let w = wrk_run(&api.url, &wrk_script, CONNECTIONS, SECONDS).await;
-            let used = Cpu::since(cpu);
-            let n = w.requests as f64;
-            best.api(w.rate, used.server / n, used.database / n);
-            let cpu = Cpu::now();
-            let p = pgbench(&database_url, &script, CONNECTIONS, SECONDS, &pg_vars).await;
-            let used = Cpu::since(cpu);
-            best.reference(p.rate, used.database / p.transactions as f64);
-            let w1 = wrk_run(&api.url, &wrk_script, 1, SECONDS / 2).await;
-            let p1 = pgbench(&database_url, &script, 1, SECONDS / 2, &pg_vars).await;
-            best.medians(w1.p50_ms, p1.p50_ms);
-        }
+        let best = page_against_pgbench(
+            &api.url,
+            &wrk_script,
+            &database_url,
+            &script,
+            &pg_vars,
+            (ROUNDS, SECONDS, CONNECTIONS),
+        )
+        .await;
         lines.push(best.report(&format!("search {search:?}"), &load_average()));
     }
 

@@ -557,6 +557,37 @@ fn value_text(v: &sea_orm::Value) -> String {
     }
 }
 
+/// A page over HTTP (wrk with `wrk_script` against `api_url`) against
+/// pgbench running `script` with `vars` on `database_url`: `rounds`
+/// alternating rounds of `seconds` at `connections`, each followed by a
+/// half-length round at one connection for the medians; the best of each
+/// side, CPU per request beside each rate.
+pub async fn page_against_pgbench(
+    api_url: &str,
+    wrk_script: &Path,
+    database_url: &str,
+    script: &Path,
+    vars: &[(String, String)],
+    (rounds, seconds, connections): (usize, u32, u32),
+) -> Best {
+    let mut best = Best::default();
+    for _ in 0..rounds {
+        let cpu = Cpu::now();
+        let w = wrk_run(api_url, wrk_script, connections, seconds).await;
+        let used = Cpu::since(cpu);
+        let n = w.requests as f64;
+        best.api(w.rate, used.server / n, used.database / n);
+        let cpu = Cpu::now();
+        let p = pgbench(database_url, script, connections, seconds, vars).await;
+        let used = Cpu::since(cpu);
+        best.reference(p.rate, used.database / p.transactions as f64);
+        let w1 = wrk_run(api_url, wrk_script, 1, seconds / 2).await;
+        let p1 = pgbench(database_url, script, 1, seconds / 2, vars).await;
+        best.medians(w1.p50_ms, p1.p50_ms);
+    }
+    best
+}
+
 /// Best of each side over the alternating rounds.
 #[derive(Default)]
 pub struct Best {
