@@ -63,6 +63,10 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Impact reports.
     pub reports: ReportSettings,
+    /// `HEARTH_` environment variables that name no setting (a shell's
+    /// `HEARTH_BIN`, say): ignored, and named in a warning at start-up.
+    #[serde(skip)]
+    pub ignored_variables: Vec<String>,
 }
 
 /// Impact report settings.
@@ -338,6 +342,29 @@ pub enum DatabaseKind {
     Sqlite,
 }
 
+/// The `HEARTH_` variables in `vars` as a settings source (`__` between
+/// levels, lists split on commas).
+fn environment(vars: HashMap<String, String>) -> config::Environment {
+    config::Environment::with_prefix("HEARTH")
+        .prefix_separator("_")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("server.cors_origins")
+        .source(Some(vars))
+}
+
+/// Whether the variable `name` names no setting at all (as opposed to a
+/// setting given a bad value, which stays an error).
+fn names_no_setting(name: &str, value: &str) -> bool {
+    let one = HashMap::from([(name.to_string(), value.to_string())]);
+    config::Config::builder()
+        .add_source(environment(one))
+        .build()
+        .and_then(|c| c.try_deserialize::<Settings>())
+        .is_err_and(|e| e.to_string().contains("unknown field"))
+}
+
 impl Settings {
     /// Loads settings from the optional file and the process environment.
     pub fn load(file: Option<PathBuf>) -> anyhow::Result<Self> {
@@ -364,20 +391,15 @@ impl Settings {
                     .add_source(config::File::with_name(DEFAULT_CONFIG_FILE).required(false));
             }
         }
-        let prefixed: HashMap<String, String> = vars
+        // A variable that names no setting is someone else's (a shell's
+        // `HEARTH_BIN`): it is left out and named in a warning, where an
+        // unknown key in a settings file stays an error (a typo).
+        let (prefixed, ignored): (HashMap<String, String>, HashMap<String, String>) = vars
             .iter()
             .filter(|(k, _)| k.starts_with("HEARTH_") && k.as_str() != CONFIG_FILE_ENV)
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        builder = builder.add_source(
-            config::Environment::with_prefix("HEARTH")
-                .prefix_separator("_")
-                .separator("__")
-                .try_parsing(true)
-                .list_separator(",")
-                .with_list_parse_key("server.cors_origins")
-                .source(Some(prefixed)),
-        );
+            .partition(|(k, v)| !names_no_setting(k, v));
+        builder = builder.add_source(environment(prefixed));
         // The conventional short names win over nothing, but not over the
         // explicit HEARTH_ forms.
         if let Some(url) = vars
@@ -397,6 +419,9 @@ impl Settings {
             .and_then(|c| c.try_deserialize())
             .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
         settings.validate()?;
+        let mut settings = settings;
+        settings.ignored_variables = ignored.into_keys().collect();
+        settings.ignored_variables.sort();
         Ok(settings)
     }
 
@@ -616,9 +641,31 @@ mod tests {
     }
 
     #[test]
-    fn unknown_setting_is_refused() {
-        let err = Settings::load_from(None, &vars(&[("HEARTH_SERVER__PROT", "1")])).unwrap_err();
+    fn unknown_key_in_a_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hearth.toml");
+        std::fs::write(&path, "[server]\nprot = 1\n").unwrap();
+        let err = Settings::load_from(Some(path), &vars(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("prot"), "{err:#}");
+    }
+
+    #[test]
+    fn unrelated_variables_are_ignored_and_named() {
+        let s = Settings::load_from(
+            None,
+            &vars(&[
+                ("HEARTH_BIN", "/usr/local/bin/hearth"),
+                ("HEARTH_SERVER__PROT", "1"),
+                ("HEARTH_SERVER__PORT", "9002"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9002);
+        assert_eq!(s.ignored_variables, ["HEARTH_BIN", "HEARTH_SERVER__PROT"]);
+        // A known setting with a bad value is still an error.
+        let err =
+            Settings::load_from(None, &vars(&[("HEARTH_SERVER__PORT", "eighty")])).unwrap_err();
+        assert!(format!("{err:#}").contains("server.port"), "{err:#}");
     }
 
     #[test]

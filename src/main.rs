@@ -136,6 +136,12 @@ async fn run() -> anyhow::Result<()> {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     telemetry::init_logging(&settings.log);
+    if !settings.ignored_variables.is_empty() {
+        tracing::warn!(
+            variables = %settings.ignored_variables.join(", "),
+            "ignoring HEARTH_ environment variables that name no setting"
+        );
+    }
     let app = startup::Application::build(settings.clone()).await?;
     let addr = format!("{}:{}", settings.server.host, app.port());
     tracing::info!(
