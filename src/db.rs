@@ -63,8 +63,10 @@ pub async fn connect(
     if let Some(metrics) = metrics {
         let statements = metrics.db_statements.clone();
         let errors = metrics.db_statement_errors.clone();
+        let log = metrics.statement_log.clone();
         db.set_metric_callback(move |info| {
             statements.inc();
+            log.record(info.statement);
             if info.failed {
                 errors.inc();
             }
@@ -149,6 +151,97 @@ pub fn raw(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_or
         _ => sql.to_string(),
     };
     sea_orm::Statement::from_sql_and_values(backend, text, values)
+}
+
+/// `column` is one of `ids`, for hand-written SQL: the condition and its
+/// values. On PostgreSQL the ids are one array parameter (`= ANY(?)`), so a
+/// statement has one prepared plan and one bind whatever the count; SQLite
+/// has no arrays (and stores UUIDs as blobs), so there it is an `IN` list.
+/// An empty `ids` matches nothing.
+pub fn one_of_sql(backend: DbBackend, column: &str, ids: &[Uuid]) -> (String, Vec<sea_orm::Value>) {
+    match backend {
+        DbBackend::Postgres => (format!("{column} = ANY(?)"), vec![uuid_array(ids)]),
+        _ if ids.is_empty() => ("1 = 0".into(), Vec::new()),
+        _ => (
+            format!("{column} IN ({})", vec!["?"; ids.len()].join(", ")),
+            ids.iter().map(|id| (*id).into()).collect(),
+        ),
+    }
+}
+
+/// The same condition for the query builder: `column = ANY(?)` with one
+/// array parameter on PostgreSQL, `column IN (...)` elsewhere.
+pub fn one_of<C: sea_orm::ColumnTrait>(
+    backend: DbBackend,
+    column: C,
+    ids: &[Uuid],
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{extension::postgres::PgFunc, Expr, ExprTrait};
+    match backend {
+        DbBackend::Postgres => Expr::col(column).eq(PgFunc::any(Expr::val(uuid_array(ids)))),
+        _ => column.is_in(ids.iter().copied()),
+    }
+}
+
+fn uuid_array(ids: &[Uuid]) -> sea_orm::Value {
+    sea_orm::Value::Array(
+        sea_orm::sea_query::ArrayType::Uuid,
+        Some(Box::new(ids.iter().map(|id| (*id).into()).collect())),
+    )
+}
+
+/// The rows of `table` selected by a nested page: for each of `parents`,
+/// the first `first` rows whose `parent` column is that parent and that
+/// match `filter` (SQL with `?` marks binding `values`), in `order`.
+pub struct FirstPerParent<'a> {
+    /// Table to read.
+    pub table: &'a str,
+    /// Columns to return (`*` for whole rows).
+    pub columns: &'a str,
+    /// The column naming each row's parent.
+    pub parent: &'a str,
+    /// Further condition on the rows (`1 = 1` for none).
+    pub filter: &'a str,
+    /// Values of the `?` marks in `filter`.
+    pub values: Vec<sea_orm::Value>,
+    /// Order of rows within a parent, as an `ORDER BY` list.
+    pub order: &'a str,
+}
+
+impl FirstPerParent<'_> {
+    /// One statement for all parents, rows grouped by parent and in order
+    /// within each. PostgreSQL takes the parents as one array and reads each
+    /// one's rows with a bounded lateral subquery, so an index in `order`
+    /// yields exactly `first` rows per parent with no sort of the rest;
+    /// SQLite numbers the rows with a window function.
+    pub fn statement(self, backend: DbBackend, parents: &[Uuid], first: u64) -> Statement {
+        let Self {
+            table,
+            columns,
+            parent,
+            filter,
+            values,
+            order,
+        } = self;
+        let (parents_sql, mut bound) = one_of_sql(backend, parent, parents);
+        let sql = match backend {
+            DbBackend::Postgres => format!(
+                "SELECT page.* FROM unnest(?::uuid[]) AS parent(parent_key) CROSS JOIN LATERAL (\
+                   SELECT {columns} FROM {table} WHERE {parent} = parent.parent_key AND {filter} \
+                   ORDER BY {order} LIMIT ?\
+                 ) page ORDER BY page.{parent}, {order}"
+            ),
+            _ => format!(
+                "SELECT * FROM (\
+                   SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {order}) AS page_row \
+                   FROM {table} WHERE {parents_sql} AND {filter}\
+                 ) ranked WHERE page_row <= ? ORDER BY {parent}, page_row"
+            ),
+        };
+        bound.extend(values);
+        bound.push((first as i64).into());
+        raw(backend, &sql, bound)
+    }
 }
 
 /// SQL for the UTC calendar day of a timestamp column.

@@ -111,6 +111,12 @@ impl Application {
         &self.state.app
     }
 
+    /// The log that records statements while switched on (benchmarks
+    /// capture a request's statements with it).
+    pub fn statement_log(&self) -> crate::telemetry::StatementLog {
+        self.state.metrics.statement_log.clone()
+    }
+
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port

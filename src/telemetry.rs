@@ -52,6 +52,50 @@ pub struct Metrics {
     pub cache: CacheMetrics,
     /// Kept GraphQL responses by result (`stored`, `hit`, `stale`).
     pub replays: IntCounterVec,
+    /// The statements run while it is recording (off unless asked).
+    pub statement_log: StatementLog,
+}
+
+/// Records the statements the service runs, with their bound values, while
+/// it is switched on: what a benchmark replays through pgbench as the very
+/// SQL a request issued, and what a test names when a count is off. Off, it
+/// costs one atomic load per statement.
+#[derive(Clone, Default)]
+pub struct StatementLog(std::sync::Arc<StatementLogInner>);
+
+#[derive(Default)]
+struct StatementLogInner {
+    on: std::sync::atomic::AtomicBool,
+    statements: std::sync::Mutex<Vec<sea_orm::Statement>>,
+}
+
+impl StatementLog {
+    /// Starts recording (dropping anything recorded before).
+    pub fn start(&self) {
+        if let Ok(mut s) = self.0.statements.lock() {
+            s.clear();
+        }
+        self.0.on.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Stops recording and returns what was recorded, in order.
+    pub fn stop(&self) -> Vec<sea_orm::Statement> {
+        self.0.on.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.0
+            .statements
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+
+    /// Records `statement` if recording.
+    pub fn record(&self, statement: &sea_orm::Statement) {
+        if self.0.on.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(mut s) = self.0.statements.lock() {
+                s.push(statement.clone());
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -117,6 +161,7 @@ impl Metrics {
                 requests: cache_requests,
             },
             replays,
+            statement_log: StatementLog::default(),
         })
     }
 }

@@ -19,6 +19,7 @@ mod m20261203_000012_offer_recipients;
 mod m20261203_000013_training;
 mod m20261203_000014_training_results;
 mod m20261203_000015_role_requirements;
+mod m20261203_000016_current_member_pages;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_training::Migration),
             Box::new(m20261203_000014_training_results::Migration),
             Box::new(m20261203_000015_role_requirements::Migration),
+            Box::new(m20261203_000016_current_member_pages::Migration),
         ]
     }
 }

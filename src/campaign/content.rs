@@ -988,23 +988,19 @@ pub async fn first_items_of(
     if campaigns.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = app.db.get_database_backend();
-    let (in_scope, mut values) = scope.sql("i.brand_id");
-    let columns = columns("i");
-    let sql = format!(
-        "SELECT {columns} FROM (SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.campaign_id \
-         ORDER BY CASE WHEN i.scheduled_at IS NULL THEN 1 ELSE 0 END, i.scheduled_at, i.id) AS rn \
-         FROM content_item i WHERE {in_scope} AND i.campaign_id IN ({})) i WHERE i.rn <= ? \
-         ORDER BY i.campaign_id, i.rn",
-        vec!["?"; campaigns.len()].join(", ")
-    );
-    values.extend(campaigns.iter().map(|c| sea_orm::Value::from(*c)));
-    values.push((first as i64).into());
-    Ok(
-        content_item::Model::find_by_statement(db::raw(backend, &sql, values))
-            .all(&app.db)
-            .await?,
-    )
+    let (in_scope, values) = scope.sql("brand_id");
+    let statement = db::FirstPerParent {
+        table: "content_item",
+        columns: "*",
+        parent: "campaign_id",
+        filter: &in_scope,
+        values,
+        order: "CASE WHEN scheduled_at IS NULL THEN 1 ELSE 0 END, scheduled_at, id",
+    }
+    .statement(app.db.get_database_backend(), campaigns, first);
+    Ok(content_item::Model::find_by_statement(statement)
+        .all(&app.db)
+        .await?)
 }
 
 fn columns(alias: &str) -> String {
@@ -1025,22 +1021,19 @@ pub async fn first_versions_of(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = app.db.get_database_backend();
-    let (in_scope, mut values) = scope.sql("v.brand_id");
-    let sql = format!(
-        "SELECT item_id, number, brand_id, title, body, fields, edited_by_user_id, created_at FROM \
-         (SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.item_id ORDER BY v.number DESC) AS rn \
-         FROM content_version v WHERE {in_scope} AND v.item_id IN ({})) v WHERE v.rn <= ? \
-         ORDER BY v.item_id, v.number DESC",
-        vec!["?"; items.len()].join(", ")
-    );
-    values.extend(items.iter().map(|c| sea_orm::Value::from(*c)));
-    values.push((first as i64).into());
-    Ok(
-        content_version::Model::find_by_statement(db::raw(backend, &sql, values))
-            .all(&app.db)
-            .await?,
-    )
+    let (in_scope, values) = scope.sql("brand_id");
+    let statement = db::FirstPerParent {
+        table: "content_version",
+        columns: "*",
+        parent: "item_id",
+        filter: &in_scope,
+        values,
+        order: "number DESC",
+    }
+    .statement(app.db.get_database_backend(), items, first);
+    Ok(content_version::Model::find_by_statement(statement)
+        .all(&app.db)
+        .await?)
 }
 
 /// The reviews of many items, oldest first (one statement).

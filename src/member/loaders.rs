@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::service::{self, MemberRow, NestedMembers};
 use crate::{
     error::AppResult,
-    loaders::{group, load_error, loader, request_loaders, LoadError},
+    loaders::{by_first, group, load_error, loader, request_loaders, LoadError},
 };
 
 request_loaders! {
@@ -70,17 +70,14 @@ impl Loader<(Uuid, u64)> for CommunityMembersLoader {
         &self,
         keys: &[(Uuid, u64)],
     ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for (first, communities) in group(keys.iter().map(|(c, f)| (*f, *c))) {
-            // One more than asked, to know whether a next page exists.
-            let rows = service::first_members_of(&self.0, &self.1, &communities, first + 1)
-                .await
-                .map_err(load_error)?;
-            for (community, rows) in group(rows.into_iter().map(|r| (r.community_id, r))) {
-                out.insert((community, first), rows);
-            }
-        }
-        Ok(out)
+        by_first(
+            keys,
+            |r: &MemberRow| r.community_id,
+            |ids, first| async move {
+                service::first_members_of(&self.0, &self.1, &ids, first).await
+            },
+        )
+        .await
     }
 }
 

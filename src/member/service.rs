@@ -463,7 +463,11 @@ pub async fn identities_of(
     members: &[Uuid],
 ) -> AppResult<Vec<member_identity::Model>> {
     Ok(member_identity::Entity::find()
-        .filter(member_identity::Column::MemberId.is_in(members.to_vec()))
+        .filter(db::one_of(
+            app.db.get_database_backend(),
+            member_identity::Column::MemberId,
+            members,
+        ))
         .filter(scope.condition(member_identity::Column::BrandId))
         .order_by_asc(member_identity::Column::Id)
         .all(&app.db)
@@ -477,7 +481,11 @@ pub async fn memberships_of(
     members: &[Uuid],
 ) -> AppResult<Vec<membership::Model>> {
     Ok(membership::Entity::find()
-        .filter(membership::Column::MemberId.is_in(members.to_vec()))
+        .filter(db::one_of(
+            app.db.get_database_backend(),
+            membership::Column::MemberId,
+            members,
+        ))
         .filter(scope.condition(membership::Column::BrandId))
         .order_by_asc(membership::Column::JoinedAt)
         .all(&app.db)
@@ -491,7 +499,11 @@ pub async fn members_by_id(
     ids: &[Uuid],
 ) -> AppResult<Vec<member::Model>> {
     Ok(member::Entity::find()
-        .filter(member::Column::Id.is_in(ids.to_vec()))
+        .filter(db::one_of(
+            app.db.get_database_backend(),
+            member::Column::Id,
+            ids,
+        ))
         .filter(scope.condition(member::Column::BrandId))
         .all(&app.db)
         .await?)
@@ -513,7 +525,7 @@ pub struct MemberRow {
 }
 
 /// The newest `first` current members of each of many communities, in one
-/// statement (a window function), for nested member pages.
+/// statement, for nested member pages.
 pub async fn first_members_of(
     app: &AppContext,
     scope: &BrandScope,
@@ -523,22 +535,18 @@ pub async fn first_members_of(
     if communities.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = app.db.get_database_backend();
-    let marks = vec!["?"; communities.len()].join(", ");
-    let (in_scope, scope_values) = scope.sql("brand_id");
-    let sql = format!(
-        "SELECT community_id, member_id, role, joined_at, left_at FROM (\
-           SELECT community_id, member_id, role, joined_at, left_at, \
-                  ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY joined_at DESC, member_id DESC) AS rn \
-           FROM membership WHERE community_id IN ({marks}) AND left_at IS NULL AND {in_scope}\
-         ) ranked WHERE rn <= ? ORDER BY community_id, rn"
-    );
-    let mut values: Vec<sea_orm::Value> = communities.iter().map(|c| (*c).into()).collect();
-    values.extend(scope_values);
-    values.push((first as i64).into());
-    Ok(MemberRow::find_by_statement(db::raw(backend, &sql, values))
-        .all(&app.db)
-        .await?)
+    let (in_scope, values) = scope.sql("brand_id");
+    let filter = format!("left_at IS NULL AND {in_scope}");
+    let statement = db::FirstPerParent {
+        table: "membership",
+        columns: "community_id, member_id, role, joined_at, left_at",
+        parent: "community_id",
+        filter: &filter,
+        values,
+        order: "joined_at DESC, member_id DESC",
+    }
+    .statement(app.db.get_database_backend(), communities, first);
+    Ok(MemberRow::find_by_statement(statement).all(&app.db).await?)
 }
 
 /// Current member counts of many communities (one statement).
@@ -552,7 +560,11 @@ pub async fn member_counts(
         .select_only()
         .column(membership::Column::CommunityId)
         .column_as(membership::Column::Id.count(), "n")
-        .filter(membership::Column::CommunityId.is_in(communities.to_vec()))
+        .filter(db::one_of(
+            app.db.get_database_backend(),
+            membership::Column::CommunityId,
+            communities,
+        ))
         .filter(membership::Column::LeftAt.is_null())
         .filter(scope.condition(membership::Column::BrandId))
         .group_by(membership::Column::CommunityId)

@@ -524,24 +524,20 @@ pub async fn first_enrollments_of(
     if programmes.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = app.db.get_database_backend();
-    let (in_scope, mut values) = scope.sql("e.brand_id");
-    let cols = "e.id, e.brand_id, e.trainee_id, e.programme_id, e.due_at, e.started_at, \
-                e.completed_at, e.waived_at, e.waived_reason, e.version, e.created_at, e.updated_at";
-    let sql = format!(
-        "SELECT {cols} FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.programme_id \
-         ORDER BY e.id DESC) AS rn FROM enrollment e WHERE {in_scope} AND e.programme_id IN ({})) e \
-         WHERE e.rn <= ? ORDER BY e.programme_id, e.rn",
-        vec!["?"; programmes.len()].join(", ")
-    );
-    values.extend(programmes.iter().map(|p| sea_orm::Value::from(*p)));
-    values.push((first as i64).into());
+    let (in_scope, values) = scope.sql("brand_id");
+    let statement = crate::db::FirstPerParent {
+        table: "enrollment",
+        columns: "*",
+        parent: "programme_id",
+        filter: &in_scope,
+        values,
+        order: "id DESC",
+    }
+    .statement(app.db.get_database_backend(), programmes, first);
     use sea_orm::FromQueryResult;
-    Ok(
-        enrollment::Model::find_by_statement(crate::db::raw(backend, &sql, values))
-            .all(&app.db)
-            .await?,
-    )
+    Ok(enrollment::Model::find_by_statement(statement)
+        .all(&app.db)
+        .await?)
 }
 
 /// Trainees by id in `scope` (one statement).
