@@ -1,19 +1,22 @@
 //! GraphQL types and resolvers for brands: they translate, the service decides.
 
-use async_graphql::{Context, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::brand;
+use uuid::Uuid;
 
 use super::service::{
     self, BrandFilter, BrandOrder, BrandStatus, CreateBrandInput, UpdateBrandInput,
 };
 use crate::{
+    community::graphql::Community,
     context::{parse_id, ContextExt},
     pagination::{Connection, PageRequest},
 };
 
 /// A client brand of the agency.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
 pub struct Brand {
     /// Unique id.
     pub id: ID,
@@ -39,12 +42,29 @@ pub struct Brand {
     /// Most offers and early-access items a member is addressed in any 30
     /// days, across the brand's communities; null: no cap.
     pub max_offers_per_member: Option<i32>,
+    #[graphql(skip)]
+    uuid: Uuid,
+}
+
+#[ComplexObject]
+impl Brand {
+    /// The brand's communities, newest first (for filters and further pages
+    /// use `communities` with `filter: { brandId }`, which takes these
+    /// cursors).
+    async fn communities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
+    ) -> async_graphql::Result<Connection<Community>> {
+        crate::community::graphql::of_brand(ctx, self.uuid, first).await
+    }
 }
 
 impl From<brand::Model> for Brand {
     fn from(m: brand::Model) -> Self {
         Self {
             id: ID(m.id.to_string()),
+            uuid: m.id,
             slug: m.slug,
             name: m.name,
             description: m.description,

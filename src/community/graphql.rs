@@ -6,7 +6,7 @@ use entity::{channel, community};
 use uuid::Uuid;
 
 use super::{
-    loaders::{ChannelLoader, SetupLoader},
+    loaders::{BrandCommunitiesLoader, ChannelLoader, CommunityCountLoader, SetupLoader},
     service::{
         self, ChannelKind, CommunityFilter, CommunityKind, CommunityStatus, CreateChannelInput,
         CreateCommunityInput, Platform, SetupFacts, UpdateCommunityInput, CURSOR_TAG,
@@ -286,6 +286,34 @@ impl Community {
         });
         Ok(page.try_map(CommunityMember::from_row)?.into())
     }
+}
+
+/// The newest `first` communities of `brand`, for the field nested under a
+/// brand: batched across the brands of a page (one statement for the rows,
+/// one for the counts when `totalCount` is selected), within the caller's
+/// scope. Cursors are those of `communities`, so a client continues there
+/// with `filter: { brandId }`.
+pub async fn of_brand(
+    ctx: &Context<'_>,
+    brand: Uuid,
+    first: Option<i32>,
+) -> async_graphql::Result<Connection<Community>> {
+    let page = PageRequest::new(first, None, CURSOR_TAG, 1, ctx.wants_total())?;
+    let rows = loader::<BrandCommunitiesLoader>(ctx)?
+        .load_one((brand, page.first))
+        .await?
+        .unwrap_or_default();
+    let total = if page.want_total {
+        let n = loader::<CommunityCountLoader>(ctx)?.load_one(brand).await?;
+        Some(n.unwrap_or(0) as u64)
+    } else {
+        None
+    };
+    let page = Page::from_rows(rows, &page, total, |c| CursorKey {
+        order: CURSOR_TAG.into(),
+        keys: vec![c.id.to_string()],
+    });
+    Ok(page.try_map(Community::try_from)?.into())
 }
 
 /// Community queries.

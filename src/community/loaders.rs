@@ -3,17 +3,53 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::channel;
+use entity::{channel, community};
 use uuid::Uuid;
 
 use super::service::{self, SetupFacts};
-use crate::loaders::{group, load_error, request_loaders, LoadError};
+use crate::loaders::{by_first, group, load_error, request_loaders, LoadError};
 
 request_loaders! {
     /// Loads channels of many communities.
     ChannelLoader;
     /// Loads setup facts of many communities.
     SetupLoader;
+    /// Loads the newest communities of many brands: key (brand, first).
+    BrandCommunitiesLoader;
+    /// Loads community counts of many brands.
+    CommunityCountLoader;
+}
+
+impl Loader<(Uuid, u64)> for BrandCommunitiesLoader {
+    type Value = Vec<community::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, u64)],
+    ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
+        by_first(
+            keys,
+            |c: &community::Model| c.brand_id,
+            |ids, first| async move {
+                service::first_communities_of(&self.0, &self.1, &ids, first).await
+            },
+        )
+        .await
+    }
+}
+
+impl Loader<Uuid> for CommunityCountLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        Ok(service::community_counts(&self.0, &self.1, keys)
+            .await
+            .map_err(load_error)?
+            .into_iter()
+            .collect())
+    }
 }
 
 impl Loader<Uuid> for ChannelLoader {

@@ -634,6 +634,55 @@ pub async fn create_channel(
     Ok(created)
 }
 
+/// The newest `first` communities of each of many brands in `scope` (one
+/// statement, for communities nested under brands), newest first.
+pub async fn first_communities_of(
+    app: &AppContext,
+    scope: &BrandScope,
+    brands: &[Uuid],
+    first: u64,
+) -> AppResult<Vec<community::Model>> {
+    use sea_orm::FromQueryResult;
+    if brands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (in_scope, values) = scope.sql("brand_id");
+    let statement = crate::db::FirstPerParent {
+        table: "community",
+        columns: "*",
+        parent: "brand_id",
+        filter: &in_scope,
+        values,
+        order: "id DESC",
+    }
+    .statement(app.db.get_database_backend(), brands, first);
+    Ok(community::Model::find_by_statement(statement)
+        .all(&app.db)
+        .await?)
+}
+
+/// Community counts of many brands in `scope` (one statement).
+pub async fn community_counts(
+    app: &AppContext,
+    scope: &BrandScope,
+    brands: &[Uuid],
+) -> AppResult<Vec<(Uuid, i64)>> {
+    Ok(community::Entity::find()
+        .select_only()
+        .column(community::Column::BrandId)
+        .column_as(community::Column::Id.count(), "n")
+        .filter(crate::db::one_of(
+            app.db.get_database_backend(),
+            community::Column::BrandId,
+            brands,
+        ))
+        .filter(scope.condition(community::Column::BrandId))
+        .group_by(community::Column::BrandId)
+        .into_tuple()
+        .all(&app.db)
+        .await?)
+}
+
 /// Channels of many communities (one statement, for the DataLoader).
 pub async fn channels_of(
     app: &AppContext,

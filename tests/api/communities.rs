@@ -1028,3 +1028,111 @@ async fn concurrent_batches_with_the_same_new_identities_leave_no_orphan_members
         .await;
     assert_eq!(total.data()["communityMembers"]["totalCount"], 400);
 }
+
+const BRAND_COMMUNITIES: &str = "query($n: Int) { brands(first: 20, orderBy: NAME_ASC) { edges { node { name communities(first: $n) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } } } } }";
+
+/// Each brand's communities as (name, totalCount, hasNextPage, names).
+fn brand_communities(a: &Answer) -> Vec<(String, u64, bool, Vec<String>)> {
+    a.data()["brands"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let c = &e["node"]["communities"];
+            (
+                e["node"]["name"].as_str().unwrap().to_string(),
+                c["totalCount"].as_u64().unwrap(),
+                c["pageInfo"]["hasNextPage"].as_bool().unwrap(),
+                c["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["name"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brands_list_their_newest_communities_in_fixed_statements_and_only_in_scope() {
+    let app = TestApp::spawn().await;
+    let alpha = app.create_brand("Alpha").await;
+    let beta = app.create_brand("Beta").await;
+    app.create_brand("Gamma").await;
+    for n in 1..=3 {
+        community(&app, &alpha, &format!("A{n}")).await;
+    }
+    for n in 1..=2 {
+        community(&app, &beta, &format!("B{n}")).await;
+    }
+
+    let mut counts = Vec::new();
+    for n in [2, 100] {
+        let before = app.statements().await;
+        let a = app.gql(BRAND_COMMUNITIES, json!({ "n": n })).await;
+        counts.push(app.statements().await - before);
+        let page = brand_communities(&a);
+        if n == 2 {
+            // Newest first, two per brand; Alpha has a third.
+            assert_eq!(
+                page,
+                vec![
+                    ("Alpha".into(), 3, true, vec!["A3".into(), "A2".into()]),
+                    ("Beta".into(), 2, false, vec!["B2".into(), "B1".into()]),
+                    ("Gamma".into(), 0, false, vec![]),
+                ]
+            );
+            // The nested cursor continues in `communities`.
+            let cursor = a.data()["brands"]["edges"][0]["node"]["communities"]["pageInfo"]
+                ["endCursor"]
+                .clone();
+            let rest = app
+                .gql(
+                    "query($b: ID!, $after: String) { communities(first: 5, after: $after, filter: { brandId: $b }) { edges { node { name } } } }",
+                    json!({ "b": alpha, "after": cursor }),
+                )
+                .await;
+            assert_eq!(
+                rest.data()["communities"]["edges"],
+                json!([{ "node": { "name": "A1" } }])
+            );
+        } else {
+            assert_eq!(page[0].3, vec!["A3", "A2", "A1"]);
+        }
+    }
+    // brands, their communities, the community counts: the same for 2 and 100.
+    assert_eq!(counts, vec![3.0, 3.0]);
+
+    // A client of Beta and a consultant of Alpha see their brand alone.
+    let (_, client) = app.user_token("CLIENT", Some(&beta)).await;
+    let a = app
+        .gql_as(Some(&client), BRAND_COMMUNITIES, json!({ "n": 20 }))
+        .await;
+    assert_eq!(
+        brand_communities(&a),
+        vec![("Beta".into(), 2, false, vec!["B2".into(), "B1".into()])]
+    );
+    let (_, consultant) = app.consultant_for(&[&alpha]).await;
+    let a = app
+        .gql_as(Some(&consultant), BRAND_COMMUNITIES, json!({ "n": 20 }))
+        .await;
+    assert_eq!(
+        brand_communities(&a),
+        vec![(
+            "Alpha".into(),
+            3,
+            false,
+            vec!["A3".into(), "A2".into(), "A1".into()]
+        )]
+    );
+    // Another brand by id is not found, communities included.
+    let a = app
+        .gql_as(
+            Some(&client),
+            "query($b: ID!) { brand(id: $b) { communities { totalCount } } }",
+            json!({ "b": alpha }),
+        )
+        .await;
+    assert_eq!(a.code(), "NOT_FOUND", "{}", a.body);
+}
