@@ -320,7 +320,7 @@ async fn main() {
         let cpu = Cpu::now();
         let p = pgbench_for(
             &database_url,
-            &script,
+            std::slice::from_ref(&script),
             BOTS,
             Length::Transactions(CYCLES),
             &claim_vars,

@@ -1,13 +1,23 @@
-//! Community benchmark: activity ingest and the nested members page, each
-//! against the raw database doing the same work, in one run.
+//! Community benchmark: activity ingest against raw inserts, the consultant's
+//! pages against pgbench running the very statements they issue, and the
+//! resident set after ingest bursts and idling, all in one run.
 //!
-//! Seeds a brand (5 communities, thousands of members, hundreds of thousands
-//! of activities) through `ingestActivities`, inserts the same number of rows
-//! with plain multi-row INSERTs, then drives the nested page
-//! `communities → members → member → identities` over HTTP and runs the same
-//! SQL statements directly, and prints the ratios. Run it with
-//! `scripts/bench.sh communities` (release build; PostgreSQL when
-//! `BENCH_DATABASE_URL` is set, SQLite otherwise).
+//! - Ingest: `ingestActivities` batches of 10,000 rows alternate with the
+//!   same number of rows as plain multi-row `INSERT ... ON CONFLICT DO
+//!   NOTHING` (what the real path writes), best of each side.
+//! - Pages (PostgreSQL only): `communities(first: 20|100) → members(first:
+//!   20) → member → identities` (two identities each), `communityMembers(
+//!   first: 100)` ordered by engagement with bands, and `brands →
+//!   communities` as a client user. Each page's statements are captured
+//!   from the server for several request variants (other cursors, brands
+//!   and tokens, so request bytes vary as real traffic's do) and replayed
+//!   by pgbench (`-M prepared`, several clients); rounds alternate and CPU
+//!   per page is printed beside each rate, with the load average.
+//! - Memory: the resident set after seeding, after four ingests and after
+//!   a minute idle; `BENCH_SOAK_SECS=600` adds a soak of mixed load with a
+//!   sample every 30 s.
+//!
+//! Run it with `scripts/bench.sh communities`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,199 +29,451 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use entity::user::Role;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde_json::{json, Value};
-use support::Bench;
+use support::{env_number, load_average, pages_against_pgbench, Bench};
 use uuid::Uuid;
 
-const COMMUNITIES: usize = 5;
-const MEMBERS_PER_COMMUNITY: usize = 1_000;
+const COMMUNITIES: usize = 100;
+const MEMBERS_PER_COMMUNITY: usize = 30;
+const FANS: usize = 1_000;
 const BATCH: usize = 10_000;
-const BATCHES: usize = 20;
-const PAGE_REQUESTS: usize = 400;
-const CONCURRENCY: usize = 8;
+const INGEST_ROUNDS: usize = 3;
 const KINDS: [&str; 4] = ["message", "reply", "like", "post"];
+/// Page rounds: alternating rounds, seconds each, connections.
+const PAGE_SHAPE: (usize, u32, u32) = (3, 6, 8);
 
 #[tokio::main]
 async fn main() {
     let bench = Bench::start(|_| {}).await;
-    let (api, ctx) = (bench.api.clone(), &bench.ctx);
-    let gql = |q: String, v: Value| {
-        let api = api.clone();
-        async move { api.call(&q, v).await }
-    };
+    let api = bench.api.clone();
+    let postgres = bench.ctx.db.get_database_backend() == sea_orm::DbBackend::Postgres;
 
-    let brand = gql(
-        "mutation { createBrand(input: { name: \"Bench Outdoors\" }) { id } }".into(),
-        json!({}),
-    )
-    .await["createBrand"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut communities = Vec::new();
-    for i in 0..COMMUNITIES {
-        let c = gql(
-            "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Bench\", kind: PRODUCT, platform: DISCORD }) { id } }".into(),
-            json!({ "b": brand, "n": format!("Club {i}") }),
-        )
-        .await;
-        communities.push(c["createCommunity"]["id"].as_str().unwrap().to_string());
+    let brand = create_brand(&api, "Bench Outdoors").await;
+    let communities = create_communities(&api, brand, COMMUNITIES).await;
+    let other = create_brand(&api, "Bench Software").await;
+    let other_communities = create_communities(&api, other, 20).await;
+    seed_members(&bench, brand, &communities).await;
+    seed_members(&bench, other, &other_communities).await;
+    bench.analyze().await;
+    let seeded_rss = rss_mib();
+
+    let fan_club = communities[0];
+    if env_number("BENCH_PAGES_ONLY", 0) == 0 {
+        ingest_and_memory(&bench, brand, fan_club, seeded_rss).await;
     }
 
-    // 1. Ingest through the API.
+    // 3. Pages against pgbench.
+    if postgres {
+        pages(&bench, brand, other, fan_club).await;
+    } else {
+        println!("\npages: set BENCH_DATABASE_URL to compare them with pgbench");
+    }
+
+    // 4. Soak.
+    let soak = env_number("BENCH_SOAK_SECS", 0) as u64;
+    if soak > 0 {
+        soak_run(&bench, fan_club, soak).await;
+    }
+}
+
+/// Steps 1 and 2: ingest against raw inserts, then the resident set after
+/// the ingests and after a minute idle.
+async fn ingest_and_memory(bench: &Bench, brand: Uuid, fan_club: Uuid, seeded_rss: f64) {
+    // 1. Ingest: a warm-up batch creates the fans, then API and raw batches
+    // alternate.
+    let api = &bench.api;
+    let fans = ingest(api, fan_club, 0).await;
+    let fan_ids = member_ids(bench, brand, FANS).await;
+    let (mut api_best, mut raw_best) = (0.0_f64, 0.0_f64);
+    for round in 1..=INGEST_ROUNDS {
+        let started = Instant::now();
+        ingest(api, fan_club, round).await;
+        api_best = api_best.max(BATCH as f64 / started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        raw_insert(bench, brand, fan_club, &fan_ids, round).await;
+        raw_best = raw_best.max(BATCH as f64 / started.elapsed().as_secs_f64());
+    }
+    bench.analyze().await;
+    println!("\ningest of {BATCH} activities (load {}):", load_average());
+    println!("  ingestActivities:               {api_best:>8.0} rows/s  (first batch {fans:.0})");
+    println!("  INSERT ... ON CONFLICT DO NOTHING: {raw_best:>6.0} rows/s");
+    println!("  ratio {:.2}  (target >= 0.70)", api_best / raw_best);
+    let ingested_rss = rss_mib();
+
+    // 2. Memory: idle for a minute.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let idle_rss = rss_mib();
+    println!(
+        "\nresident set: {seeded_rss:.0} MiB after seeding, {ingested_rss:.0} MiB after {} ingests, \
+         {idle_rss:.0} MiB after a minute idle ({:+.0}% of seeded; target within 20%)",
+        INGEST_ROUNDS + 1,
+        (idle_rss / seeded_rss - 1.0) * 100.0
+    );
+
+}
+
+async fn create_brand(api: &support::Api, name: &str) -> Uuid {
+    let r = api
+        .call(
+            "mutation($n: String!) { createBrand(input: { name: $n }) { id } }",
+            json!({ "n": name }),
+        )
+        .await;
+    r["createBrand"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn create_communities(api: &support::Api, brand: Uuid, n: usize) -> Vec<Uuid> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let c = api
+            .call(
+                "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Bench\", kind: PRODUCT, platform: DISCORD }) { id } }",
+                json!({ "b": brand, "n": format!("Club {i}") }),
+            )
+            .await;
+        out.push(
+            c["createCommunity"]["id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
+    }
+    out
+}
+
+/// `MEMBERS_PER_COMMUNITY` current members per community, each with two
+/// identities, and a few who left, written directly (seeding is not what is
+/// measured).
+async fn seed_members(bench: &Bench, brand: Uuid, communities: &[Uuid]) {
     let now = Utc::now();
-    let rows = |batch: usize| -> Vec<Value> {
-        (0..BATCH)
-            .map(|i| {
-                let n = batch * BATCH + i;
-                json!({
-                    "sourceKey": format!("act-{n}"),
-                    "externalId": format!("user-{}", n % MEMBERS_PER_COMMUNITY),
-                    "kind": KINDS[n % 4],
-                    "occurredAt": (now - chrono::Duration::minutes((n % 100_000) as i64)).to_rfc3339(),
-                    "isReply": n % 4 == 1,
-                })
+    let (mut members, mut identities, mut memberships) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, community) in communities.iter().enumerate() {
+        for i in 0..MEMBERS_PER_COMMUNITY + 3 {
+            let id = Uuid::now_v7();
+            let n = c * 1_000 + i;
+            members.push(entity::member::ActiveModel {
+                id: Set(id),
+                brand_id: Set(brand),
+                display_name: Set(Some(format!("Member {n}"))),
+                customer_ref: Set(None),
+                merged_into: Set(None),
+                erased_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            for platform in ["DISCORD", "SLACK"] {
+                identities.push(entity::member_identity::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    brand_id: Set(brand),
+                    member_id: Set(id),
+                    platform: Set(platform.into()),
+                    external_id: Set(format!("{brand}-{n}")),
+                    handle: Set(Some(format!("member{n}"))),
+                    created_at: Set(now),
+                });
+            }
+            let joined = now - chrono::Duration::minutes(n as i64 + 1);
+            memberships.push(entity::membership::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                community_id: Set(*community),
+                member_id: Set(id),
+                role: Set("MEMBER".into()),
+                joined_at: Set(joined),
+                left_at: Set((i >= MEMBERS_PER_COMMUNITY).then_some(now)),
+            });
+        }
+    }
+    let db = &bench.ctx.db;
+    for chunk in members.chunks(500) {
+        entity::member::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+    }
+    for chunk in identities.chunks(500) {
+        entity::member_identity::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+    }
+    for chunk in memberships.chunks(500) {
+        entity::membership::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+    }
+}
+
+/// One batch of `BATCH` activities by the `FANS` fans; returns rows per second.
+async fn ingest(api: &support::Api, community: Uuid, batch: usize) -> f64 {
+    let now = Utc::now();
+    let rows: Vec<Value> = (0..BATCH)
+        .map(|i| {
+            let n = batch * BATCH + i;
+            json!({
+                "sourceKey": format!("act-{n}"),
+                "externalId": format!("fan-{}", n % FANS),
+                "kind": KINDS[n % 4],
+                "occurredAt": (now - chrono::Duration::minutes((n % 100_000) as i64)).to_rfc3339(),
+                "isReply": n % 4 == 1,
             })
-            .collect()
-    };
+        })
+        .collect();
     let started = Instant::now();
-    for b in 0..BATCHES {
-        let c = &communities[b % COMMUNITIES];
-        let r = gql(
-            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }"
-                .into(),
-            json!({ "i": { "communityId": c, "rows": rows(b) } }),
+    let r = api
+        .call(
+            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+            json!({ "i": { "communityId": community, "rows": rows } }),
         )
         .await;
-        assert_eq!(r["ingestActivities"]["inserted"], BATCH as i64);
-    }
-    let api_rate = (BATCH * BATCHES) as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(r["ingestActivities"]["inserted"], BATCH as i64);
+    BATCH as f64 / started.elapsed().as_secs_f64()
+}
 
-    // 2. The same number of rows, as plain multi-row INSERTs of 500.
-    let brand_id = Uuid::parse_str(&brand).unwrap();
-    let community_id = Uuid::parse_str(&communities[0]).unwrap();
-    let member = entity::member::Entity::find()
-        .one(&ctx.db)
+/// The newest `n` members of the brand (the fans the warm-up batch made).
+async fn member_ids(bench: &Bench, brand: Uuid, n: usize) -> Vec<Uuid> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    entity::member::Entity::find()
+        .filter(entity::member::Column::BrandId.eq(brand))
+        .order_by_desc(entity::member::Column::CreatedAt)
+        .limit(n as u64)
+        .all(&bench.ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
+
+/// The same number of rows as one batch, as plain multi-row INSERTs of 500
+/// with `ON CONFLICT DO NOTHING` on the brand's source keys, in one
+/// transaction: what the ingest writes, without reading or checking anything.
+async fn raw_insert(bench: &Bench, brand: Uuid, community: Uuid, fans: &[Uuid], batch: usize) {
+    let now = Utc::now();
+    let txn = sea_orm::TransactionTrait::begin(&bench.ctx.db)
+        .await
+        .unwrap();
+    for chunk in (0..BATCH).collect::<Vec<_>>().chunks(500) {
+        let models = chunk.iter().map(|i| {
+            let n = batch * BATCH + i;
+            entity::activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                community_id: Set(community),
+                member_id: Set(fans[n % fans.len()]),
+                channel_id: Set(None),
+                type_key: Set(KINDS[n % 4].into()),
+                weight: Set(6),
+                is_reply: Set(n % 4 == 1),
+                occurred_at: Set(now - chrono::Duration::minutes((n % 100_000) as i64)),
+                source_key: Set(format!("raw-{n}")),
+                properties: Set(None),
+                created_at: Set(now),
+                payload_hash: Set(Some(format!("{n:032x}"))),
+                content_item_id: Set(None),
+            }
+        });
+        entity::activity::Entity::insert_many(models)
+            .on_conflict_do_nothing_on([
+                entity::activity::Column::BrandId,
+                entity::activity::Column::SourceKey,
+            ])
+            .exec_without_returning(&txn)
+            .await
+            .unwrap();
+    }
+    txn.commit().await.unwrap();
+}
+
+/// The pages, each against pgbench replaying its captured statements.
+async fn pages(bench: &Bench, brand: Uuid, other: Uuid, fan_club: Uuid) {
+    let admin = bench
+        .ctx
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id FROM app_user WHERE role = 'ADMIN' LIMIT 1",
+        ))
         .await
         .unwrap()
         .unwrap()
-        .id;
-    let started = Instant::now();
-    for b in 0..BATCHES {
-        let txn = sea_orm::TransactionTrait::begin(&ctx.db).await.unwrap();
-        for chunk in (0..BATCH).collect::<Vec<_>>().chunks(500) {
-            let models = chunk.iter().map(|i| entity::activity::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                brand_id: Set(brand_id),
-                community_id: Set(community_id),
-                member_id: Set(member),
-                channel_id: Set(None),
-                type_key: Set("message".into()),
-                weight: Set(6),
-                is_reply: Set(false),
-                occurred_at: Set(now),
-                source_key: Set(format!("raw-{b}-{i}")),
-                properties: Set(None),
-                created_at: Set(now),
-                payload_hash: Set(None),
-                content_item_id: Set(None),
-            });
-            entity::activity::Entity::insert_many(models)
-                .exec_without_returning(&txn)
-                .await
-                .unwrap();
-        }
-        txn.commit().await.unwrap();
-    }
-    let raw_rate = (BATCH * BATCHES) as f64 / started.elapsed().as_secs_f64();
-
-    // 3. The nested page over HTTP, CONCURRENCY requests at a time.
-    let page = "{ communities(first: 20) { edges { node { name members(first: 20) { totalCount edges { node { role member { displayName identities { platform externalId } } } } } } } } }".to_string();
-    gql(page.clone(), json!({})).await;
-    let api_page = timed(PAGE_REQUESTS, |_| {
-        let q = page.clone();
-        let api = api.clone();
-        async move {
-            api.call(&q, json!({})).await;
-        }
-    })
-    .await;
-
-    // 4. The same statements, straight to the database.
-    let backend = ctx.db.get_database_backend();
-    let ids: Vec<Uuid> = communities
-        .iter()
-        .map(|c| Uuid::parse_str(c).unwrap())
+        .try_get::<Uuid>("", "id")
+        .unwrap();
+    let admin_tokens: Vec<String> = (0..4)
+        .map(|_| bench.token_for(admin, Role::Admin, None))
         .collect();
-    let db = ctx.db.clone();
-    let sql_page = timed(PAGE_REQUESTS, |_| {
-        let db = db.clone();
-        let ids = ids.clone();
-        async move {
-            let marks = vec!["?"; ids.len()].join(", ");
-            let vals = |ids: &[Uuid]| ids.iter().map(|i| sea_orm::Value::from(*i)).collect::<Vec<_>>();
-            db.query_all_raw(hearth::db::raw(backend, "SELECT * FROM community WHERE brand_id IS NOT NULL ORDER BY id DESC LIMIT 21", vec![]))
-                .await
-                .unwrap();
-            let sql = format!(
-                "SELECT community_id, member_id, role, joined_at, left_at FROM (SELECT community_id, member_id, role, joined_at, left_at, \
-                 ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY joined_at DESC, member_id DESC) AS rn \
-                 FROM membership WHERE community_id IN ({marks}) AND left_at IS NULL) ranked WHERE rn <= 21 ORDER BY community_id, rn"
-            );
-            let rows = db.query_all_raw(hearth::db::raw(backend, &sql, vals(&ids))).await.unwrap();
-            let members: Vec<Uuid> = rows.iter().map(|r| r.try_get::<Uuid>("", "member_id").unwrap()).collect();
-            let sql = format!("SELECT community_id, COUNT(*) FROM membership WHERE community_id IN ({marks}) AND left_at IS NULL GROUP BY community_id");
-            db.query_all_raw(hearth::db::raw(backend, &sql, vals(&ids))).await.unwrap();
-            let mm = vec!["?"; members.len()].join(", ");
-            db.query_all_raw(hearth::db::raw(backend, &format!("SELECT * FROM member WHERE id IN ({mm})"), vals(&members)))
-                .await
-                .unwrap();
-            db.query_all_raw(hearth::db::raw(backend, &format!("SELECT * FROM member_identity WHERE member_id IN ({mm})"), vals(&members)))
-                .await
-                .unwrap();
-        }
-    })
+    let nested = |first: usize, after: Option<String>| {
+        json!({
+            "query": "query($first: Int!, $after: String) { communities(first: $first, after: $after) { edges { node { name members(first: 20) { totalCount edges { node { role member { displayName identities { platform externalId } } } } } } } } }",
+            "variables": { "first": first, "after": after },
+        })
+        .to_string()
+    };
+    // Cursors of the first pages of 20, so the variants read other rows.
+    let mut cursors = vec![None];
+    let page: Value = bench
+        .api
+        .call("{ communities(first: 80) { edges { cursor } } }", json!({}))
+        .await;
+    for k in [19, 39, 59] {
+        cursors.push(Some(
+            page["communities"]["edges"][k]["cursor"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ));
+    }
+    let twenty: Vec<(String, String)> = cursors
+        .iter()
+        .zip(&admin_tokens)
+        .map(|(c, t)| (nested(20, c.clone()), t.clone()))
+        .collect();
+    compare(bench, "nested page 20x20x2", &twenty).await;
+
+    let hundred: Vec<(String, String)> = admin_tokens
+        .iter()
+        .map(|t| (nested(100, None), t.clone()))
+        .collect();
+    compare(bench, "nested page 100x20x2", &hundred).await;
+
+    // communityMembers by engagement with bands: the fan club's first pages.
+    let ranked = |after: Option<String>| {
+        json!({
+            "query": "query($c: ID!, $after: String) { communityMembers(communityId: $c, first: 100, after: $after) { edges { cursor node { role member { displayName } engagement { score level band } } } } }",
+            "variables": { "c": fan_club, "after": after },
+        })
+        .to_string()
+    };
+    let mut ranked_variants = vec![(ranked(None), admin_tokens[0].clone())];
+    let first_page: Value = serde_json::from_slice(
+        &bench
+            .api
+            .client
+            .post(&bench.api.url)
+            .bearer_auth(&bench.api.token)
+            .header("content-type", "application/json")
+            .body(ranked(None))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let edges = first_page["data"]["communityMembers"]["edges"]
+        .as_array()
+        .unwrap();
+    // The middle and last rows' cursors (the fan club holds 1,030 members
+    // after the ingests, 30 with BENCH_PAGES_ONLY).
+    for (k, t) in [(edges.len() / 2 - 1, 1), (edges.len() - 1, 2)] {
+        let cursor = edges[k]["cursor"].as_str().unwrap().to_string();
+        ranked_variants.push((ranked(Some(cursor)), admin_tokens[t].clone()));
+    }
+    compare(
+        bench,
+        "communityMembers(first: 100) by engagement",
+        &ranked_variants,
+    )
     .await;
 
-    println!("ingest through the API: {api_rate:>10.0} rows/s");
-    println!("raw multi-row INSERT:   {raw_rate:>10.0} rows/s");
+    // brands → communities as client users of two brands.
+    let mut client_variants = Vec::new();
+    for (k, b) in [brand, other, brand, other].into_iter().enumerate() {
+        let user = bench
+            .api
+            .call(
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({ "i": { "email": format!("client{k}@brand.test"), "displayName": "Client", "role": "CLIENT", "brandId": b, "password": "client password 1" } }),
+            )
+            .await["createUser"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        client_variants.push((
+            json!({ "query": "{ brands(first: 20) { edges { node { name communities(first: 20) { totalCount edges { node { name status platform } } } } } } }" }).to_string(),
+            bench.token_for(user, Role::Client, Some(b)),
+        ));
+    }
+    compare(bench, "brands -> communities as a client", &client_variants).await;
+}
+
+/// Captures each variant's statements, then runs the page over HTTP against
+/// pgbench and prints the comparison.
+async fn compare(bench: &Bench, what: &str, variants: &[(String, String)]) {
+    let mut captured = Vec::new();
+    for (body, token) in variants {
+        captured.push(bench.capture(body, token).await);
+    }
+    let counts: Vec<usize> = captured.iter().map(Vec::len).collect();
+    let dir = bench.dir.path();
+    let slug: String = what
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let (scripts, vars) = support::pgbench_scripts(dir, &slug, &captured);
+    let wrk = support::wrk_script_rotating(dir, &slug, variants);
+    let database_url = bench.database_url();
+    let best = pages_against_pgbench(
+        &bench.api.url,
+        &wrk,
+        &database_url,
+        &scripts,
+        &vars,
+        PAGE_SHAPE,
+    )
+    .await;
     println!(
-        "ingest ratio:           {:>10.2}  (target >= 0.70)",
-        api_rate / raw_rate
-    );
-    println!(
-        "nested page over HTTP:  {:>10.0} pages/s",
-        PAGE_REQUESTS as f64 / api_page.as_secs_f64()
-    );
-    println!(
-        "same SQL, direct:       {:>10.0} pages/s",
-        PAGE_REQUESTS as f64 / sql_page.as_secs_f64()
-    );
-    println!(
-        "page ratio:             {:>10.2}  (target >= 0.60)",
-        sql_page.as_secs_f64() / api_page.as_secs_f64()
+        "\n{}\n  statements per page: {counts:?}",
+        best.report(what, &load_average())
     );
 }
 
-/// Runs `n` calls of `f`, `CONCURRENCY` at a time; returns the elapsed time.
-async fn timed<F, Fut>(n: usize, f: F) -> Duration
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let started = Instant::now();
-    let mut pending = Vec::new();
-    for i in 0..n {
-        pending.push(tokio::spawn(f(i)));
-        if pending.len() == CONCURRENCY {
-            for p in pending.drain(..) {
-                p.await.unwrap();
-            }
+/// Mixed load for `secs` seconds (a nested page over and over with an
+/// ingest every 5 s), sampling the resident set every 30 s.
+async fn soak_run(bench: &Bench, fan_club: Uuid, secs: u64) {
+    println!("\nsoak, {secs} s of mixed load: resident set every 30 s (MiB)");
+    let stop = Instant::now() + Duration::from_secs(secs);
+    let api = bench.api.clone();
+    let reader = tokio::spawn(async move {
+        let q = "{ communities(first: 20) { edges { node { name members(first: 20) { totalCount edges { node { member { displayName identities { platform externalId } } } } } } } } }";
+        while Instant::now() < stop {
+            api.call(q, json!({})).await;
         }
+    });
+    let mut batch = 100;
+    let mut next_sample = Instant::now();
+    let mut samples = Vec::new();
+    while Instant::now() < stop {
+        ingest(&bench.api, fan_club, batch).await;
+        batch += 1;
+        if Instant::now() >= next_sample {
+            samples.push(rss_mib());
+            println!("  {:>4.0}", samples.last().unwrap());
+            next_sample += Duration::from_secs(30);
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
     }
-    for p in pending {
-        p.await.unwrap();
-    }
-    started.elapsed()
+    reader.await.unwrap();
+    let (lo, hi) = samples
+        .iter()
+        .fold((f64::MAX, 0.0_f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    println!("  range {lo:.0}-{hi:.0} MiB over the soak");
+}
+
+/// This process's resident set, MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap()
+        / 1024.0
 }

@@ -43,6 +43,14 @@ impl Api {
             .unwrap()
     }
 
+    /// The same client signed in with `token`.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: token.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// `data`, failing on any error.
     pub async fn call(&self, query: &str, variables: Value) -> Value {
         let r: Value = serde_json::from_slice(&self.raw(query, variables).await).unwrap();
@@ -58,6 +66,8 @@ pub struct Bench {
     pub api: Api,
     /// Scratch files; removed on drop.
     pub dir: TempDir,
+    /// Records the instance's statements while switched on.
+    pub statements: hearth::telemetry::StatementLog,
     /// The scratch database and cache keys this run made; dropped with it.
     _scratch: Scratch,
 }
@@ -155,6 +165,7 @@ impl Bench {
         );
         let app = Application::build(settings.clone()).await.unwrap();
         let ctx = app.context().clone();
+        let statements = app.statement_log();
         let admin = hearth::account::service::bootstrap_admin(
             &ctx.db,
             "bench@agency.test",
@@ -178,8 +189,60 @@ impl Bench {
             settings,
             api,
             dir,
+            statements,
             _scratch: scratch,
         }
+    }
+
+    /// A new access token for `user` (a session of its own, so every
+    /// token's bytes differ).
+    pub fn token_for(&self, user: Uuid, role: entity::user::Role, brand: Option<Uuid>) -> String {
+        self.ctx
+            .tokens
+            .issue_user(user, role, brand, Uuid::now_v7())
+            .unwrap()
+            .0
+    }
+
+    /// The statements the instance runs for one request of `body` with
+    /// `token`, in order, after a first request has warmed what it caches
+    /// (so they are what every later request of the same shape runs).
+    pub async fn capture(&self, body: &str, token: &str) -> Vec<sea_orm::Statement> {
+        let send = || async {
+            let r: Value = serde_json::from_slice(
+                &self
+                    .api
+                    .client
+                    .post(&self.api.url)
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            assert!(r.get("errors").is_none(), "{r}");
+        };
+        send().await;
+        self.statements.start();
+        send().await;
+        self.statements.stop()
+    }
+
+    /// The scratch database's URL (PostgreSQL), for pgbench.
+    pub fn database_url(&self) -> String {
+        use secrecy::ExposeSecret;
+        self.settings
+            .database
+            .url
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_string()
     }
 
     /// The scratch database's name, from the instance's settings.
@@ -249,6 +312,27 @@ pub fn env_number(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Writes a wrk script that POSTs each `(body, token)` in turn, so that
+/// request bytes vary from request to request as real traffic does.
+pub fn wrk_script_rotating(dir: &Path, name: &str, requests: &[(String, String)]) -> PathBuf {
+    let path = dir.join(format!("{name}.lua"));
+    // Requests are formatted in `init`, once wrk has filled in the host and
+    // path of the URL.
+    let mut lua = String::from("local bodies = {\n");
+    for (body, token) in requests {
+        lua.push_str(&format!("  {{ \"{token}\", [==[{body}]==] }},\n"));
+    }
+    lua.push_str(
+        "}\nlocal requests = {}\nlocal i = 0\n\
+         init = function(args)\n  for k, b in ipairs(bodies) do\n    \
+         requests[k] = wrk.format(\"POST\", nil, { [\"Content-Type\"] = \"application/json\", [\"Authorization\"] = \"Bearer \" .. b[1] }, b[2])\n  \
+         end\nend\n\
+         request = function()\n  i = i % #requests + 1\n  return requests[i]\nend\n",
+    );
+    std::fs::write(&path, lua).unwrap();
+    path
 }
 
 /// Writes a wrk script that POSTs `body` (with a bearer token if given).
@@ -433,23 +517,24 @@ pub enum Length {
     Transactions(u32),
 }
 
-/// Runs pgbench (`-M prepared`, no vacuum, no init) with the script `script`
+/// Runs pgbench (`-M prepared`, no vacuum, no init) with `scripts` (one
+/// picked at random per transaction)
 /// against `url` for `seconds` with `clients` clients; `vars` become
 /// pgbench variables (`-D name=value`), sent as bound parameters.
 pub async fn pgbench(
     url: &str,
-    script: &Path,
+    scripts: &[PathBuf],
     clients: u32,
     seconds: u32,
     vars: &[(String, String)],
 ) -> PgbenchRun {
-    pgbench_for(url, script, clients, Length::Seconds(seconds), vars).await
+    pgbench_for(url, scripts, clients, Length::Seconds(seconds), vars).await
 }
 
 /// [`pgbench`] for a given [`Length`].
 pub async fn pgbench_for(
     url: &str,
-    script: &Path,
+    scripts: &[PathBuf],
     clients: u32,
     length: Length,
     vars: &[(String, String)],
@@ -464,9 +549,10 @@ pub async fn pgbench_for(
             Length::Transactions(n) => format!("-t{n}"),
         })
         .arg("-l")
-        .arg(format!("--log-prefix={}", prefix.display()))
-        .arg("-f")
-        .arg(script);
+        .arg(format!("--log-prefix={}", prefix.display()));
+    for script in scripts {
+        cmd.arg("-f").arg(script);
+    }
     for (k, v) in vars {
         cmd.arg("-D").arg(format!("{k}={v}"));
     }
@@ -541,10 +627,47 @@ pub fn pgbench_script(path: &Path, statements: &[sea_orm::Statement]) -> Vec<(St
     vars
 }
 
+/// One pgbench script per request variant (`{name}-{k}.sql`), each running
+/// that variant's statements in order, their `$n` parameters renamed to
+/// pgbench variables `:v{k}s{i}p{n}`; returns the scripts and the variables.
+/// pgbench picks a script at random for each transaction, as the rotating
+/// wrk script varies its requests.
+pub fn pgbench_scripts(
+    dir: &Path,
+    name: &str,
+    variants: &[Vec<sea_orm::Statement>],
+) -> (Vec<PathBuf>, Vec<(String, String)>) {
+    let mut paths = Vec::new();
+    let mut vars = Vec::new();
+    for (k, statements) in variants.iter().enumerate() {
+        let path = dir.join(format!("{name}-{k}.sql"));
+        let mut script = String::new();
+        for (i, st) in statements.iter().enumerate() {
+            let values = st.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+            let mut sql = st.sql.clone();
+            for n in (1..=values.len()).rev() {
+                sql = sql.replace(&format!("${n}"), &format!(":v{k}s{i}p{n}"));
+            }
+            for (n, v) in values.iter().enumerate() {
+                vars.push((format!("v{k}s{i}p{}", n + 1), value_text(v)));
+            }
+            script.push_str(&sql.replace('\n', " "));
+            script.push_str(";\n");
+        }
+        std::fs::write(&path, script).unwrap();
+        paths.push(path);
+    }
+    (paths, vars)
+}
+
 /// A bound value as PostgreSQL reads it from text.
 fn value_text(v: &sea_orm::Value) -> String {
     use sea_orm::Value;
     match v {
+        Value::Array(_, Some(items)) => format!(
+            "{{{}}}",
+            items.iter().map(value_text).collect::<Vec<_>>().join(",")
+        ),
         Value::String(Some(s)) => s.clone(),
         Value::Uuid(Some(u)) => u.to_string(),
         Value::BigInt(Some(n)) => n.to_string(),
@@ -568,6 +691,26 @@ pub async fn page_against_pgbench(
     database_url: &str,
     script: &Path,
     vars: &[(String, String)],
+    shape: (usize, u32, u32),
+) -> Best {
+    pages_against_pgbench(
+        api_url,
+        wrk_script,
+        database_url,
+        &[script.to_path_buf()],
+        vars,
+        shape,
+    )
+    .await
+}
+
+/// [`page_against_pgbench`] with one pgbench script per request variant.
+pub async fn pages_against_pgbench(
+    api_url: &str,
+    wrk_script: &Path,
+    database_url: &str,
+    scripts: &[PathBuf],
+    vars: &[(String, String)],
     (rounds, seconds, connections): (usize, u32, u32),
 ) -> Best {
     let mut best = Best::default();
@@ -578,11 +721,11 @@ pub async fn page_against_pgbench(
         let n = w.requests as f64;
         best.api(w.rate, used.server / n, used.database / n);
         let cpu = Cpu::now();
-        let p = pgbench(database_url, script, connections, seconds, vars).await;
+        let p = pgbench(database_url, scripts, connections, seconds, vars).await;
         let used = Cpu::since(cpu);
         best.reference(p.rate, used.database / p.transactions as f64);
         let w1 = wrk_run(api_url, wrk_script, 1, seconds / 2).await;
-        let p1 = pgbench(database_url, script, 1, seconds / 2, vars).await;
+        let p1 = pgbench(database_url, scripts, 1, seconds / 2, vars).await;
         best.medians(w1.p50_ms, p1.p50_ms);
     }
     best

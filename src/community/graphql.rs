@@ -284,7 +284,8 @@ impl Community {
             order: "joined".into(),
             keys: vec![r.joined_at.to_rfc3339(), r.member_id.to_string()],
         });
-        Ok(page.try_map(CommunityMember::from_row)?.into())
+        let page = page.try_map(CommunityMember::from_row)?;
+        Ok(member::graphql::with_members(ctx, page).await?.into())
     }
 }
 

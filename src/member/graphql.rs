@@ -15,6 +15,7 @@ use crate::{
     engagement::service::{Engagement, ScoredMember, SlippingRow},
     error::{AppError, AppResult},
     loaders::loader,
+    pagination::Page,
 };
 
 /// A person in a brand's communities.
@@ -35,6 +36,9 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     uuid: Uuid,
+    /// Identities loaded with the page this member is on, if they were.
+    #[graphql(skip)]
+    identities: Option<Vec<Identity>>,
 }
 
 impl From<member::Model> for Member {
@@ -47,6 +51,7 @@ impl From<member::Model> for Member {
             customer_ref: m.customer_ref,
             erased: m.erased_at.is_some(),
             created_at: m.created_at,
+            identities: None,
         }
     }
 }
@@ -116,6 +121,9 @@ pub struct CommunityMember {
     pub engagement: Option<Engagement>,
     #[graphql(skip)]
     uuid: Uuid,
+    /// The member, when loaded with the page (see [`with_members`]).
+    #[graphql(skip)]
+    member: Option<Box<Member>>,
 }
 
 impl CommunityMember {
@@ -133,6 +141,7 @@ impl CommunityMember {
             joined_at,
             left_at,
             engagement,
+            member: None,
         })
     }
 
@@ -158,6 +167,9 @@ impl CommunityMember {
 impl Member {
     /// Accounts on platforms (none once erased).
     async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identity>> {
+        if let Some(found) = &self.identities {
+            return Ok(found.clone());
+        }
         let rows = loader::<IdentityLoader>(ctx)?.load_one(self.uuid).await?;
         Ok(rows
             .unwrap_or_default()
@@ -181,9 +193,60 @@ impl Member {
 impl CommunityMember {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
+        if let Some(m) = &self.member {
+            return Ok((**m).clone());
+        }
         let m = loader::<MemberLoader>(ctx)?.load_one(self.uuid).await?;
         Ok(m.ok_or(AppError::NotFound("member"))?.into())
     }
+}
+
+/// Loads the members of a page of community members in one lookup per
+/// loader for the whole page (not one per row), with their identities when
+/// the selection (`ctx`, the page's field) asks for them, so that each row's
+/// `member` and `identities` resolve without a loader call of their own.
+/// The loaders batch pages of sibling communities into one statement each
+/// (or find what a nested preload fed them), so statement counts are those
+/// of per-row loading.
+pub async fn with_members(
+    ctx: &Context<'_>,
+    mut page: Page<CommunityMember>,
+) -> async_graphql::Result<Page<CommunityMember>> {
+    let member_field = ctx.look_ahead().field("edges").field("node").field("member");
+    if !member_field.exists() || page.rows.is_empty() {
+        return Ok(page);
+    }
+    let ids: Vec<Uuid> = page.rows.iter().map(|(_, r)| r.uuid).collect();
+    let mut members = loader::<MemberLoader>(ctx)?
+        .load_many(ids.iter().copied())
+        .await?;
+    let mut identities = if member_field.field("identities").exists() {
+        Some(
+            loader::<IdentityLoader>(ctx)?
+                .load_many(ids.iter().copied())
+                .await?,
+        )
+    } else {
+        None
+    };
+    for (_, row) in &mut page.rows {
+        let Some(m) = members.remove(&row.uuid) else {
+            continue;
+        };
+        let mut member = Member::from(m);
+        if let Some(found) = identities.as_mut() {
+            member.identities = Some(
+                found
+                    .remove(&row.uuid)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Identity::try_from)
+                    .collect::<AppResult<_>>()?,
+            );
+        }
+        row.member = Some(Box::new(member));
+    }
+    Ok(page)
 }
 
 /// Member queries.
