@@ -3,12 +3,15 @@
 //!
 //! The crate's map, one line per module:
 
-/// mimalloc for every binary built on the crate (the server, its tests and
-/// benchmarks): it gives freed pages back to the system shortly after a
-/// burst such as a 10,000-row ingest, where the system allocator keeps the
-/// resident set at its peak.
+/// jemalloc for every binary built on the crate (the server, its tests and
+/// benchmarks), with its background purging turned on at start-up
+/// ([`telemetry::return_idle_memory`]): pages freed after a burst such as a
+/// 10,000-row ingest go back to the system within seconds even when the
+/// threads that freed them sit idle, where the system allocator and
+/// mimalloc keep the resident set near its peak until those threads
+/// allocate again.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 pub mod account; // sign-in, tokens, users and consultants' assignments
 pub mod activity; // activity types and weights; bulk activity ingest

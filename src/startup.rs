@@ -36,6 +36,7 @@ impl Application {
     /// Connects to the database (migrating it when `database.auto_migrate`),
     /// sets up the cache and binds `server.host:server.port` (0 picks a port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::telemetry::return_idle_memory();
         let settings = Arc::new(settings);
         let metrics = Metrics::new()?;
         let db = db::connect(&settings, Some(&metrics)).await?;

@@ -165,3 +165,14 @@ impl Metrics {
         })
     }
 }
+
+/// Turns on jemalloc's background threads, which purge freed pages on a
+/// timer (jemalloc's default decay, 10 s) rather than only when the thread
+/// that freed them allocates again, so the resident set shrinks back after
+/// a burst while the server idles. Called once at start-up; a failure only
+/// costs memory, so it is logged, not fatal.
+pub fn return_idle_memory() {
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::warn!(error = %e, "could not start the allocator's background purging");
+    }
+}

@@ -40,7 +40,9 @@ impl EngagementQuery {
         };
         let page = service::members(app, caller, community, filter, order, page).await?;
         let page = page.try_map(CommunityMember::scored)?;
-        Ok(crate::member::graphql::with_members(ctx, page).await?.into())
+        Ok(crate::member::graphql::with_members(ctx, page)
+            .await?
+            .into())
     }
 
     /// Members who were fans or ultras and have gone quiet for 30 days
@@ -64,7 +66,9 @@ impl EngagementQuery {
         let community = parse_id("communityId", &community_id)?;
         let page = service::slipping_away(app, caller, community, &page).await?;
         let page = page.try_map(CommunityMember::slipping)?;
-        Ok(crate::member::graphql::with_members(ctx, page).await?.into())
+        Ok(crate::member::graphql::with_members(ctx, page)
+            .await?
+            .into())
     }
 
     /// Health figures of a community over a period (default: the last 30 days).

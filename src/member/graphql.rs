@@ -212,7 +212,11 @@ pub async fn with_members(
     ctx: &Context<'_>,
     mut page: Page<CommunityMember>,
 ) -> async_graphql::Result<Page<CommunityMember>> {
-    let member_field = ctx.look_ahead().field("edges").field("node").field("member");
+    let member_field = ctx
+        .look_ahead()
+        .field("edges")
+        .field("node")
+        .field("member");
     if !member_field.exists() || page.rows.is_empty() {
         return Ok(page);
     }
