@@ -9,6 +9,8 @@
 #                        cache in Redis instead of in-process
 #   BENCH_SCALE=10       impact: a tenth of the volume, for quick runs
 #   BENCH_WRK_THREADS=2  wrk threads (default 1)
+#   BENCH_PAGES_ONLY=1   communities: skip the ingest and idle-memory steps
+#   BENCH_SOAK_SECS=600  communities: add a soak of mixed load, resident set every 30 s
 # Throughput is measured with wrk (Debian/Ubuntu: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,8 @@ case "$name" in
   *) echo "usage: scripts/bench.sh impact|communities|api|research|campaigns|training" >&2; exit 2 ;;
 esac
 # Each run drops the scratch database and cache keys it made itself.
-if [ "$name" != communities ] && ! command -v wrk >/dev/null; then
+# (communities uses it for its pages, which need PostgreSQL.)
+if { [ "$name" != communities ] || [ -n "${BENCH_DATABASE_URL:-}" ]; } && ! command -v wrk >/dev/null; then
   echo "wrk is needed: apt-get install wrk" >&2
   exit 1
 fi
