@@ -111,7 +111,6 @@ async fn ingest_and_memory(bench: &Bench, brand: Uuid, fan_club: Uuid, seeded_rs
         INGEST_ROUNDS + 1,
         (idle_rss / seeded_rss - 1.0) * 100.0
     );
-
 }
 
 async fn create_brand(api: &support::Api, name: &str) -> Uuid {
