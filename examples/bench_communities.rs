@@ -348,22 +348,7 @@ async fn pages(bench: &Bench, brand: Uuid, other: Uuid, fan_club: Uuid) {
         .to_string()
     };
     let mut ranked_variants = vec![(ranked(None), admin_tokens[0].clone())];
-    let first_page: Value = serde_json::from_slice(
-        &bench
-            .api
-            .client
-            .post(&bench.api.url)
-            .bearer_auth(&bench.api.token)
-            .header("content-type", "application/json")
-            .body(ranked(None))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let first_page = bench.api.post_body(&ranked(None)).await;
     let edges = first_page["data"]["communityMembers"]["edges"]
         .as_array()
         .unwrap();

@@ -51,6 +51,26 @@ impl Api {
         }
     }
 
+    /// POSTs a whole request body (query and variables already in it) with
+    /// this token; fails on any error, returns the full answer.
+    pub async fn post_body(&self, body: &str) -> Value {
+        let bytes = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let r: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(r.get("errors").is_none(), "{r}");
+        r
+    }
+
     /// `data`, failing on any error.
     pub async fn call(&self, query: &str, variables: Value) -> Value {
         let r: Value = serde_json::from_slice(&self.raw(query, variables).await).unwrap();
@@ -208,24 +228,9 @@ impl Bench {
     /// `token`, in order, after a first request has warmed what it caches
     /// (so they are what every later request of the same shape runs).
     pub async fn capture(&self, body: &str, token: &str) -> Vec<sea_orm::Statement> {
+        let api = self.api.with_token(token);
         let send = || async {
-            let r: Value = serde_json::from_slice(
-                &self
-                    .api
-                    .client
-                    .post(&self.api.url)
-                    .bearer_auth(token)
-                    .header("content-type", "application/json")
-                    .body(body.to_string())
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap(),
-            )
-            .unwrap();
-            assert!(r.get("errors").is_none(), "{r}");
+            api.post_body(body).await;
         };
         send().await;
         self.statements.start();
