@@ -55,11 +55,19 @@ pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> 
         .map_err(|_| AppError::Internal(anyhow::anyhow!("request loaders poisoned")))?
         .entry(TypeId::of::<T>())
         .or_insert_with(|| {
-            Arc::new(DataLoader::with_cache(
-                T::new(app, scope),
-                tokio::spawn,
-                async_graphql::dataloader::HashMapCache::default(),
-            ))
+            // No batching delay: requests execute on an actix worker's
+            // single-threaded runtime, so the spawned load cannot start
+            // before the executor has polled every sibling field and
+            // registered its key; the default 1 ms only added latency to
+            // each nested level.
+            Arc::new(
+                DataLoader::with_cache(
+                    T::new(app, scope),
+                    tokio::spawn,
+                    async_graphql::dataloader::HashMapCache::default(),
+                )
+                .delay(std::time::Duration::ZERO),
+            )
         })
         .clone();
     built.downcast::<Loader<T>>().map_err(|_| missing())
