@@ -75,11 +75,30 @@ pub struct Settings {
 pub struct ReportSettings {
     /// Figures from fewer people than this are flagged as insufficient.
     pub min_sample: u32,
+    /// While newer data exists, a report computed at most this many seconds
+    /// ago is served (and one refresh starts in the background) unless the
+    /// client asks for `fresh: true`; 0 always waits for current data.
+    pub max_staleness_secs: u64,
+    /// Connections of the pool that reports and other aggregates run on,
+    /// apart from the pool of every other read and write.
+    pub max_connections: u32,
+    /// Seconds a report waits for one of those connections before answering
+    /// `SERVICE_UNAVAILABLE`.
+    pub acquire_timeout_secs: u64,
+    /// Seconds a computation's lock lives without being renewed: how soon
+    /// another instance takes over the computation of one that died.
+    pub lock_ttl_secs: u64,
 }
 
 impl Default for ReportSettings {
     fn default() -> Self {
-        Self { min_sample: 30 }
+        Self {
+            min_sample: 30,
+            max_staleness_secs: 60,
+            max_connections: 4,
+            acquire_timeout_secs: 30,
+            lock_ttl_secs: 10,
+        }
     }
 }
 
@@ -526,8 +545,21 @@ impl Settings {
                 bail!("invalid settings: {name} must be at least 1");
             }
         }
-        if self.reports.min_sample == 0 {
-            bail!("invalid settings: reports.min_sample must be at least 1");
+        for (name, value) in [
+            ("reports.min_sample", u64::from(self.reports.min_sample)),
+            (
+                "reports.max_connections",
+                u64::from(self.reports.max_connections),
+            ),
+            (
+                "reports.acquire_timeout_secs",
+                self.reports.acquire_timeout_secs,
+            ),
+            ("reports.lock_ttl_secs", self.reports.lock_ttl_secs),
+        ] {
+            if value == 0 {
+                bail!("invalid settings: {name} must be at least 1");
+            }
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .with_context(|| format!("invalid settings: log.level {:?}", self.log.level))?;

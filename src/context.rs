@@ -17,8 +17,10 @@ use crate::{
 /// Shared handles, put into the schema once at start-up.
 #[derive(Clone)]
 pub struct AppContext {
-    /// Database pool.
+    /// Database pool of every read and write.
     pub db: DatabaseConnection,
+    /// The pool reports and other aggregates run on (`reports.max_connections`).
+    pub reports_db: DatabaseConnection,
     /// Cache (Redis or in-process).
     pub cache: Cache,
     /// The mirror of every version (data, access), see [`crate::cache::versions`].
@@ -31,6 +33,18 @@ pub struct AppContext {
     pub limiter: RateLimiter,
     /// Settings in force.
     pub settings: Arc<Settings>,
+}
+
+impl AppContext {
+    /// The same handles with the reports pool as `db`: heavy aggregates run
+    /// on it, so they queue on their own connections and every other read
+    /// keeps its own pool however many reports are computing.
+    pub fn for_reports(&self) -> AppContext {
+        AppContext {
+            db: self.reports_db.clone(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Accessors on the resolver context.

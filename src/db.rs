@@ -21,10 +21,52 @@ use crate::{
     telemetry::Metrics,
 };
 
-/// Connects with the pool settings, counting every statement in `metrics`.
+/// Which pool a connection belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// Every read and write (`database.max_connections`).
+    Main,
+    /// Reports and other aggregates (`reports.max_connections`), so that
+    /// heavy work queues on its own connections and never starves the rest.
+    Reports,
+}
+
+impl Pool {
+    /// The `pool` label of the pool metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Main => "main",
+            Self::Reports => "reports",
+        }
+    }
+
+    fn size(self, settings: &Settings) -> (u32, Duration) {
+        match self {
+            Self::Main => (
+                settings.database.max_connections,
+                Duration::from_secs(settings.database.acquire_timeout_secs),
+            ),
+            Self::Reports => (
+                settings.reports.max_connections,
+                Duration::from_secs(settings.reports.acquire_timeout_secs),
+            ),
+        }
+    }
+}
+
+/// Connects the main pool, counting every statement in `metrics`.
 pub async fn connect(
     settings: &Settings,
     metrics: Option<&Metrics>,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(settings, metrics, Pool::Main).await
+}
+
+/// Connects one pool with its settings, counting every statement in `metrics`.
+pub async fn connect_pool(
+    settings: &Settings,
+    metrics: Option<&Metrics>,
+    pool: Pool,
 ) -> anyhow::Result<DatabaseConnection> {
     let kind = settings.database_kind()?;
     if kind == DatabaseKind::Sqlite && settings.database.url.is_none() {
@@ -36,9 +78,10 @@ pub async fn connect(
         })?;
     }
     let url = settings.database_url();
+    let (max_connections, acquire_timeout) = pool.size(settings);
     let mut opts = ConnectOptions::new(url.expose_secret().to_owned());
-    opts.max_connections(settings.database.max_connections)
-        .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+    opts.max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
         .connect_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
         .sqlx_logging(false);
     match kind {
@@ -73,13 +116,14 @@ pub async fn connect(
         });
         metrics
             .db_pool_max
-            .set(i64::from(settings.database.max_connections));
+            .with_label_values(&[pool.label()])
+            .set(i64::from(max_connections));
     }
     Ok(db)
 }
 
-/// Refreshes the pool gauges (called when `/metrics` is scraped).
-pub fn record_pool(db: &DatabaseConnection, metrics: &Metrics) {
+/// Refreshes the gauges of one pool (called when `/metrics` is scraped).
+pub fn record_pool(db: &DatabaseConnection, pool: Pool, metrics: &Metrics) {
     let (size, idle) = match db.get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
@@ -92,10 +136,13 @@ pub fn record_pool(db: &DatabaseConnection, metrics: &Metrics) {
         _ => return,
     };
     let idle = i64::try_from(idle).unwrap_or(i64::MAX);
-    metrics.db_pool.with_label_values(&["idle"]).set(idle);
     metrics
         .db_pool
-        .with_label_values(&["in_use"])
+        .with_label_values(&[pool.label(), "idle"])
+        .set(idle);
+    metrics
+        .db_pool
+        .with_label_values(&[pool.label(), "in_use"])
         .set(i64::from(size) - idle);
 }
 

@@ -43,6 +43,7 @@ impl Application {
         if settings.database.auto_migrate {
             db::migrate_up(&db).await?;
         }
+        let reports_db = db::connect_pool(&settings, Some(&metrics), db::Pool::Reports).await?;
         let cache = Cache::from_settings(&settings, metrics.cache.clone())?;
         let (tokens, key_note) = TokenKeys::from_settings(&settings)?;
         if let Some(note) = key_note {
@@ -57,6 +58,7 @@ impl Application {
         );
         let app = AppContext {
             db,
+            reports_db,
             cache,
             versions,
             access: AccessCache::new(50_000, Duration::from_secs(settings.cache.ttl_secs)),

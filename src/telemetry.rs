@@ -1,7 +1,7 @@
 //! Logs (tracing, text or JSON) and Prometheus metrics.
 
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
@@ -44,10 +44,11 @@ pub struct Metrics {
     pub db_statements: IntCounter,
     /// SQL statements that failed.
     pub db_statement_errors: IntCounter,
-    /// Pool connections by state (`idle`, `in_use`), refreshed on scrape.
+    /// Pool connections by pool (`main`, `reports`) and state (`idle`,
+    /// `in_use`), refreshed on scrape.
     pub db_pool: IntGaugeVec,
-    /// Largest pool size.
-    pub db_pool_max: IntGauge,
+    /// Largest size of each pool.
+    pub db_pool_max: IntGaugeVec,
     /// Cache figures.
     pub cache: CacheMetrics,
     /// Kept GraphQL responses by result (`stored`, `hit`, `stale`).
@@ -123,10 +124,19 @@ impl Metrics {
         let db_statement_errors =
             IntCounter::new("db_statement_errors_total", "SQL statements that failed")?;
         let db_pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Database pool connections by state"),
-            &["state"],
+            Opts::new(
+                "db_pool_connections",
+                "Database pool connections by pool (main, reports) and state",
+            ),
+            &["pool", "state"],
         )?;
-        let db_pool_max = IntGauge::new("db_pool_max_connections", "Largest database pool size")?;
+        let db_pool_max = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_max_connections",
+                "Largest size of each database pool",
+            ),
+            &["pool"],
+        )?;
         let cache_requests = IntCounterVec::new(
             Opts::new(
                 "cache_requests_total",

@@ -6,7 +6,7 @@
 //! | cache | key | moved by | stale at most |
 //! |---|---|---|---|
 //! | version mirror ([`versions`]) | `v:b:<brand>`, `v:u:<user>`, `v:i:<integration>` | every write, in its transaction (pending mark, then confirm) | `cache.version_ttl_secs`, only if Redis refused a writer's pending mark yet answers others |
-//! | impact reports (`impact::report::cached`) | brand, parameters, data version | the brand's data version | never |
+//! | impact reports (`impact::report::serve`, [`flight`]) | brand, parameters, data version | the brand's data version | only when the client allows it, and said (`freshness`): up to `reports.max_staleness_secs` |
 //! | a brand's row (`brand::service::get`) | brand, data version | the brand's data version | never |
 //! | access facts (`auth::session::AccessCache`) | user or integration (+ token id), access version | the caller's access version, read on every request | never |
 //! | GraphQL output (`response_cache::OutputCache`) | versioned key, request bytes, position | the versioned key | never |
@@ -33,6 +33,7 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 
+pub mod flight;
 pub mod versions;
 
 /// A cache key scoped to one brand.
@@ -84,6 +85,8 @@ pub struct Cache {
     prefix: String,
     ttl: Duration,
     metrics: CacheMetrics,
+    /// Computations in flight and latest answers ([`flight`]).
+    flights: Arc<flight::Flights>,
 }
 
 impl Cache {
@@ -121,6 +124,11 @@ impl Cache {
             prefix: settings.redis.key_prefix.clone(),
             ttl,
             metrics,
+            flights: Arc::new(flight::Flights::new(
+                Duration::from_secs(settings.reports.lock_ttl_secs),
+                settings.request_timeout(),
+                ttl,
+            )),
         })
     }
 

@@ -132,7 +132,7 @@ impl CertificationQuery {
         #[graphql(desc = "The programme (agency-wide or the brand's own).")] programme_id: ID,
     ) -> async_graphql::Result<report::TrainingReport> {
         Ok(report::report(
-            ctx.app()?,
+            &ctx.app()?.for_reports(),
             ctx.caller()?,
             parse_id("brandId", &brand_id)?,
             parse_id("programmeId", &programme_id)?,

@@ -80,6 +80,9 @@ impl EngagementQuery {
         #[graphql(desc = "End of the period (exclusive; default now).")] to: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<CommunityHealth> {
         let id = parse_id("communityId", &community_id)?;
-        Ok(service::community_health(ctx.app()?, ctx.caller()?, id, from, to).await?)
+        Ok(
+            service::community_health(&ctx.app()?.for_reports(), ctx.caller()?, id, from, to)
+                .await?,
+        )
     }
 }

@@ -45,7 +45,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    db::record_pool(&state.app.db, &state.metrics);
+    db::record_pool(&state.app.db, db::Pool::Main, &state.metrics);
+    db::record_pool(&state.app.reports_db, db::Pool::Reports, &state.metrics);
     let mut buf = Vec::new();
     let encoder = TextEncoder::new();
     if encoder

@@ -69,6 +69,7 @@ struct ReportArgs {
     currency: Option<String>,
     min_sample: Option<i32>,
     matched: Option<bool>,
+    fresh: bool,
 }
 
 impl ReportArgs {
@@ -127,7 +128,9 @@ impl CacheKeyCheck for ReportArgs {
         app: &'a AppContext,
         caller: &'a Caller,
     ) -> BoxFuture<'a, AppResult<CacheKey>> {
-        Box::pin(async move { report::key(app, &self.params(app, caller).await?).await })
+        Box::pin(
+            async move { report::key(app, &self.params(app, caller).await?, self.fresh).await },
+        )
     }
 }
 
@@ -166,6 +169,10 @@ impl ImpactQuery {
             desc = "Also compute `sales.matched`, the matched comparison of joiners (default no: on a large brand it costs several times the rest of the report)."
         )]
         matched: Option<bool>,
+        #[graphql(
+            desc = "Wait for a report that includes every write committed before this request (default no: while newer data exists, a report computed at most `reports.max_staleness_secs` ago may answer, and `freshness` says so)."
+        )]
+        fresh: Option<bool>,
     ) -> async_graphql::Result<CachedValue<ImpactReport>> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
         let args = ReportArgs {
@@ -176,8 +183,10 @@ impl ImpactQuery {
             currency,
             min_sample,
             matched,
+            fresh: fresh.unwrap_or(false),
         };
-        let (report, key) = report::cached(app, &args.params(app, caller).await?).await?;
+        let (report, key) =
+            report::serve(app, &args.params(app, caller).await?, args.fresh).await?;
         Ok(CachedValue::new(report, &key).replayable(args))
     }
 
@@ -207,9 +216,10 @@ impl ImpactQuery {
             currency,
             min_sample: None,
             matched: None,
+            fresh: true,
         };
         let p = args.params(app, caller).await?;
-        let (currency, points) = report::time_series(app, &p, interval).await?;
+        let (currency, points) = report::time_series(&app.for_reports(), &p, interval).await?;
         Ok(ImpactTimeSeries {
             currency,
             interval,
@@ -272,6 +282,7 @@ pub struct ImpactMutation;
 #[Object]
 impl ImpactMutation {
     /// Freezes the impact report for a period; it never changes afterwards.
+    #[allow(clippy::too_many_arguments)]
     async fn freeze_impact_report(
         &self,
         ctx: &Context<'_>,
@@ -282,6 +293,10 @@ impl ImpactMutation {
         #[graphql(desc = "Period start.")] from: DateTime<Utc>,
         #[graphql(desc = "Period end (exclusive).")] to: DateTime<Utc>,
         #[graphql(desc = "Currency; required when orders use several.")] currency: Option<String>,
+        #[graphql(
+            desc = "Freeze a report that includes every write committed before this request (default no: as for `impactReport`, one computed at most `reports.max_staleness_secs` ago may be frozen, and its `freshness` says so)."
+        )]
+        fresh: Option<bool>,
     ) -> async_graphql::Result<ReportSnapshot> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
         let args = ReportArgs {
@@ -293,9 +308,10 @@ impl ImpactMutation {
             min_sample: None,
             // A snapshot is computed once: it always holds the matched comparison.
             matched: Some(true),
+            fresh: fresh.unwrap_or(false),
         };
         let p = args.params(app, caller).await?;
-        let (m, report) = snapshot::freeze(app, caller, &p).await?;
+        let (m, report) = snapshot::freeze(app, caller, &p, args.fresh).await?;
         Ok(snapshot(m, report))
     }
 }

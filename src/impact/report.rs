@@ -29,7 +29,7 @@
 //! flagged `insufficient` below the minimum sample (`reports.min_sample`,
 //! default 30).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Enum, SimpleObject, ID};
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
@@ -41,7 +41,10 @@ use super::matched::MatchedComparison;
 use crate::{
     auth::BrandAccess,
     brand::data_version,
-    cache::CacheKey,
+    cache::{
+        flight::{self, Served},
+        CacheKey,
+    },
     context::AppContext,
     db,
     engagement::service::{self as engagement, CommunityHealth},
@@ -265,6 +268,38 @@ pub struct ImpactReport {
     pub satisfaction: SatisfactionReport,
     /// Community health.
     pub engagement: Vec<CommunityEngagement>,
+    /// Which data the report is computed from, and whether newer data
+    /// exists (see `fresh` on `impactReport`).
+    #[serde(default)]
+    pub freshness: ReportFreshness,
+}
+
+/// How current a report is.
+#[derive(Debug, Clone, SimpleObject, Serialize, Deserialize)]
+pub struct ReportFreshness {
+    /// The brand's data version the report was computed from: it includes
+    /// every write to the brand committed up to that version.
+    pub data_version: i64,
+    /// When that computation started.
+    pub computed_at: DateTime<Utc>,
+    /// The brand's data version when this answer was given.
+    pub current_data_version: i64,
+    /// Whether data newer than the report exists (`currentDataVersion` >
+    /// `dataVersion`): the report is at most `reports.max_staleness_secs`
+    /// old and a refresh is under way; ask with `fresh: true` to wait for it.
+    pub newer_data_exists: bool,
+}
+
+impl Default for ReportFreshness {
+    /// What a snapshot frozen before freshness was recorded reads as.
+    fn default() -> Self {
+        Self {
+            data_version: 0,
+            computed_at: DateTime::UNIX_EPOCH,
+            current_data_version: 0,
+            newer_data_exists: false,
+        }
+    }
 }
 
 /// A figure over `n` people (`unit`) and `observations` observations.
@@ -853,17 +888,17 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
         retention,
         satisfaction,
         engagement,
+        freshness: ReportFreshness::default(),
     })
 }
 
-/// The report's cache key: brand, parameters and the brand's data version,
-/// so new data changes it at once.
-pub async fn key(app: &AppContext, p: &ReportParams) -> AppResult<CacheKey> {
-    let version = data_version::current(app, p.brand.id()).await?;
-    Ok(CacheKey::brand(
+/// The report's series: brand and parameters; each of its answers is
+/// stored under the brand's data version it was computed from.
+fn series(p: &ReportParams) -> CacheKey {
+    CacheKey::brand(
         p.brand.id(),
         &format!(
-            "impact:{}:{}:{}:{}:{}:{}:{}:v{version}",
+            "impact:{}:{}:{}:{}:{}:{}:{}",
             p.community_id.map(|c| c.to_string()).unwrap_or_default(),
             p.from.timestamp_micros(),
             p.to.timestamp_micros(),
@@ -872,21 +907,68 @@ pub async fn key(app: &AppContext, p: &ReportParams) -> AppResult<CacheKey> {
             p.cohort_months,
             if p.matched { "m" } else { "" },
         ),
-    ))
+    )
 }
 
-/// The report through the cache, under [`key`]: a hit touches no database.
-pub async fn cached(
+/// How long an answer may be served while newer data exists: `None` when
+/// the caller wants every committed write.
+fn max_staleness(app: &AppContext, fresh: bool) -> Option<Duration> {
+    let secs = app.settings.reports.max_staleness_secs;
+    (!fresh && secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// The key that identifies the answer [`serve`] would give now, without
+/// computing: a replayed response stands while it is unchanged.
+pub async fn key(app: &AppContext, p: &ReportParams, fresh: bool) -> AppResult<CacheKey> {
+    let current = data_version::current(app, p.brand.id()).await?;
+    let series = series(p);
+    Ok(
+        match app
+            .cache
+            .lookup::<ImpactReport>(&series, current, max_staleness(app, fresh))
+            .await
+        {
+            Some(hit) => hit.key,
+            // What the computation it would wait for is stored under.
+            None => flight::answer_key(&series, current, current),
+        },
+    )
+}
+
+/// The report under the freshness policy (see [`crate::cache::flight`]):
+/// the current data version's report when stored; else, unless `fresh`, one
+/// computed at most `reports.max_staleness_secs` ago (refreshed in the
+/// background); else one computation shared by every request waiting for
+/// it, on the reports pool. A stored answer touches no database.
+pub async fn serve(
     app: &AppContext,
     p: &ReportParams,
+    fresh: bool,
 ) -> AppResult<(Arc<ImpactReport>, CacheKey)> {
-    let key = key(app, p).await?;
-    if let Some(hit) = app.cache.get_versioned::<ImpactReport>(&key).await {
-        return Ok((hit, key));
-    }
-    let report = Arc::new(compute(app, p).await?);
-    app.cache.set_versioned(&key, report.clone()).await;
-    Ok((report, key))
+    let current = data_version::current(app, p.brand.id()).await?;
+    let (heavy, params) = (app.for_reports(), p.clone());
+    let served = app
+        .cache
+        .serve(
+            &series(p),
+            current,
+            max_staleness(app, fresh),
+            move || async move { compute(&heavy, &params).await },
+        )
+        .await?;
+    Ok((with_freshness(&served), served.key))
+}
+
+/// The served report, stating what it was computed from.
+fn with_freshness(served: &Served<ImpactReport>) -> Arc<ImpactReport> {
+    let mut report = served.computed.value.clone();
+    report.freshness = ReportFreshness {
+        data_version: served.computed.version,
+        computed_at: served.computed.computed_at,
+        current_data_version: served.current_version,
+        newer_data_exists: served.newer_data_exists(),
+    };
+    Arc::new(report)
 }
 
 /// Time-series bucket size.

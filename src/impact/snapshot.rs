@@ -23,10 +23,12 @@ pub async fn freeze(
     app: &AppContext,
     caller: &Caller,
     params: &ReportParams,
+    fresh: bool,
 ) -> AppResult<(report_snapshot::Model, ImpactReport)> {
     let me = caller.user()?.id;
     caller.write_scope()?.check(params.brand.id(), "brand")?;
-    let report = report::compute(app, params).await?;
+    let (report, _) = report::serve(app, params, fresh).await?;
+    let report = ImpactReport::clone(&report);
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
     let txn = crate::db::WriteTxn::for_brand(app, params.brand.id()).await?;
     let saved = report_snapshot::ActiveModel {

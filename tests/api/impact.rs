@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 use crate::helpers::{redis_url, TestApp};
 
 /// The fixture's period: the four whole months before the current one.
-struct Fixture {
-    brand: String,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    cy_joined: DateTime<Utc>,
+pub struct Fixture {
+    pub brand: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub cy_joined: DateTime<Utc>,
 }
 
 fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -21,11 +21,11 @@ fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Day `day` (from 0) of month `k` of the period, at noon.
-fn at(from: DateTime<Utc>, k: u32, day: i64) -> DateTime<Utc> {
+pub fn at(from: DateTime<Utc>, k: u32, day: i64) -> DateTime<Utc> {
     from.checked_add_months(Months::new(k)).unwrap() + Duration::days(day) + Duration::hours(12)
 }
 
-async fn gql_ok(app: &TestApp, q: &str, v: Value) -> Value {
+pub async fn gql_ok(app: &TestApp, q: &str, v: Value) -> Value {
     app.gql(q, v).await.data().clone()
 }
 
@@ -55,7 +55,7 @@ async fn trail_community(app: &TestApp, brand: &str) -> String {
         .to_string()
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub async fn fixture(app: &TestApp) -> Fixture {
     let to = month_start(Utc::now());
     let from = to.checked_sub_months(Months::new(4)).unwrap();
     let brand = app.create_brand("Acme Outdoors").await;
@@ -124,8 +124,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-const REPORT: &str = "query($b: ID!, $from: DateTime, $to: DateTime, $min: Int, $cur: String) {
-  impactReport(brandId: $b, from: $from, to: $to, minSample: $min, currency: $cur) {
+pub const REPORT: &str = "query($b: ID!, $from: DateTime, $to: DateTime, $min: Int, $cur: String, $fresh: Boolean) {
+  impactReport(brandId: $b, from: $from, to: $to, minSample: $min, currency: $cur, fresh: $fresh) {
     minSample
     sales { currency
       spendPerCustomer { members { value sampleSize insufficient } nonMembers { value sampleSize insufficient } }
@@ -149,7 +149,7 @@ fn mean_var(xs: &[f64]) -> (f64, f64) {
     )
 }
 
-fn close(a: &Value, b: f64) {
+pub fn close(a: &Value, b: f64) {
     let a = a.as_f64().unwrap_or_else(|| panic!("not a number: {a}"));
     assert!((a - b).abs() < 1e-6, "{a} != {b}");
 }
@@ -332,7 +332,7 @@ async fn joiners_sharing_a_joining_day_each_weigh_against_the_controls() {
 }
 
 /// A non-member's order in the fixture's period, written after a report.
-async fn add_late_order(app: &TestApp, f: &Fixture) {
+pub async fn add_late_order(app: &TestApp, f: &Fixture) {
     gql_ok(
         app,
         "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
@@ -342,7 +342,7 @@ async fn add_late_order(app: &TestApp, f: &Fixture) {
 }
 
 /// The report shows the order [`add_late_order`] wrote.
-fn assert_late_order_counted(report: &Value) {
+pub fn assert_late_order_counted(report: &Value) {
     close(
         &report["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
         115.0 / 3.0,
@@ -354,7 +354,7 @@ async fn reports_are_cached_per_brand_until_its_data_changes() {
     let app = TestApp::spawn().await;
     let f = fixture(&app).await;
     let other = app.create_brand("Other Brand").await;
-    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3, "fresh": true });
     let first = gql_ok(&app, REPORT, v.clone()).await;
     let ov = json!({ "b": other, "from": f.from, "to": f.to });
     gql_ok(&app, REPORT, ov.clone()).await;
@@ -447,7 +447,7 @@ async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     let b = a.another_instance().await;
     // The other instance reads the caller's access facts once, on its first request.
     b.gql("{ __typename }", json!({})).await;
-    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3, "fresh": true });
     let from_a = gql_ok(&a, REPORT, v.clone()).await;
     let from_b = b
         .without_statements(
@@ -477,7 +477,7 @@ async fn a_repeated_report_is_replayed_only_while_it_stands_for_the_caller() {
     let (consultant_id, consultant) = app.consultant_for(&[&f.brand]).await;
     let (_, client) = app.user_token("CLIENT", Some(&f.brand)).await;
     let (_, outsider) = app.user_token("CLIENT", Some(&other)).await;
-    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3, "fresh": true });
 
     let first = app.gql_as(Some(&consultant), REPORT, v.clone()).await;
     assert_eq!(replays(&app, "stored").await, 1.0);
@@ -935,7 +935,7 @@ async fn cold_statements(app: &TestApp, v: &Value) -> f64 {
 async fn a_cold_report_runs_the_same_statements_for_one_community_or_five() {
     let app = TestApp::spawn().await;
     let f = fixture(&app).await;
-    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3, "fresh": true });
     // Warm up what is not the report (the caller's access facts, the brand).
     app.gql("{ __typename }", json!({})).await;
     let one = cold_statements(&app, &v).await;

@@ -19,6 +19,7 @@ mod limits;
 mod migrations;
 mod ops;
 mod recognition;
+mod reports_under_writes;
 mod research;
 mod schema;
 mod sessions;

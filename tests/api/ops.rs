@@ -32,7 +32,14 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(text.contains("hearth_http_request_duration_seconds_bucket{operation=\"CountBrands\""));
-    assert!(text.contains("hearth_db_pool_connections{state=\"idle\"}"));
+    for pool in ["main", "reports"] {
+        assert!(
+            text.contains(&format!(
+                "hearth_db_pool_connections{{pool=\"{pool}\",state=\"idle\"}}"
+            )),
+            "{text}"
+        );
+    }
     assert!(text.contains("hearth_cache_requests_total") || !text.is_empty());
     assert!(app.statements().await >= 1.0);
 }
