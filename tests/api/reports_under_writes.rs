@@ -243,3 +243,52 @@ async fn reads_keep_their_connections_while_reports_compute() {
         assert!(r.body["errors"].is_null(), "a report failed: {}", r.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_takes_over_a_computation_whose_holder_died() {
+    // The lock lives in Redis; in-process there is no other instance.
+    let Some(url) = redis_url() else {
+        return;
+    };
+    let app = TestApp::spawn_with(|s| s.reports.max_staleness_secs = 0).await;
+    let f = fixture(&app).await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3 });
+    let first = gql_ok(&app, FRESHNESS, v.clone()).await;
+    let d0 = freshness(&first)["dataVersion"].as_i64().unwrap();
+
+    // The report's key, as its latest answer names it.
+    let prefix = app.settings.redis.key_prefix.clone();
+    let mut redis = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let latest: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}flight:latest:*"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    let series = latest[0].trim_start_matches(&format!("{prefix}flight:latest:"));
+
+    // An instance took the lock for the next version and died: its lock
+    // expires in 1.5 s, and nobody else renews it.
+    add_late_order(&app, &f).await;
+    let lock = format!("{prefix}flight:lock:{series}:v{}", d0 + 1);
+    let _: () = redis::cmd("SET")
+        .arg(&lock)
+        .arg("999999999")
+        .arg("PX")
+        .arg(1_500)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = gql_ok(&app, FRESHNESS, v).await;
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the request waited for the dead holder's lock to expire"
+    );
+    assert_eq!(freshness(&r)["dataVersion"], d0 + 1);
+    close(non_member_spend(&r), NON_MEMBER_SPEND_LATE);
+}
