@@ -21,10 +21,6 @@ use serde_json::{json, Value};
 use support::{env_number, Bench};
 use uuid::Uuid;
 
-const CUSTOMERS: usize = 100_000;
-const ORDERS: usize = 1_000_000;
-const MEMBERS: usize = 20_000;
-const BATCH: usize = 10_000;
 const COLD_RUNS: usize = 5;
 
 #[tokio::main]
@@ -36,87 +32,9 @@ async fn main() {
     .await;
     let (api, ctx) = (&bench.api, &bench.ctx);
 
-    let brand = api
-        .call(
-            "mutation { createBrand(input: { name: \"Big Brand\" }) { id } }",
-            json!({}),
-        )
-        .await["createBrand"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let community = api
-        .call(
-            "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Club\", purpose: \"Bench\", kind: PRODUCT, platform: DISCORD }) { id } }",
-            json!({ "b": brand }),
-        )
-        .await["createCommunity"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     // BENCH_SCALE=10 seeds a tenth of the volume, for quick iterations.
-    let scale = env_number("BENCH_SCALE", 1).max(1);
-    let (customers, orders, members) = (CUSTOMERS / scale, ORDERS / scale, MEMBERS / scale);
-    let batch = BATCH.min(members);
-    let now = Utc::now();
-    let seed = Instant::now();
-    for b in 0..members / batch {
-        let rows: Vec<Value> = (0..batch)
-            .map(|i| {
-                let n = b * batch + i;
-                json!({ "sourceKey": format!("j{n}"), "externalId": format!("m{n}"), "kind": "join",
-                        "occurredAt": (now - chrono::Duration::days((n % 700) as i64)).to_rfc3339() })
-            })
-            .collect();
-        api.call(
-            "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
-            json!({ "i": { "communityId": community, "rows": rows } }),
-        )
-        .await;
-    }
-    bench.analyze().await;
-    for b in 0..customers / batch {
-        let rows: Vec<Value> = (0..batch)
-            .map(|i| {
-                let n = b * batch + i;
-                if n < members {
-                    json!({ "externalRef": format!("c{n}"), "memberPlatform": "DISCORD", "memberExternalId": format!("m{n}") })
-                } else {
-                    json!({ "externalRef": format!("c{n}") })
-                }
-            })
-            .collect();
-        api.call(
-            "mutation($i: IngestCustomersInput!) { ingestCustomers(input: $i) { inserted } }",
-            json!({ "i": { "brandId": brand, "rows": rows } }),
-        )
-        .await;
-    }
-    bench.analyze().await;
-    for b in 0..orders / batch {
-        if b % 20 == 0 {
-            bench.analyze().await;
-        }
-        let rows: Vec<Value> = (0..batch)
-            .map(|i| {
-                let n = b * batch + i;
-                json!({ "externalId": format!("o{n}"), "customerRef": format!("c{}", (n * 7919) % customers),
-                        "orderedAt": (now - chrono::Duration::hours((n % 17_000) as i64)).to_rfc3339(),
-                        "amount": format!("{}.{:02}", 5 + n % 200, n % 100), "currency": "EUR" })
-            })
-            .collect();
-        api.call(
-            "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
-            json!({ "i": { "brandId": brand, "rows": rows } }),
-        )
-        .await;
-    }
-    bench.analyze().await;
-    println!(
-        "seeded {customers} customers, {orders} orders, {members} members in {:.0} s",
-        seed.elapsed().as_secs_f64()
-    );
-
+    let seeded = support::seed_large_brand(&bench, env_number("BENCH_SCALE", 1).max(1)).await;
+    let (brand, now) = (seeded.brand.clone(), seeded.now);
     let from = now - chrono::Duration::days(365);
     let query = "query($b: ID!, $from: DateTime!, $to: DateTime!) { impactReport(brandId: $b, from: $from, to: $to) { \
       sales { spendPerCustomer { members { value sampleSize } nonMembers { value sampleSize } } spendUplift { difference ciLow ciHigh } \

@@ -804,3 +804,118 @@ impl Best {
         )
     }
 }
+
+/// The large brand the impact benchmarks seed through the ingest API.
+pub struct SeededBrand {
+    pub brand: String,
+    pub community: String,
+    pub customers: usize,
+    pub orders: usize,
+    pub members: usize,
+    /// The instant the orders were dated back from.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Seeds 100,000 customers, 1,000,000 orders over two years and 20,000
+/// members (divided by `scale`) through the ingest API, analysing as it goes.
+pub async fn seed_large_brand(bench: &Bench, scale: usize) -> SeededBrand {
+    const CUSTOMERS: usize = 100_000;
+    const ORDERS: usize = 1_000_000;
+    const MEMBERS: usize = 20_000;
+    const BATCH: usize = 10_000;
+    let brand = bench
+        .api
+        .call(
+            "mutation { createBrand(input: { name: \"Big Brand\" }) { id } }",
+            json!({}),
+        )
+        .await["createBrand"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let community = bench
+        .api
+        .call(
+            "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Club\", purpose: \"Bench\", kind: PRODUCT, platform: DISCORD }) { id } }",
+            json!({ "b": brand }),
+        )
+        .await["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (customers, orders, members) = (CUSTOMERS / scale, ORDERS / scale, MEMBERS / scale);
+    let batch = BATCH.min(members);
+    let now = chrono::Utc::now();
+    let seed = std::time::Instant::now();
+    for b in 0..members / batch {
+        let rows: Vec<Value> = (0..batch)
+            .map(|i| {
+                let n = b * batch + i;
+                json!({ "sourceKey": format!("j{n}"), "externalId": format!("m{n}"), "kind": "join",
+                        "occurredAt": (now - chrono::Duration::days((n % 700) as i64)).to_rfc3339() })
+            })
+            .collect();
+        bench
+            .api
+            .call(
+                "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+                json!({ "i": { "communityId": community, "rows": rows } }),
+            )
+            .await;
+    }
+    bench.analyze().await;
+    for b in 0..customers / batch {
+        let rows: Vec<Value> = (0..batch)
+            .map(|i| {
+                let n = b * batch + i;
+                if n < members {
+                    json!({ "externalRef": format!("c{n}"), "memberPlatform": "DISCORD", "memberExternalId": format!("m{n}") })
+                } else {
+                    json!({ "externalRef": format!("c{n}") })
+                }
+            })
+            .collect();
+        bench
+            .api
+            .call(
+                "mutation($i: IngestCustomersInput!) { ingestCustomers(input: $i) { inserted } }",
+                json!({ "i": { "brandId": brand, "rows": rows } }),
+            )
+            .await;
+    }
+    bench.analyze().await;
+    for b in 0..orders / batch {
+        if b % 20 == 0 {
+            bench.analyze().await;
+        }
+        let rows: Vec<Value> = (0..batch)
+            .map(|i| {
+                let n = b * batch + i;
+                json!({ "externalId": format!("o{n}"), "customerRef": format!("c{}", (n * 7919) % customers),
+                        "orderedAt": (now - chrono::Duration::hours((n % 17_000) as i64)).to_rfc3339(),
+                        "amount": format!("{}.{:02}", 5 + n % 200, n % 100), "currency": "EUR" })
+            })
+            .collect();
+        bench
+            .api
+            .call(
+                "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+                json!({ "i": { "brandId": brand, "rows": rows } }),
+            )
+            .await;
+    }
+    bench.analyze().await;
+    println!(
+        "seeded {customers} customers, {orders} orders, {members} members in {:.0} s",
+        seed.elapsed().as_secs_f64()
+    );
+
+    SeededBrand {
+        brand,
+        community,
+        customers,
+        orders,
+        members,
+        now,
+    }
+}

@@ -57,6 +57,9 @@ pub struct ImpactTimeSeries {
     pub interval: Interval,
     /// One point per bucket with orders.
     pub points: Vec<TimePoint>,
+    /// Which data the series is computed from, and whether newer data
+    /// exists (as for `impactReport`).
+    pub freshness: report::ReportFreshness,
 }
 
 /// A report's arguments as sent.
@@ -206,6 +209,10 @@ impl ImpactQuery {
         to: Option<DateTime<Utc>>,
         #[graphql(desc = "Currency; required when orders use several.")] currency: Option<String>,
         #[graphql(desc = "Bucket size.")] interval: Interval,
+        #[graphql(
+            desc = "Wait for a series that includes every write committed before this request (default no, as for `impactReport`)."
+        )]
+        fresh: Option<bool>,
     ) -> async_graphql::Result<ImpactTimeSeries> {
         let (app, caller) = (ctx.app()?, ctx.caller()?);
         let args = ReportArgs {
@@ -216,14 +223,16 @@ impl ImpactQuery {
             currency,
             min_sample: None,
             matched: None,
-            fresh: true,
+            fresh: fresh.unwrap_or(false),
         };
         let p = args.params(app, caller).await?;
-        let (currency, points) = report::time_series(&app.for_reports(), &p, interval).await?;
+        let (currency, points, freshness) =
+            report::serve_time_series(app, &p, interval, args.fresh).await?;
         Ok(ImpactTimeSeries {
             currency,
             interval,
             points,
+            freshness,
         })
     }
 

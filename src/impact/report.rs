@@ -894,11 +894,11 @@ pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactRepo
 
 /// The report's series: brand and parameters; each of its answers is
 /// stored under the brand's data version it was computed from.
-fn series(p: &ReportParams) -> CacheKey {
+fn series(p: &ReportParams, what: &str) -> CacheKey {
     CacheKey::brand(
         p.brand.id(),
         &format!(
-            "impact:{}:{}:{}:{}:{}:{}:{}",
+            "{what}:{}:{}:{}:{}:{}:{}:{}",
             p.community_id.map(|c| c.to_string()).unwrap_or_default(),
             p.from.timestamp_micros(),
             p.to.timestamp_micros(),
@@ -921,7 +921,7 @@ fn max_staleness(app: &AppContext, fresh: bool) -> Option<Duration> {
 /// computing: a replayed response stands while it is unchanged.
 pub async fn key(app: &AppContext, p: &ReportParams, fresh: bool) -> AppResult<CacheKey> {
     let current = data_version::current(app, p.brand.id()).await?;
-    let series = series(p);
+    let series = series(p, "impact");
     Ok(
         match app
             .cache
@@ -945,30 +945,68 @@ pub async fn serve(
     p: &ReportParams,
     fresh: bool,
 ) -> AppResult<(Arc<ImpactReport>, CacheKey)> {
-    let current = data_version::current(app, p.brand.id()).await?;
-    let (heavy, params) = (app.for_reports(), p.clone());
-    let served = app
-        .cache
-        .serve(
-            &series(p),
-            current,
-            max_staleness(app, fresh),
-            move || async move { compute(&heavy, &params).await },
-        )
-        .await?;
-    Ok((with_freshness(&served), served.key))
+    let served = serve_aggregate(app, p, "impact", fresh, |heavy, params| async move {
+        compute(&heavy, &params).await
+    })
+    .await?;
+    let mut report = served.computed.value.clone();
+    report.freshness = freshness_of(&served);
+    Ok((Arc::new(report), served.key))
 }
 
-/// The served report, stating what it was computed from.
-fn with_freshness(served: &Served<ImpactReport>) -> Arc<ImpactReport> {
-    let mut report = served.computed.value.clone();
-    report.freshness = ReportFreshness {
+/// An aggregate of the brand's data under the freshness policy, computed
+/// (once) on the reports pool; `what` names it in its series.
+async fn serve_aggregate<T, F, Fut>(
+    app: &AppContext,
+    p: &ReportParams,
+    what: &str,
+    fresh: bool,
+    compute: F,
+) -> AppResult<Served<T>>
+where
+    T: Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    F: FnOnce(AppContext, ReportParams) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = AppResult<T>> + Send + 'static,
+{
+    let current = data_version::current(app, p.brand.id()).await?;
+    let (heavy, params) = (app.for_reports(), p.clone());
+    app.cache
+        .serve(
+            &series(p, what),
+            current,
+            max_staleness(app, fresh),
+            move || compute(heavy, params),
+        )
+        .await
+}
+
+/// What a served aggregate was computed from.
+fn freshness_of<T>(served: &Served<T>) -> ReportFreshness {
+    ReportFreshness {
         data_version: served.computed.version,
         computed_at: served.computed.computed_at,
         current_data_version: served.current_version,
         newer_data_exists: served.newer_data_exists(),
+    }
+}
+
+/// The time series under the freshness policy (as [`serve`]).
+pub async fn serve_time_series(
+    app: &AppContext,
+    p: &ReportParams,
+    interval: Interval,
+    fresh: bool,
+) -> AppResult<(String, Vec<TimePoint>, ReportFreshness)> {
+    let what = match interval {
+        Interval::Week => "impact-weeks",
+        Interval::Month => "impact-months",
     };
-    Arc::new(report)
+    let served = serve_aggregate(app, p, what, fresh, move |heavy, params| async move {
+        time_series(&heavy, &params, interval).await
+    })
+    .await?;
+    let (currency, points) = served.computed.value.clone();
+    Ok((currency, points, freshness_of(&served)))
 }
 
 /// Time-series bucket size.
@@ -981,7 +1019,7 @@ pub enum Interval {
 }
 
 /// One bucket of the time series.
-#[derive(Debug, Clone, SimpleObject)]
+#[derive(Debug, Clone, SimpleObject, Serialize, Deserialize)]
 pub struct TimePoint {
     /// Bucket start, `YYYY-MM-DD` (weeks) or `YYYY-MM` (months).
     pub period: String,

@@ -292,3 +292,39 @@ async fn an_instance_takes_over_a_computation_whose_holder_died() {
     assert_eq!(freshness(&r)["dataVersion"], d0 + 1);
     close(non_member_spend(&r), NON_MEMBER_SPEND_LATE);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_series_follows_the_same_freshness_policy() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let q = "query($b: ID!, $from: DateTime, $to: DateTime, $fresh: Boolean) { impactTimeSeries(brandId: $b, from: $from, to: $to, interval: MONTH, fresh: $fresh) {
+      points { period nonMemberOrders } freshness { dataVersion newerDataExists } } }";
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to });
+    // Non-member orders in month 2: none in the fixture (c-x, c-y, c-z order
+    // in months 0, 1 and 3); the late order lands there.
+    let month2 = |r: &Value| {
+        r["impactTimeSeries"]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["period"] == at(f.from, 2, 0).format("%Y-%m").to_string())
+            .map_or(0, |p| p["nonMemberOrders"].as_i64().unwrap())
+    };
+    let first = gql_ok(&app, q, v.clone()).await;
+    assert_eq!(month2(&first), 0);
+    add_late_order(&app, &f).await;
+    let stale = gql_ok(&app, q, v.clone()).await;
+    assert_eq!(
+        stale["impactTimeSeries"]["freshness"]["newerDataExists"],
+        true
+    );
+    assert_eq!(month2(&stale), 0);
+    let mut fresh = v.clone();
+    fresh["fresh"] = json!(true);
+    let now = gql_ok(&app, q, fresh).await;
+    assert_eq!(
+        now["impactTimeSeries"]["freshness"]["newerDataExists"],
+        false
+    );
+    assert_eq!(month2(&now), 1);
+}
