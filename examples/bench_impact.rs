@@ -15,9 +15,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use hearth::impact::report;
-use serde_json::{json, Value};
+use serde_json::json;
 use support::{env_number, Bench};
 use uuid::Uuid;
 
