@@ -401,6 +401,12 @@ impl Cache {
                     }
                 }
                 Some(token) => {
+                    // The previous holder stores its answer and releases the
+                    // lock in one script: an answer stored by then is final.
+                    if let Some(hit) = self.get_versioned::<Computed<T>>(key).await {
+                        self.release(&lock, token).await;
+                        return Ok(Some(hit));
+                    }
                     let computed = self.holding(&lock, token, version, compute).await;
                     let computed = match computed {
                         Ok(c) => c,
