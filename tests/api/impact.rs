@@ -556,7 +556,7 @@ async fn a_report_over_get_is_replayed_apart_from_post() {
 async fn responses_with_other_root_fields_are_never_replayed() {
     let app = TestApp::spawn().await;
     let f = fixture(&app).await;
-    let q = "query($b: ID!) { impactReport(brandId: $b) { minSample } brand(id: $b) { name } }";
+    let q = "query($b: ID!) { impactReport(brandId: $b, fresh: true) { minSample } brand(id: $b) { name } }";
     let v = json!({ "b": f.brand });
     assert_eq!(
         gql_ok(&app, q, v.clone()).await["brand"]["name"],
@@ -571,13 +571,15 @@ async fn responses_with_other_root_fields_are_never_replayed() {
     assert_eq!(gql_ok(&app, q, v.clone()).await["brand"]["name"], "Renamed");
     // Fragments and `__typename` at the root do not hide other fields either.
     let hidden = "query($b: ID!) { __typename ...r ... on Query { brand(id: $b) { name } } }
-      fragment r on Query { impactReport(brandId: $b) { minSample } }";
+      fragment r on Query { impactReport(brandId: $b, fresh: true) { minSample } }";
     gql_ok(&app, hidden, v.clone()).await;
     gql_ok(&app, hidden, v.clone()).await;
     assert_eq!(replays(&app, "stored").await, 0.0);
-    // The same report alone, through the same fragments, is kept.
+    // The same report alone, through the same fragments, is kept (asked
+    // fresh: after the rename a stale answer would be kept until its refresh
+    // lands, and then kept again).
     let alone = "query($b: ID!) { __typename ...r ... on Query { __typename } }
-      fragment r on Query { impactReport(brandId: $b) { minSample } }";
+      fragment r on Query { impactReport(brandId: $b, fresh: true) { minSample } }";
     let d = gql_ok(&app, alone, v.clone()).await;
     assert_eq!(d["__typename"], "Query");
     assert_eq!(gql_ok(&app, alone, v).await, d);
