@@ -24,11 +24,7 @@ const COLD_RUNS: usize = 5;
 
 #[tokio::main]
 async fn main() {
-    let bench = Bench::start(|s| {
-        s.database.statement_timeout_ms = 600_000;
-        s.server.request_timeout_ms = 600_000;
-    })
-    .await;
+    let bench = Bench::start_for_large_reports().await;
     let (api, ctx) = (&bench.api, &bench.ctx);
 
     // BENCH_SCALE=10 seeds a tenth of the volume, for quick iterations.

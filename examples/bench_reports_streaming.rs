@@ -213,11 +213,7 @@ async fn round(
 
 #[tokio::main]
 async fn main() {
-    let bench = Bench::start(|s| {
-        s.database.statement_timeout_ms = 600_000;
-        s.server.request_timeout_ms = 600_000;
-    })
-    .await;
+    let bench = Bench::start_for_large_reports().await;
     let seeded = support::seed_large_brand(&bench, env_number("BENCH_SCALE", 10).max(1)).await;
     let secs = env_number("BENCH_ROUND_SECS", 15) as u64;
     let api = &bench.api;

@@ -214,6 +214,16 @@ impl Bench {
         }
     }
 
+    /// An instance whose statements and requests may run for ten minutes
+    /// (cold reports on the large brand, the matched comparison).
+    pub async fn start_for_large_reports() -> Self {
+        Self::start(|s| {
+            s.database.statement_timeout_ms = 600_000;
+            s.server.request_timeout_ms = 600_000;
+        })
+        .await
+    }
+
     /// A new access token for `user` (a session of its own, so every
     /// token's bytes differ).
     pub fn token_for(&self, user: Uuid, role: entity::user::Role, brand: Option<Uuid>) -> String {

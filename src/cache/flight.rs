@@ -99,6 +99,13 @@ pub(super) struct Flights {
 }
 
 impl Flights {
+    /// The cells in flight (a panic elsewhere never leaves them unusable).
+    fn cells(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<Decoded>>>> {
+        self.cells
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub(super) fn new(lock_ttl: Duration, wait_limit: Duration, ttl: Duration) -> Self {
         Self {
             cells: Mutex::new(HashMap::new()),
@@ -302,11 +309,7 @@ impl Cache {
         let key = at_version(series, version);
         let full = self.full_key(&key);
         let cell = {
-            let mut cells = self
-                .flights
-                .cells
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut cells = self.flights.cells();
             if mode == Mode::IfIdle && cells.contains_key(&full) {
                 return Ok(None);
             }
@@ -330,11 +333,7 @@ impl Cache {
             .await
             .cloned();
         {
-            let mut cells = self
-                .flights
-                .cells
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut cells = self.flights.cells();
             if cells.get(&full).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
                 cells.remove(&full);
             }
