@@ -88,6 +88,10 @@ pub struct ReportSettings {
     /// Seconds a computation's lock lives without being renewed: how soon
     /// another instance takes over the computation of one that died.
     pub lock_ttl_secs: u64,
+    /// PostgreSQL: memory (MiB) each sort or hash of a report statement may
+    /// use before it spills to disk (`work_mem` of the reports pool's
+    /// connections; the main pool keeps the server's default).
+    pub work_mem_mb: u32,
 }
 
 impl Default for ReportSettings {
@@ -98,6 +102,7 @@ impl Default for ReportSettings {
             max_connections: 4,
             acquire_timeout_secs: 30,
             lock_ttl_secs: 10,
+            work_mem_mb: 64,
         }
     }
 }
@@ -556,6 +561,7 @@ impl Settings {
                 self.reports.acquire_timeout_secs,
             ),
             ("reports.lock_ttl_secs", self.reports.lock_ttl_secs),
+            ("reports.work_mem_mb", u64::from(self.reports.work_mem_mb)),
         ] {
             if value == 0 {
                 bail!("invalid settings: {name} must be at least 1");

@@ -90,6 +90,10 @@ pub async fn connect_pool(
                 settings.database.statement_timeout_ms,
             ))
             .set_application_name("hearth");
+            if pool == Pool::Reports {
+                let work_mem = format!("{}MB", settings.reports.work_mem_mb);
+                opts.map_sqlx_postgres_opts(move |o| o.options([("work_mem", work_mem.as_str())]));
+            }
         }
         DatabaseKind::Sqlite => {
             opts.map_sqlx_sqlite_opts(|o| {

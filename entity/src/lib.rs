@@ -23,6 +23,7 @@ pub mod content_review;
 pub mod content_version;
 pub mod customer;
 pub mod customer_order;
+pub mod customer_order_summary;
 pub mod enrollment;
 pub mod feedback;
 pub mod finding_tag;

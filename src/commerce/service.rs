@@ -1,6 +1,7 @@
 //! Bulk, idempotent ingest of customers, orders and survey responses: one
 //! transaction of multi-row statements (a fixed number per 500 rows),
-//! `ON CONFLICT DO NOTHING` on each row's external id.
+//! `ON CONFLICT DO NOTHING` on each row's external id. Stored orders are
+//! added to their customers' order summaries in the same transaction.
 
 use std::collections::{HashMap, HashSet};
 
@@ -501,15 +502,19 @@ pub async fn orders(
         .iter()
         .map(|(i, o)| (*i, o.external_id.clone(), order_fingerprint(o)))
         .collect();
+    let mut ids = Vec::with_capacity(good.len());
     let rows: Vec<customer_order::ActiveModel> = good
         .iter()
         .zip(&keyed)
         .filter_map(|((_, o), (_, _, fp))| {
+            let id = Uuid::now_v7();
+            let customer_id = *customers.get(&o.customer_ref)?;
+            ids.push(id);
             Some(customer_order::ActiveModel {
                 payload_hash: Set(Some(fp.clone())),
-                id: Set(Uuid::now_v7()),
+                id: Set(id),
                 brand_id: Set(brand),
-                customer_id: Set(*customers.get(&o.customer_ref)?),
+                customer_id: Set(customer_id),
                 external_id: Set(o.external_id.clone()),
                 ordered_at: Set(o.ordered_at),
                 amount_e4: Set(o.amount_e4),
@@ -535,8 +540,47 @@ pub async fn orders(
     if insert_idempotent(&txn, rows, unique, by, &mut summary).await? {
         return Ok(summary);
     }
+    if summary.inserted > 0 {
+        add_to_summaries(&txn, brand, &ids).await?;
+    }
     finish(caller, txn, brand, "impact.ingest_orders", &summary).await?;
     Ok(summary)
+}
+
+/// Adds the orders among `ids` that this batch stored (a duplicate kept its
+/// earlier row, whose id is not among them) to their customers' summaries
+/// (`customer_order_summary`), in the batch's transaction: first and last
+/// order, count and total per customer and currency. One statement on
+/// PostgreSQL; one per [`CHUNK`] ids on SQLite, which has no arrays.
+async fn add_to_summaries<C: ConnectionTrait>(db: &C, brand: Uuid, ids: &[Uuid]) -> AppResult<()> {
+    let backend = db.get_database_backend();
+    let (least, greatest) = match backend {
+        sea_orm::DbBackend::Postgres => ("LEAST", "GREATEST"),
+        _ => ("MIN", "MAX"),
+    };
+    let chunk = match backend {
+        sea_orm::DbBackend::Postgres => ids.len().max(1),
+        _ => CHUNK,
+    };
+    for part in ids.chunks(chunk) {
+        let (cond, mut values) = db::one_of_sql(backend, "id", part);
+        let sql = format!(
+            "INSERT INTO customer_order_summary \
+               (customer_id, currency, brand_id, first_order_at, last_order_at, orders, amount_e4) \
+             SELECT customer_id, currency, brand_id, MIN(ordered_at), MAX(ordered_at), \
+               CAST(COUNT(*) AS BIGINT), CAST(SUM(amount_e4) AS BIGINT) \
+             FROM customer_order WHERE brand_id = ? AND {cond} \
+             GROUP BY customer_id, currency, brand_id \
+             ON CONFLICT (customer_id, currency) DO UPDATE SET \
+               first_order_at = {least}(customer_order_summary.first_order_at, excluded.first_order_at), \
+               last_order_at = {greatest}(customer_order_summary.last_order_at, excluded.last_order_at), \
+               orders = customer_order_summary.orders + excluded.orders, \
+               amount_e4 = customer_order_summary.amount_e4 + excluded.amount_e4"
+        );
+        values.insert(0, brand.into());
+        db.execute_raw(db::raw(backend, &sql, values)).await?;
+    }
+    Ok(())
 }
 
 /// Ingests survey responses.

@@ -5,7 +5,9 @@
 //! *member* when they are linked to a member (by identity, or by the
 //! member's customer reference) who joined the brand's communities (or the
 //! given community) before the end of the period; the others are
-//! *non-members*.
+//! *non-members*. The population and each customer's first order are read
+//! from the order summaries kept at ingest (`customer_order_summary`, one row
+//! per customer and currency), so only the period's orders are read.
 //!
 //! **Sales.** Per group: spend per customer in the period (customers with no
 //! order in the period count as 0), orders per customer, average order value.
@@ -453,10 +455,22 @@ async fn currency(app: &AppContext, p: &ReportParams) -> AppResult<Option<String
         return Ok(Some(c));
     }
     let backend = app.db.get_database_backend();
+    // Candidates from the summaries (customers whose orders span part of
+    // the period), each confirmed by one order in the period.
     let rows = CurrencyRow::find_by_statement(db::raw(
         backend,
-        "SELECT DISTINCT currency FROM customer_order WHERE brand_id = ? AND ordered_at >= ? AND ordered_at < ? ORDER BY currency",
-        vec![p.brand.id().into(), p.from.into(), p.to.into()],
+        "SELECT c.currency AS currency FROM (SELECT DISTINCT currency FROM customer_order_summary \
+           WHERE brand_id = ? AND first_order_at < ? AND last_order_at >= ?) c \
+         WHERE EXISTS (SELECT 1 FROM customer_order o WHERE o.brand_id = ? AND o.currency = c.currency \
+           AND o.ordered_at >= ? AND o.ordered_at < ?) ORDER BY c.currency",
+        vec![
+            p.brand.id().into(),
+            p.to.into(),
+            p.from.into(),
+            p.brand.id().into(),
+            p.from.into(),
+            p.to.into(),
+        ],
     ))
     .all(&app.db)
     .await?;
@@ -480,13 +494,19 @@ async fn sales(
 ) -> AppResult<(SalesReport, GroupFigures)> {
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
+    // The population comes from the order summaries (a first order before
+    // the end); only the period's orders are read, summed per customer
+    // before they meet the population.
     let sql = format!(
-        "WITH {cte}, pc AS ( \
-           SELECT cust.id AS id, CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
-             CAST(COALESCE(SUM(CASE WHEN o.ordered_at >= ? THEN o.amount_e4 ELSE 0 END), 0) AS DOUBLE PRECISION) / CAST(10000 AS DOUBLE PRECISION) AS spend, \
-             COALESCE(SUM(CASE WHEN o.ordered_at >= ? THEN 1 ELSE 0 END), 0) AS orders \
-           FROM cust JOIN customer_order o ON o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ? \
-           GROUP BY cust.id, cust.joined_at), \
+        "WITH {cte}, \
+         s AS (SELECT o.customer_id AS id, SUM(o.amount_e4) AS spend, COUNT(*) AS orders FROM customer_order o \
+               WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ? GROUP BY o.customer_id), \
+         pc AS ( \
+           SELECT f.customer_id AS id, CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
+             CAST(COALESCE(s.spend, 0) AS DOUBLE PRECISION) / CAST(10000 AS DOUBLE PRECISION) AS spend, \
+             COALESCE(s.orders, 0) AS orders \
+           FROM customer_order_summary f JOIN cust ON cust.id = f.customer_id LEFT JOIN s ON s.id = f.customer_id \
+           WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
          pm AS (SELECT grp, spend, orders, spend - AVG(spend) OVER (PARTITION BY grp) AS dev FROM pc) \
          SELECT grp, COUNT(*) AS n, COALESCE(SUM(spend), 0) AS spend, COALESCE(SUM(dev * dev), 0) AS spend_ss, \
            CAST(COALESCE(SUM(orders), 0) AS BIGINT) AS orders, \
@@ -495,9 +515,12 @@ async fn sales(
          FROM pm GROUP BY grp"
     );
     values.extend([
+        p.brand.id().into(),
+        cur.into(),
+        p.from.into(),
         p.to.into(),
-        p.from.into(),
-        p.from.into(),
+        p.to.into(),
+        p.brand.id().into(),
         cur.into(),
         p.to.into(),
     ]);
@@ -590,18 +613,23 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     // Split at the instant of joining: an order at or after it is "after".
+    // The non-members' orders are the period's orders of customers who had
+    // not joined by its end (an order in the period makes its customer one
+    // of the population), found by an anti-join rather than a join with
+    // the non-members.
     // The non-members' spend before each joining instant is a running sum
     // over one time line of their orders and the joinings (a joining sorts
     // before an order at the same instant).
     let sql = format!(
         "WITH {cte}, \
-         buyers AS (SELECT cust.id, cust.joined_at FROM cust WHERE EXISTS (SELECT 1 FROM customer_order o \
-                    WHERE o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ?)), \
+         buyers AS (SELECT cust.id, cust.joined_at FROM cust JOIN customer_order_summary f \
+                    ON f.customer_id = cust.id AND f.currency = ? AND f.first_order_at < ?), \
          j AS (SELECT id, joined_at FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
          nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
          od AS (SELECT o.customer_id AS cid, o.ordered_at AS t, o.amount_e4 AS amt FROM customer_order o \
                 WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
-         nmo AS (SELECT od.t AS t, od.amt AS amt FROM od JOIN nm ON nm.id = od.cid), \
+         nmo AS (SELECT od.t AS t, od.amt AS amt FROM od LEFT JOIN cust ON cust.id = od.cid AND cust.joined_at < ? \
+                 WHERE cust.id IS NULL), \
          jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, \
                   COALESCE(SUM(CASE WHEN od.t < j.joined_at THEN od.amt ELSE 0 END), 0) AS before, \
                   COALESCE(SUM(CASE WHEN od.t >= j.joined_at THEN od.amt ELSE 0 END), 0) AS after \
@@ -626,6 +654,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         p.brand.id().into(),
         cur.into(),
         p.from.into(),
+        p.to.into(),
         p.to.into(),
     ]);
     let rows = JoinerRow::find_by_statement(db::raw(backend, &sql, values))
@@ -680,8 +709,8 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
     // within the period.
     let sql = format!(
         "WITH {cte}, \
-         firsts AS (SELECT o.customer_id AS id, MIN(o.ordered_at) AS first_at FROM customer_order o \
-                    WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at < ? GROUP BY o.customer_id), \
+         firsts AS (SELECT f.customer_id AS id, f.first_order_at AS first_at FROM customer_order_summary f \
+                    WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
          co AS (SELECT cust.id AS id, \
                   CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
                   CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN cust.joined_at ELSE firsts.first_at END AS cohort_at \

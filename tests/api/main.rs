@@ -18,6 +18,7 @@ mod impact;
 mod limits;
 mod migrations;
 mod ops;
+mod order_summaries;
 mod recognition;
 mod reports_under_writes;
 mod research;
