@@ -322,8 +322,11 @@ fn figure(value: Option<f64>, n: i64, unit: SampleUnit, observations: i64, min: 
 /// The `cust` CTEs: each customer of the brand with the time they joined
 /// (the brand's communities, or one). A customer is linked to a member by
 /// identity (`customer.member_id`, following merges) or by the member's
-/// customer reference; hash joins, not a subquery per customer.
-pub(super) fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_orm::Value>) {
+/// customer reference; hash joins, not a subquery per customer. `joined`
+/// holds only the customers who joined (`cid`, `joined_at`): statements
+/// that start from orders or summaries (whose customers are the brand's)
+/// join it directly instead of every customer in `cust`.
+pub fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_orm::Value>) {
     let comm = if community.is_some() {
         " AND ms.community_id = ?"
     } else {
@@ -502,10 +505,10 @@ async fn sales(
          s AS (SELECT o.customer_id AS id, SUM(o.amount_e4) AS spend, COUNT(*) AS orders FROM customer_order o \
                WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ? GROUP BY o.customer_id), \
          pc AS ( \
-           SELECT f.customer_id AS id, CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
+           SELECT f.customer_id AS id, CASE WHEN joined.joined_at IS NOT NULL AND joined.joined_at < ? THEN 1 ELSE 0 END AS grp, \
              CAST(COALESCE(s.spend, 0) AS DOUBLE PRECISION) / CAST(10000 AS DOUBLE PRECISION) AS spend, \
              COALESCE(s.orders, 0) AS orders \
-           FROM customer_order_summary f JOIN cust ON cust.id = f.customer_id LEFT JOIN s ON s.id = f.customer_id \
+           FROM customer_order_summary f LEFT JOIN joined ON joined.cid = f.customer_id LEFT JOIN s ON s.id = f.customer_id \
            WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
          pm AS (SELECT grp, spend, orders, spend - AVG(spend) OVER (PARTITION BY grp) AS dev FROM pc) \
          SELECT grp, COUNT(*) AS n, COALESCE(SUM(spend), 0) AS spend, COALESCE(SUM(dev * dev), 0) AS spend_ss, \
@@ -622,14 +625,15 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
     // before an order at the same instant).
     let sql = format!(
         "WITH {cte}, \
-         buyers AS (SELECT cust.id, cust.joined_at FROM cust JOIN customer_order_summary f \
-                    ON f.customer_id = cust.id AND f.currency = ? AND f.first_order_at < ?), \
+         buyers AS (SELECT f.customer_id AS id, joined.joined_at AS joined_at FROM customer_order_summary f \
+                    LEFT JOIN joined ON joined.cid = f.customer_id \
+                    WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
          j AS (SELECT id, joined_at FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
          nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
          od AS (SELECT o.customer_id AS cid, o.ordered_at AS t, o.amount_e4 AS amt FROM customer_order o \
                 WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
-         nmo AS (SELECT od.t AS t, od.amt AS amt FROM od LEFT JOIN cust ON cust.id = od.cid AND cust.joined_at < ? \
-                 WHERE cust.id IS NULL), \
+         nmo AS (SELECT od.t AS t, od.amt AS amt FROM od LEFT JOIN joined ON joined.cid = od.cid AND joined.joined_at < ? \
+                 WHERE joined.cid IS NULL), \
          jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, \
                   COALESCE(SUM(CASE WHEN od.t < j.joined_at THEN od.amt ELSE 0 END), 0) AS before, \
                   COALESCE(SUM(CASE WHEN od.t >= j.joined_at THEN od.amt ELSE 0 END), 0) AS after \
@@ -646,6 +650,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
                            FROM jt JOIN cum ON cum.jid = jt.jid) x ON 1 = 1"
     );
     values.extend([
+        p.brand.id().into(),
         cur.into(),
         p.to.into(),
         p.from.into(),
@@ -711,10 +716,10 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
         "WITH {cte}, \
          firsts AS (SELECT f.customer_id AS id, f.first_order_at AS first_at FROM customer_order_summary f \
                     WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
-         co AS (SELECT cust.id AS id, \
-                  CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
-                  CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN cust.joined_at ELSE firsts.first_at END AS cohort_at \
-                FROM cust JOIN firsts ON firsts.id = cust.id), \
+         co AS (SELECT firsts.id AS id, \
+                  CASE WHEN joined.joined_at IS NOT NULL AND joined.joined_at < ? THEN 1 ELSE 0 END AS grp, \
+                  CASE WHEN joined.joined_at IS NOT NULL AND joined.joined_at < ? THEN joined.joined_at ELSE firsts.first_at END AS cohort_at \
+                FROM firsts LEFT JOIN joined ON joined.cid = firsts.id), \
          cm AS (SELECT co.id AS id, co.grp AS grp, {month_c} AS cohort FROM co WHERE co.cohort_at >= ? AND co.cohort_at < ?) \
          SELECT cm.grp AS grp, cm.cohort AS cohort, {month_o} AS month, COUNT(DISTINCT cm.id) AS n \
          FROM cm LEFT JOIN customer_order o ON o.customer_id = cm.id AND o.currency = ? AND o.ordered_at < ? \
