@@ -82,7 +82,7 @@ struct StoredFingerprint {
 /// After an insert-or-skip that skipped rows: the batch rows whose key was
 /// already stored with another fingerprint. `rows` are (input index, key,
 /// fingerprint); `table` and `key_column` are this crate's own names, never
-/// input. One statement per [`CHUNK`] keys. Rows stored before fingerprints
+/// input. One statement per [`lookup_chunk`] keys. Rows stored before fingerprints
 /// were kept count as replays.
 pub async fn conflicting<C: sea_orm::ConnectionTrait>(
     db: &C,
@@ -95,14 +95,16 @@ pub async fn conflicting<C: sea_orm::ConnectionTrait>(
     use sea_orm::FromQueryResult;
     let backend = db.get_database_backend();
     let mut stored = std::collections::HashMap::new();
-    for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "{} SELECT t.{key_column} AS k, t.payload_hash AS payload_hash \
-             FROM {table} t JOIN v ON t.{key_column} = v.k WHERE t.brand_id = ?",
-            values_cte(chunk.len(), &["k"])
+    for chunk in rows.chunks(lookup_chunk(backend)) {
+        let (cte, mut values) = keys_cte(
+            backend,
+            &["k"],
+            &[chunk.iter().map(|(_, k, _)| k.clone()).collect()],
         );
-        let mut values: Vec<sea_orm::Value> =
-            chunk.iter().map(|(_, k, _)| k.clone().into()).collect();
+        let sql = format!(
+            "{cte} SELECT t.{key_column} AS k, t.payload_hash AS payload_hash \
+             FROM {table} t JOIN v ON t.{key_column} = v.k WHERE t.brand_id = ?"
+        );
         values.push(brand.into());
         for r in StoredFingerprint::find_by_statement(crate::db::raw(backend, &sql, values))
             .all(db)
@@ -229,6 +231,51 @@ pub fn values_cte(rows: usize, columns: &[&str]) -> String {
     )
 }
 
+/// A batch's text keys as the table `v(columns...)` to join a lookup on,
+/// and its values: `keys` holds one list per column, all of one length. On
+/// PostgreSQL each column is one array parameter (`UNNEST`), so one
+/// statement takes a whole batch and scans the looked-up table once; on
+/// SQLite it is a [`values_cte`] list. Split keys by [`lookup_chunk`].
+pub fn keys_cte(
+    backend: sea_orm::DbBackend,
+    columns: &[&str],
+    keys: &[Vec<String>],
+) -> (String, Vec<sea_orm::Value>) {
+    let rows = keys.first().map_or(0, Vec::len);
+    match backend {
+        sea_orm::DbBackend::Postgres => (
+            format!(
+                "WITH v({}) AS (SELECT * FROM UNNEST({}))",
+                columns.join(", "),
+                vec!["CAST(? AS TEXT[])"; columns.len()].join(", ")
+            ),
+            keys.iter()
+                .map(|column| {
+                    sea_orm::Value::Array(
+                        sea_orm::sea_query::ArrayType::String,
+                        Some(Box::new(column.iter().map(|k| k.clone().into()).collect())),
+                    )
+                })
+                .collect(),
+        ),
+        _ => (
+            values_cte(rows, columns),
+            (0..rows)
+                .flat_map(|i| keys.iter().map(move |column| column[i].clone().into()))
+                .collect(),
+        ),
+    }
+}
+
+/// How many keys one [`keys_cte`] lookup takes: a whole batch on
+/// PostgreSQL, [`CHUNK`] elsewhere.
+pub fn lookup_chunk(backend: sea_orm::DbBackend) -> usize {
+    match backend {
+        sea_orm::DbBackend::Postgres => MAX_ROWS,
+        _ => CHUNK,
+    }
+}
+
 #[derive(sea_orm::FromQueryResult)]
 struct IdentityRow {
     member_id: uuid::Uuid,
@@ -237,7 +284,7 @@ struct IdentityRow {
 }
 
 /// The members of a brand's (platform, external id) identities; one
-/// statement per [`CHUNK`] keys.
+/// statement per [`lookup_chunk`] keys.
 pub async fn members_by_identity<C: sea_orm::ConnectionTrait>(
     db: &C,
     brand: uuid::Uuid,
@@ -246,16 +293,19 @@ pub async fn members_by_identity<C: sea_orm::ConnectionTrait>(
     use sea_orm::FromQueryResult;
     let backend = db.get_database_backend();
     let mut out = std::collections::HashMap::new();
-    for chunk in keys.chunks(CHUNK) {
-        let sql = format!(
-            "{} SELECT i.member_id AS member_id, i.platform AS platform, i.external_id AS external_id \
-             FROM member_identity i JOIN v ON i.platform = v.p AND i.external_id = v.e WHERE i.brand_id = ?",
-            values_cte(chunk.len(), &["p", "e"])
+    for chunk in keys.chunks(lookup_chunk(backend)) {
+        let (cte, mut values) = keys_cte(
+            backend,
+            &["p", "e"],
+            &[
+                chunk.iter().map(|(p, _)| p.clone()).collect(),
+                chunk.iter().map(|(_, e)| e.clone()).collect(),
+            ],
         );
-        let mut values: Vec<sea_orm::Value> = chunk
-            .iter()
-            .flat_map(|(p, e)| [sea_orm::Value::from(p.clone()), e.clone().into()])
-            .collect();
+        let sql = format!(
+            "{cte} SELECT i.member_id AS member_id, i.platform AS platform, i.external_id AS external_id \
+             FROM member_identity i JOIN v ON i.platform = v.p AND i.external_id = v.e WHERE i.brand_id = ?"
+        );
         values.push(brand.into());
         for r in IdentityRow::find_by_statement(crate::db::raw(backend, &sql, values))
             .all(db)

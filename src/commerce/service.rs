@@ -19,8 +19,8 @@ use crate::{
     db,
     error::AppResult,
     ingest::{
-        check_count, fingerprint, finish, insert_idempotent, insert_new, may_ingest,
-        members_by_identity, plain, sort_rows, stops, values_cte, Idempotent, IngestMode,
+        check_count, fingerprint, finish, insert_idempotent, insert_new, keys_cte, lookup_chunk,
+        may_ingest, members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode,
         IngestSummary, RejectedRow, CHUNK,
     },
 };
@@ -221,13 +221,12 @@ async fn find_customers<C: ConnectionTrait>(
 ) -> AppResult<HashMap<String, Uuid>> {
     let backend = db.get_database_backend();
     let mut map = HashMap::new();
-    for chunk in refs.chunks(CHUNK) {
+    for chunk in refs.chunks(lookup_chunk(backend)) {
+        let (cte, mut values) = keys_cte(backend, &["r"], &[chunk.to_vec()]);
         let sql = format!(
-            "{} SELECT c.id AS id, c.external_ref AS external_ref FROM customer c \
-             JOIN v ON c.external_ref = v.r WHERE c.brand_id = ?",
-            values_cte(chunk.len(), &["r"])
+            "{cte} SELECT c.id AS id, c.external_ref AS external_ref FROM customer c \
+             JOIN v ON c.external_ref = v.r WHERE c.brand_id = ?"
         );
-        let mut values: Vec<sea_orm::Value> = chunk.iter().map(|r| r.clone().into()).collect();
         values.push(brand.into());
         for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
             .all(db)
