@@ -1,6 +1,11 @@
 //! Impact report benchmark: the cold report against the same aggregate SQL
 //! run directly through the database layer, and the cached report against a
-//! plain actix-web endpoint returning the same bytes, in one run.
+//! plain actix-web endpoint returning the same bytes, in one run. Then the
+//! report's statements against the query shape reports had before order
+//! summaries (every order of the population read and joined per order),
+//! both sets run side by side on the reports pool as the server runs them,
+//! rounds alternating; and `ingestOrders` (which now keeps the summaries)
+//! against raw multi-row inserts of the same number of orders.
 //!
 //! Seeds a large brand (100,000 customers, 1,000,000 orders, 20,000 members)
 //! through the ingest API. Run it with `scripts/bench.sh impact` (release
@@ -16,11 +21,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use hearth::impact::report;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
 use serde_json::json;
-use support::{env_number, Bench};
+use support::{env_number, load_average, Bench, Cpu};
 use uuid::Uuid;
 
 const COLD_RUNS: usize = 5;
+/// Orders per ingest batch, and batches per side.
+const INGEST_BATCH: usize = 10_000;
+const INGEST_ROUNDS: usize = 3;
 
 #[tokio::main]
 async fn main() {
@@ -31,7 +40,7 @@ async fn main() {
     let seeded = support::seed_large_brand(&bench, env_number("BENCH_SCALE", 1).max(1)).await;
     let (brand, now) = (seeded.brand.clone(), seeded.now);
     let from = now - chrono::Duration::days(365);
-    let query = "query($b: ID!, $from: DateTime!, $to: DateTime!) { impactReport(brandId: $b, from: $from, to: $to) { \
+    let query = "query($b: ID!, $from: DateTime!, $to: DateTime!) { impactReport(brandId: $b, from: $from, to: $to, fresh: true) { \
       sales { spendPerCustomer { members { value sampleSize } nonMembers { value sampleSize } } spendUplift { difference ciLow ciHigh } \
               joiners { difference } ordersPerCustomer { members { value } nonMembers { value } } } \
       retention { repeatPurchaseRate { members { value } nonMembers { value } } cohorts { cohort size retention } } \
@@ -95,4 +104,249 @@ async fn main() {
         "cached ratio:           {:>9.2}  (target >= 0.40)",
         cached / plain_rate
     );
+
+    if ctx.db.get_database_backend() == DbBackend::Postgres {
+        against_previous_shape(&bench, &params).await;
+        ingest_against_raw(&bench, &brand, seeded.customers).await;
+    } else {
+        println!(
+            "(the comparison with the previous query shape and the order ingest run on PostgreSQL)"
+        );
+    }
+}
+
+/// The report's statements as the server issues them now, against the same
+/// report in the shape it had before order summaries; each set runs its
+/// statements side by side on the reports pool, rounds alternating, best
+/// of each kept, with PostgreSQL's CPU per report.
+async fn against_previous_shape(bench: &Bench, params: &report::ReportParams) {
+    bench.statements.start();
+    report::compute(&bench.ctx, params).await.unwrap();
+    let now = bench.statements.stop();
+    // Today's set: the statements that read summaries give way to the four
+    // they replaced (currency, sales, joiners, cohorts); the rest (health,
+    // satisfaction, communities) are the same in both.
+    let mut previous: Vec<Statement> = now
+        .iter()
+        .filter(|s| !s.sql.contains("customer_order_summary"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        previous.len() + 4,
+        now.len(),
+        "four statements read summaries"
+    );
+    previous.extend(previous_shape(params, "EUR"));
+    let pool = bench.ctx.for_reports().db;
+    let run = |set: Vec<Statement>| {
+        let pool = pool.clone();
+        async move {
+            let (cpu, started) = (Cpu::now(), Instant::now());
+            let results =
+                futures_util::future::join_all(set.into_iter().map(|s| pool.query_all_raw(s)))
+                    .await;
+            for r in results {
+                r.unwrap();
+            }
+            (started.elapsed(), Cpu::since(cpu).database)
+        }
+    };
+    let (mut best_now, mut best_before) = ((Duration::MAX, 0.0), (Duration::MAX, 0.0));
+    for _ in 0..COLD_RUNS {
+        let r = run(previous.clone()).await;
+        if r.0 < best_before.0 {
+            best_before = r;
+        }
+        let r = run(now.clone()).await;
+        if r.0 < best_now.0 {
+            best_now = r;
+        }
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "\ncold report statements, side by side on the reports pool (load {}):",
+        load_average()
+    );
+    println!(
+        "  before order summaries: {:>8.0} ms  ({:.0} ms PostgreSQL CPU)",
+        ms(best_before.0),
+        best_before.1 * 1000.0
+    );
+    println!(
+        "  now:                    {:>8.0} ms  ({:.0} ms PostgreSQL CPU)",
+        ms(best_now.0),
+        best_now.1 * 1000.0
+    );
+    println!(
+        "  speed-up {:.2}x, CPU {:.2}x  (target >= 5)",
+        ms(best_before.0) / ms(best_now.0),
+        best_before.1 / best_now.1.max(1e-9)
+    );
+}
+
+/// The currency, sales, joiners and cohorts statements as reports issued
+/// them before order summaries: the population and first orders from every
+/// order before the period's end, joined to the customers order by order.
+fn previous_shape(p: &report::ReportParams, cur: &str) -> Vec<Statement> {
+    let (brand, from, to) = (p.brand.id(), p.from, p.to);
+    let pg =
+        |sql: &str, values: Vec<sea_orm::Value>| hearth::db::raw(DbBackend::Postgres, sql, values);
+    let with_cte = |rest: &str, tail: Vec<sea_orm::Value>| {
+        let (cte, mut values) = report::customers_cte(brand, p.community_id);
+        values.extend(tail);
+        pg(&format!("WITH {cte}, {rest}"), values)
+    };
+    let month = |c: &str| format!("to_char(({c}) AT TIME ZONE 'UTC', 'YYYY-MM')");
+    vec![
+        pg(
+            "SELECT DISTINCT currency FROM customer_order WHERE brand_id = ? AND ordered_at >= ? AND ordered_at < ? ORDER BY currency",
+            vec![brand.into(), from.into(), to.into()],
+        ),
+        with_cte(
+            "pc AS ( \
+               SELECT cust.id AS id, CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
+                 CAST(COALESCE(SUM(CASE WHEN o.ordered_at >= ? THEN o.amount_e4 ELSE 0 END), 0) AS DOUBLE PRECISION) / CAST(10000 AS DOUBLE PRECISION) AS spend, \
+                 COALESCE(SUM(CASE WHEN o.ordered_at >= ? THEN 1 ELSE 0 END), 0) AS orders \
+               FROM cust JOIN customer_order o ON o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ? \
+               GROUP BY cust.id, cust.joined_at), \
+             pm AS (SELECT grp, spend, orders, spend - AVG(spend) OVER (PARTITION BY grp) AS dev FROM pc) \
+             SELECT grp, COUNT(*) AS n, COALESCE(SUM(spend), 0) AS spend, COALESCE(SUM(dev * dev), 0) AS spend_ss, \
+               CAST(COALESCE(SUM(orders), 0) AS BIGINT) AS orders, \
+               CAST(COALESCE(SUM(CASE WHEN orders >= 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS buyers, \
+               CAST(COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeaters \
+             FROM pm GROUP BY grp",
+            vec![to.into(), from.into(), from.into(), cur.into(), to.into()],
+        ),
+        with_cte(
+            "buyers AS (SELECT cust.id, cust.joined_at FROM cust WHERE EXISTS (SELECT 1 FROM customer_order o \
+                        WHERE o.customer_id = cust.id AND o.currency = ? AND o.ordered_at < ?)), \
+             j AS (SELECT id, joined_at FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
+             nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
+             od AS (SELECT o.customer_id AS cid, o.ordered_at AS t, o.amount_e4 AS amt FROM customer_order o \
+                    WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
+             nmo AS (SELECT od.t AS t, od.amt AS amt FROM od JOIN nm ON nm.id = od.cid), \
+             jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, \
+                      COALESCE(SUM(CASE WHEN od.t < j.joined_at THEN od.amt ELSE 0 END), 0) AS before, \
+                      COALESCE(SUM(CASE WHEN od.t >= j.joined_at THEN od.amt ELSE 0 END), 0) AS after \
+                    FROM j LEFT JOIN od ON od.cid = j.id GROUP BY j.id, j.joined_at), \
+             ev AS (SELECT t, amt, 1 AS ord, NULL AS jid FROM nmo UNION ALL SELECT joined_at, 0, 0, id FROM j), \
+             cum AS (SELECT jid, SUM(amt) OVER (ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS before FROM ev), \
+             k AS (SELECT (SELECT COUNT(*) FROM nm) AS controls, (SELECT COALESCE(SUM(amt), 0) FROM nmo) AS total) \
+             SELECT k.controls AS controls, CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
+               CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
+               CAST(x.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
+               CAST(x.c_before AS DOUBLE PRECISION) / 10000.0 AS c_before \
+             FROM k LEFT JOIN (SELECT jt.joined_at AS joined_at, jt.before AS before, jt.after AS after, \
+                                 COALESCE(cum.before, 0) AS c_before \
+                               FROM jt JOIN cum ON cum.jid = jt.jid) x ON 1 = 1",
+            vec![
+                cur.into(), to.into(), from.into(), to.into(), to.into(),
+                brand.into(), cur.into(), from.into(), to.into(),
+            ],
+        ),
+        with_cte(
+            &format!(
+                "firsts AS (SELECT o.customer_id AS id, MIN(o.ordered_at) AS first_at FROM customer_order o \
+                            WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at < ? GROUP BY o.customer_id), \
+                 co AS (SELECT cust.id AS id, \
+                          CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN 1 ELSE 0 END AS grp, \
+                          CASE WHEN cust.joined_at IS NOT NULL AND cust.joined_at < ? THEN cust.joined_at ELSE firsts.first_at END AS cohort_at \
+                        FROM cust JOIN firsts ON firsts.id = cust.id), \
+                 cm AS (SELECT co.id AS id, co.grp AS grp, {} AS cohort FROM co WHERE co.cohort_at >= ? AND co.cohort_at < ?) \
+                 SELECT cm.grp AS grp, cm.cohort AS cohort, {mo} AS month, COUNT(DISTINCT cm.id) AS n \
+                 FROM cm LEFT JOIN customer_order o ON o.customer_id = cm.id AND o.currency = ? AND o.ordered_at < ? \
+                 GROUP BY cm.grp, cm.cohort, {mo} \
+                 UNION ALL \
+                 SELECT cm.grp AS grp, cm.cohort AS cohort, NULL AS month, COUNT(*) AS n FROM cm GROUP BY cm.grp, cm.cohort",
+                month("co.cohort_at"),
+                mo = month("o.ordered_at"),
+            ),
+            vec![
+                brand.into(), cur.into(), to.into(), to.into(), to.into(),
+                from.into(), to.into(), cur.into(), to.into(),
+            ],
+        ),
+    ]
+}
+
+/// `ingestOrders` batches (which keep the order summaries in the same
+/// transaction) against the same number of orders as raw multi-row
+/// `INSERT ... ON CONFLICT DO NOTHING` of 500, alternating, best of each.
+async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
+    let brand_id = Uuid::parse_str(brand).unwrap();
+    let ids: Vec<Uuid> = bench
+        .ctx
+        .db
+        .query_all_raw(hearth::db::raw(
+            DbBackend::Postgres,
+            "SELECT id FROM customer WHERE brand_id = ? ORDER BY id LIMIT 10000",
+            vec![brand_id.into()],
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.try_get_by_index::<Uuid>(0).unwrap())
+        .collect();
+    let now = chrono::Utc::now();
+    let at = |n: usize| now - chrono::Duration::minutes((n % 500_000) as i64);
+    let (mut api_best, mut raw_best) = (0.0_f64, 0.0_f64);
+    for round in 0..INGEST_ROUNDS {
+        let rows: Vec<serde_json::Value> = (0..INGEST_BATCH)
+            .map(|i| {
+                let n = round * INGEST_BATCH + i;
+                json!({ "externalId": format!("stream-{n}"), "customerRef": format!("c{}", (n * 31) % customers),
+                        "orderedAt": at(n).to_rfc3339(), "amount": format!("{}.{:02}", 5 + n % 200, n % 100), "currency": "EUR" })
+            })
+            .collect();
+        let started = Instant::now();
+        let r = bench
+            .api
+            .call(
+                "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }",
+                json!({ "i": { "brandId": brand, "rows": rows } }),
+            )
+            .await;
+        assert_eq!(r["ingestOrders"]["inserted"], INGEST_BATCH as i64);
+        api_best = api_best.max(INGEST_BATCH as f64 / started.elapsed().as_secs_f64());
+
+        let started = Instant::now();
+        let txn = sea_orm::TransactionTrait::begin(&bench.ctx.db)
+            .await
+            .unwrap();
+        for chunk in (0..INGEST_BATCH).collect::<Vec<_>>().chunks(500) {
+            let models = chunk.iter().map(|i| {
+                let n = round * INGEST_BATCH + i;
+                entity::customer_order::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    brand_id: Set(brand_id),
+                    customer_id: Set(ids[n % ids.len()]),
+                    external_id: Set(format!("raw-{n}")),
+                    ordered_at: Set(at(n)),
+                    amount_e4: Set(((5 + n % 200) * 10_000 + (n % 100) * 100) as i64),
+                    currency: Set("EUR".into()),
+                    item_count: Set(1),
+                    created_at: Set(now),
+                    payload_hash: Set(Some(format!("{n:032x}"))),
+                    offer_code: Set(None),
+                }
+            });
+            entity::customer_order::Entity::insert_many(models)
+                .on_conflict_do_nothing_on([
+                    entity::customer_order::Column::BrandId,
+                    entity::customer_order::Column::ExternalId,
+                ])
+                .exec_without_returning(&txn)
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
+        raw_best = raw_best.max(INGEST_BATCH as f64 / started.elapsed().as_secs_f64());
+    }
+    println!(
+        "\ningest of {INGEST_BATCH} orders (load {}):",
+        load_average()
+    );
+    println!("  ingestOrders (with summaries):     {api_best:>8.0} rows/s");
+    println!("  INSERT ... ON CONFLICT DO NOTHING: {raw_best:>8.0} rows/s");
+    println!("  ratio {:.2}  (target >= 0.70)", api_best / raw_best);
 }
