@@ -184,6 +184,12 @@ pub async fn expiring(
         .filter(sea_orm::sea_query::Expr::cust(
             "NOT EXISTS (SELECT 1 FROM certification y WHERE y.enrollment_id = certification.enrollment_id AND y.number > certification.number)",
         ));
+    let total = if page.want_total {
+        use sea_orm::PaginatorTrait;
+        Some(q.clone().count(&app.db).await?)
+    } else {
+        None
+    };
     if let Some(c) = &page.after {
         let bad = || AppError::bad_input("after", "not a valid cursor");
         let at = DateTime::parse_from_rfc3339(&c.keys[0])
@@ -207,7 +213,7 @@ pub async fn expiring(
         .into_model::<CertificationRow>()
         .all(&app.db)
         .await?;
-    Ok(Page::from_rows(rows, &page, None, |c| CursorKey {
+    Ok(Page::from_rows(rows, &page, total, |c| CursorKey {
         order: EXPIRING_CURSOR.into(),
         keys: vec![
             c.expires_at.map(|e| e.to_rfc3339()).unwrap_or_default(),

@@ -109,7 +109,7 @@ impl CertificationQuery {
             after.as_deref(),
             certifications::EXPIRING_CURSOR,
             2,
-            false,
+            ctx.wants_total(),
         )?;
         let page = certifications::expiring(
             ctx.app()?,

@@ -816,7 +816,7 @@ async fn results_complete_programmes_and_issue_certifications_that_expire_renew_
     assert_eq!(unknown.data()["verifyCertification"], Value::Null);
 
     // Expiring: within a year, not within 30 days; 0 days is bad input.
-    let expiring = "query($b: ID!, $d: Int!) { expiringCertifications(brandId: $b, withinDays: $d) { edges { node { id number } } } }";
+    let expiring = "query($b: ID!, $d: Int!) { expiringCertifications(brandId: $b, withinDays: $d) { totalCount edges { node { id number } } } }";
     let soon = app
         .gql_as(Some(&client), expiring, json!({ "b": brand, "d": 365 }))
         .await;
@@ -824,10 +824,12 @@ async fn results_complete_programmes_and_issue_certifications_that_expire_renew_
         soon.data()["expiringCertifications"]["edges"],
         json!([{ "node": { "id": first["id"], "number": 1 } }])
     );
+    assert_eq!(soon.data()["expiringCertifications"]["totalCount"], 1);
     let none = app
         .gql_as(Some(&client), expiring, json!({ "b": brand, "d": 30 }))
         .await;
     assert_eq!(none.data()["expiringCertifications"]["edges"], json!([]));
+    assert_eq!(none.data()["expiringCertifications"]["totalCount"], 0);
     assert_eq!(
         field(
             &app.gql_as(Some(&client), expiring, json!({ "b": brand, "d": 0 }))
