@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hearth::{account, config::Settings, db, graphql, startup, telemetry};
+use hearth::{account, config::Settings, db, demo, graphql, startup, telemetry};
 
 /// Hearth: GraphQL back end for micro-community work with client brands.
 #[derive(Parser)]
@@ -45,6 +45,19 @@ enum Command {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Load a realistic demo agency (three brands, 18 months of history)
+    /// through the API's own services.
+    Demo {
+        /// Seeds every random draw; the same seed and last day give the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The last day of history (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+        /// Load even though the database already holds brands of its own.
+        #[arg(long)]
+        with_other_brands: bool,
     },
 }
 
@@ -128,6 +141,27 @@ async fn run() -> anyhow::Result<()> {
                 println!("password: {password}");
                 println!("(shown once; sign in with the login mutation and change it with changePassword)");
             }
+            Ok(())
+        }
+        Command::Demo {
+            seed,
+            until,
+            with_other_brands,
+        } => {
+            let graphiql = format!(
+                "http://{}:{}/graphiql",
+                settings.server.host, settings.server.port
+            );
+            let summary = demo::run(
+                settings,
+                demo::Options {
+                    seed,
+                    until,
+                    with_other_brands,
+                },
+            )
+            .await?;
+            println!("{}", summary.render(&graphiql));
             Ok(())
         }
         Command::ExportSchema { .. } => Ok(()),

@@ -39,33 +39,7 @@ impl Application {
         crate::telemetry::return_idle_memory();
         let settings = Arc::new(settings);
         let metrics = Metrics::new()?;
-        let db = db::connect(&settings, Some(&metrics)).await?;
-        if settings.database.auto_migrate {
-            db::migrate_up(&db).await?;
-        }
-        let reports_db = db::connect_pool(&settings, Some(&metrics), db::Pool::Reports).await?;
-        let cache = Cache::from_settings(&settings, metrics.cache.clone())?;
-        let (tokens, key_note) = TokenKeys::from_settings(&settings)?;
-        if let Some(note) = key_note {
-            tracing::warn!("{note}");
-        }
-        let limiter = RateLimiter::new(cache.clone(), settings.rate_limit.clone());
-        let versions = Versions::new(
-            cache.redis(),
-            settings.redis.key_prefix.clone(),
-            settings.request_timeout().max(Duration::from_secs(30)) * 2,
-            Duration::from_secs(settings.cache.version_ttl_secs),
-        );
-        let app = AppContext {
-            db,
-            reports_db,
-            cache,
-            versions,
-            access: AccessCache::new(50_000, Duration::from_secs(settings.cache.ttl_secs)),
-            tokens: Arc::new(tokens),
-            limiter,
-            settings: settings.clone(),
-        };
+        let app = context(settings.clone(), &metrics).await?;
         let state = web::Data::new(AppState {
             schema: graphql::build(app.clone(), &settings, ValidationMode::Strict),
             schema_validated: graphql::build(app.clone(), &settings, ValidationMode::Fast),
@@ -199,4 +173,38 @@ pub async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// Connects to the database (migrating it when `database.auto_migrate`) and
+/// sets up the cache, token keys, rate limiter and versions: the shared
+/// handles of the server, and of commands that go through the same
+/// services without serving (`hearth demo`).
+pub async fn context(settings: Arc<Settings>, metrics: &Metrics) -> anyhow::Result<AppContext> {
+    let db = db::connect(&settings, Some(metrics)).await?;
+    if settings.database.auto_migrate {
+        db::migrate_up(&db).await?;
+    }
+    let reports_db = db::connect_pool(&settings, Some(metrics), db::Pool::Reports).await?;
+    let cache = Cache::from_settings(&settings, metrics.cache.clone())?;
+    let (tokens, key_note) = TokenKeys::from_settings(&settings)?;
+    if let Some(note) = key_note {
+        tracing::warn!("{note}");
+    }
+    let limiter = RateLimiter::new(cache.clone(), settings.rate_limit.clone());
+    let versions = Versions::new(
+        cache.redis(),
+        settings.redis.key_prefix.clone(),
+        settings.request_timeout().max(Duration::from_secs(30)) * 2,
+        Duration::from_secs(settings.cache.version_ttl_secs),
+    );
+    Ok(AppContext {
+        db,
+        reports_db,
+        cache,
+        versions,
+        access: AccessCache::new(50_000, Duration::from_secs(settings.cache.ttl_secs)),
+        tokens: Arc::new(tokens),
+        limiter,
+        settings: settings.clone(),
+    })
 }

@@ -522,6 +522,18 @@ pub async fn bootstrap_admin(
             "an admin already exists; sign in as that admin to add users".into(),
         ));
     }
+    cli_admin(db, email, display_name, password).await
+}
+
+/// Creates an admin from the command line, beside any admins there are
+/// (`hearth demo` adds its own): whoever runs the command holds the
+/// database already. The e-mail, name and password rules are the API's.
+pub async fn cli_admin(
+    db: &DatabaseConnection,
+    email: &str,
+    display_name: &str,
+    password: String,
+) -> AppResult<user::Model> {
     let email = normalize_email("email", email)?;
     let display_name = validation::text("name", display_name, 1, 120)?;
     password::check_policy("password", &password)?;

@@ -12,6 +12,7 @@ mod brands;
 mod campaigns;
 mod cli;
 mod communities;
+mod demo;
 mod helpers;
 mod http;
 mod impact;
