@@ -189,6 +189,8 @@ pub struct RateLimitSettings {
     pub requests_per_principal_per_minute: u32,
     /// Certificate checks (`verifyCertification`) per client IP per minute.
     pub verify_per_ip_per_minute: u32,
+    /// Report pages and CSVs opened by share link, per client IP per minute.
+    pub report_link_per_ip_per_minute: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
 }
@@ -200,6 +202,7 @@ impl Default for RateLimitSettings {
             login_per_account_per_minute: 10,
             requests_per_principal_per_minute: 1200,
             verify_per_ip_per_minute: 30,
+            report_link_per_ip_per_minute: 60,
             trust_forwarded_for: false,
         }
     }
@@ -544,6 +547,10 @@ impl Settings {
             (
                 "rate_limit.verify_per_ip_per_minute",
                 self.rate_limit.verify_per_ip_per_minute,
+            ),
+            (
+                "rate_limit.report_link_per_ip_per_minute",
+                self.rate_limit.report_link_per_ip_per_minute,
             ),
         ] {
             if value == 0 {

@@ -19,6 +19,7 @@ use crate::{
     integration::graphql::{IntegrationMutation, IntegrationQuery},
     member::graphql::{MemberMutation, MemberQuery},
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
+    report_page::graphql::{ReportPageMutation, ReportPageQuery},
     research::graphql::{ResearchMutation, ResearchQuery},
     response_cache::OutputCache,
     training::graphql::{TrainingMutation, TrainingQuery},
@@ -41,6 +42,7 @@ pub struct Query(
     RecognitionQuery,
     FeedbackQuery,
     ImpactQuery,
+    ReportPageQuery,
     IntegrationQuery,
     AuditQuery,
 );
@@ -62,6 +64,7 @@ pub struct Mutation(
     FeedbackMutation,
     CommerceMutation,
     ImpactMutation,
+    ReportPageMutation,
     IntegrationMutation,
 );
 

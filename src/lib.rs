@@ -40,6 +40,7 @@ pub mod loaders; // per-request DataLoaders, keyed by type, never shared
 pub mod member; // members, identities, memberships; merge and erasure
 pub mod pagination; // Relay connections with keyset cursors
 pub mod recognition; // reward programmes, grants, suggestions, reward impact
+pub mod report_page; // the client report page: HTML and CSV of a frozen report, share links
 pub mod research; // audiences, codebook, findings with full-text search, recommendation
 pub mod response_cache; // GraphQL output reused for cached values, and replays
 pub mod startup; // build the app from settings; bind; run

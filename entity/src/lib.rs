@@ -34,6 +34,7 @@ pub mod member;
 pub mod member_identity;
 pub mod membership;
 pub mod refresh_token;
+pub mod report_share_link;
 pub mod report_snapshot;
 pub mod research_finding;
 pub mod research_tag;

@@ -21,6 +21,9 @@ pub struct Model {
     pub currency: Option<String>,
     /// The report as JSON.
     pub report: String,
+    /// Its monthly time series as JSON (snapshots frozen before the report
+    /// page have none).
+    pub monthly: Option<String>,
     /// Who froze it.
     pub created_by: Uuid,
     /// When.

@@ -27,6 +27,8 @@ pub enum Limit {
     Principal,
     /// Certificate checks from one IP address.
     VerifyPerIp,
+    /// Report pages opened by share link from one IP address.
+    ReportLinkPerIp,
 }
 
 impl Limit {
@@ -36,6 +38,7 @@ impl Limit {
             Self::LoginPerAccount => "login-account",
             Self::Principal => "principal",
             Self::VerifyPerIp => "verify-ip",
+            Self::ReportLinkPerIp => "report-link-ip",
         }
     }
 }
@@ -47,6 +50,7 @@ struct Local {
     login_account: DefaultKeyedRateLimiter<String>,
     principal: DefaultKeyedRateLimiter<String>,
     verify_ip: DefaultKeyedRateLimiter<String>,
+    report_link_ip: DefaultKeyedRateLimiter<String>,
 }
 
 /// The rate limiter shared by every request.
@@ -69,6 +73,7 @@ impl RateLimiter {
             login_account: Governor::keyed(quota(settings.login_per_account_per_minute)),
             principal: Governor::keyed(quota(settings.requests_per_principal_per_minute)),
             verify_ip: Governor::keyed(quota(settings.verify_per_ip_per_minute)),
+            report_link_ip: Governor::keyed(quota(settings.report_link_per_ip_per_minute)),
         };
         Self {
             cache,
@@ -83,6 +88,7 @@ impl RateLimiter {
             Limit::LoginPerAccount => self.settings.login_per_account_per_minute,
             Limit::Principal => self.settings.requests_per_principal_per_minute,
             Limit::VerifyPerIp => self.settings.verify_per_ip_per_minute,
+            Limit::ReportLinkPerIp => self.settings.report_link_per_ip_per_minute,
         }
     }
 
@@ -158,6 +164,7 @@ impl RateLimiter {
             Limit::LoginPerAccount => &self.local.login_account,
             Limit::Principal => &self.local.principal,
             Limit::VerifyPerIp => &self.local.verify_ip,
+            Limit::ReportLinkPerIp => &self.local.report_link_ip,
         };
         if limiter.len() > 100_000 {
             limiter.retain_recent();

@@ -356,3 +356,29 @@ pub fn findings(seed: u64, b: usize, brand: &Brand, until: DateTime<Utc>) -> Vec
 pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::story::BRANDS;
+
+    fn day() -> DateTime<Utc> {
+        start_of(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default())
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_rows_and_another_seed_others() {
+        let b = &BRANDS[0];
+        let c = &b.communities[0];
+        let rows = |seed| {
+            members(seed, (0, b), (0, c), day())
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|p| p.activities)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(rows(42), rows(42));
+        assert_ne!(rows(42), rows(43));
+        assert!(rows(42).len() > 1_000);
+    }
+}

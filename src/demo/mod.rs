@@ -69,6 +69,8 @@ pub struct DemoBrand {
     pub slug: String,
     /// Its communities, oldest first.
     pub community_ids: Vec<String>,
+    /// Its frozen report (the newest).
+    pub snapshot_id: Option<String>,
 }
 
 /// What a run did.
@@ -251,11 +253,17 @@ async fn loaded(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<DemoBran
             .order_by_asc(community::Column::Id)
             .all(db)
             .await?;
+        let snapshot = report_snapshot::Entity::find()
+            .filter(report_snapshot::Column::BrandId.eq(b.id))
+            .order_by_desc(report_snapshot::Column::Id)
+            .one(db)
+            .await?;
         out.push(DemoBrand {
             id: b.id.to_string(),
             name: b.name,
             slug: b.slug,
             community_ids: communities.iter().map(|c| c.id.to_string()).collect(),
+            snapshot_id: snapshot.map(|s| s.id.to_string()),
         });
     }
     Ok(out)
@@ -340,6 +348,18 @@ impl Summary {
         }
         for (title, query) in self.queries() {
             out.push_str(&format!("\n# {title}\n{query}\n"));
+        }
+        if let Some((brand, snapshot)) = self
+            .brands
+            .first()
+            .and_then(|b| Some((b, b.snapshot_id.as_ref()?)))
+        {
+            let base = graphiql.trim_end_matches("/graphiql");
+            out.push_str(&format!(
+                "\n# {}'s frozen report as its client reads it: create a share link, then open {base}<path>\n\
+                 mutation {{ createReportShareLink(snapshotId: \"{snapshot}\") {{ path csvPath }} }}\n",
+                brand.name
+            ));
         }
         out
     }

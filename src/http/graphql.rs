@@ -477,6 +477,13 @@ async fn caller(
     })
 }
 
+/// The caller of a request to a route other than `/graphql` (the report
+/// page): the same token rules, request id and client address. An `Err` is
+/// the answer to send.
+pub(crate) async fn caller_of(req: &HttpRequest, state: &AppState) -> Result<Caller, HttpResponse> {
+    caller(req, state, Format::Json).await
+}
+
 /// Runs one request. `key` is the request as sent (method and POST body or
 /// GET query string): once a request passed full validation, the same bytes
 /// skip it, and a response made only of versioned root fields is kept for

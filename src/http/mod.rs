@@ -78,6 +78,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             })),
     )
     .route("/graphiql", web::get().to(ops::graphiql))
+    .route(
+        "/reports/{snapshot}",
+        web::get().to(crate::report_page::http::page),
+    )
     .route("/healthz", web::get().to(ops::healthz))
     .route("/readyz", web::get().to(ops::readyz))
     .route("/metrics", web::get().to(ops::metrics));

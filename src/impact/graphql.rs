@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
-use entity::report_snapshot;
 use futures_util::future::BoxFuture;
 use sea_orm::EntityTrait;
 
@@ -35,16 +34,22 @@ pub struct ReportSnapshot {
     pub created_at: DateTime<Utc>,
     /// The report as it was then.
     pub report: ImpactReport,
+    /// Spend and orders per calendar month (UTC) of the period, members
+    /// against other customers, as they were then; null for snapshots
+    /// frozen before the time series was kept with them.
+    pub monthly: Option<Vec<TimePoint>>,
 }
 
-fn snapshot(m: report_snapshot::Model, report: ImpactReport) -> ReportSnapshot {
+fn snapshot(f: snapshot::Frozen) -> ReportSnapshot {
+    let m = f.model;
     ReportSnapshot {
         id: ID(m.id.to_string()),
         brand_id: ID(m.brand_id.to_string()),
         from: m.period_from,
         to: m.period_to,
         created_at: m.created_at,
-        report,
+        report: f.report,
+        monthly: f.monthly,
     }
 }
 
@@ -260,9 +265,7 @@ impl ImpactQuery {
         .await?;
         let mut rows = Vec::with_capacity(page.rows.len());
         for (cursor, m) in page.rows {
-            let report: ImpactReport =
-                serde_json::from_str(&m.report).map_err(|e| AppError::Internal(e.into()))?;
-            rows.push((cursor, snapshot(m, report)));
+            rows.push((cursor, snapshot(snapshot::Frozen::from_model(m)?)));
         }
         Ok(crate::pagination::Page {
             rows,
@@ -279,8 +282,8 @@ impl ImpactQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The snapshot.")] id: ID,
     ) -> async_graphql::Result<ReportSnapshot> {
-        let (m, report) = snapshot::get(ctx.app()?, ctx.caller()?, parse_id("id", &id)?).await?;
-        Ok(snapshot(m, report))
+        let frozen = snapshot::get(ctx.app()?, ctx.caller()?, parse_id("id", &id)?).await?;
+        Ok(snapshot(frozen))
     }
 }
 
@@ -320,7 +323,8 @@ impl ImpactMutation {
             fresh: fresh.unwrap_or(false),
         };
         let p = args.params(app, caller).await?;
-        let (m, report) = snapshot::freeze(app, caller, &p, args.fresh).await?;
-        Ok(snapshot(m, report))
+        Ok(snapshot(
+            snapshot::freeze(app, caller, &p, args.fresh).await?,
+        ))
     }
 }

@@ -6,7 +6,7 @@ use entity::report_snapshot;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::report::{self, ImpactReport, ReportParams};
+use super::report::{self, ImpactReport, Interval, ReportParams, TimePoint};
 use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,
@@ -18,18 +18,51 @@ use crate::{
 /// Cursor tag of snapshot lists.
 pub const CURSOR_TAG: &str = "snapshots";
 
-/// Computes the report now and stores it (admins and the brand's consultants).
+/// A frozen report as stored, read back.
+pub struct Frozen {
+    /// The row.
+    pub model: report_snapshot::Model,
+    /// The report.
+    pub report: ImpactReport,
+    /// Its monthly time series (none for snapshots frozen before it was kept).
+    pub monthly: Option<Vec<TimePoint>>,
+}
+
+impl Frozen {
+    /// Reads the stored JSON.
+    pub fn from_model(model: report_snapshot::Model) -> AppResult<Self> {
+        let internal = |e: serde_json::Error| AppError::Internal(e.into());
+        let report = serde_json::from_str(&model.report).map_err(internal)?;
+        let monthly = model
+            .monthly
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(internal)?;
+        Ok(Self {
+            model,
+            report,
+            monthly,
+        })
+    }
+}
+
+/// Computes the report and its monthly time series now and stores them
+/// (admins and the brand's consultants).
 pub async fn freeze(
     app: &AppContext,
     caller: &Caller,
     params: &ReportParams,
     fresh: bool,
-) -> AppResult<(report_snapshot::Model, ImpactReport)> {
+) -> AppResult<Frozen> {
     let me = caller.user()?.id;
     caller.write_scope()?.check(params.brand.id(), "brand")?;
     let (report, _) = report::serve(app, params, fresh).await?;
     let report = ImpactReport::clone(&report);
-    let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
+    let (_, monthly, _) = report::serve_time_series(app, params, Interval::Month, fresh).await?;
+    let internal = |e: serde_json::Error| AppError::Internal(e.into());
+    let json = serde_json::to_string(&report).map_err(internal)?;
+    let monthly_json = serde_json::to_string(&monthly).map_err(internal)?;
     let txn = crate::db::WriteTxn::for_brand(app, params.brand.id()).await?;
     let saved = report_snapshot::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -39,6 +72,7 @@ pub async fn freeze(
         period_to: Set(params.to),
         currency: Set(report.sales.as_ref().map(|s| s.currency.clone())),
         report: Set(json),
+        monthly: Set(Some(monthly_json)),
         created_by: Set(me),
         created_at: Set(Utc::now()),
     }
@@ -57,23 +91,22 @@ pub async fn freeze(
     )
     .await?;
     txn.commit().await?;
-    Ok((saved, report))
+    Ok(Frozen {
+        model: saved,
+        report,
+        monthly: Some(monthly),
+    })
 }
 
 /// A snapshot the caller may read (clients read their brand's).
-pub async fn get(
-    app: &AppContext,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<(report_snapshot::Model, ImpactReport)> {
+pub async fn get(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<Frozen> {
     let scope = caller.report_scope()?;
     let found = report_snapshot::Entity::find_by_id(id)
         .filter(scope.condition(report_snapshot::Column::BrandId))
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound("report snapshot"))?;
-    let report = serde_json::from_str(&found.report).map_err(|e| AppError::Internal(e.into()))?;
-    Ok((found, report))
+    Frozen::from_model(found)
 }
 
 /// A brand's snapshots, newest first.

@@ -213,6 +213,33 @@ async fn the_demo_loads_an_agency_whose_reports_show_something_true() {
         .count();
     assert_eq!(hosts, 2);
 
+    // The frozen report opens as a page by share link, as the summary says.
+    let snapshot = verdant.snapshot_id.clone().expect("a frozen report");
+    assert!(summary
+        .render("http://127.0.0.1:8080/graphiql")
+        .contains(&snapshot));
+    let link = app
+        .gql_as(
+            Some(&token),
+            "mutation($s: ID!) { createReportShareLink(snapshotId: $s) { path } }",
+            json!({ "s": snapshot }),
+        )
+        .await;
+    let path = link.data()["createReportShareLink"]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<h1>Verdant Threads</h1>"));
+    assert!(page.contains("The interval excludes 0"));
+
     // A second run changes nothing and prints the same accounts.
     let before = counts(&app).await;
     let again = demo::run(app.settings.clone(), options(42)).await.unwrap();

@@ -21,6 +21,7 @@ mod migrations;
 mod ops;
 mod order_summaries;
 mod recognition;
+mod report_page;
 mod reports_under_writes;
 mod research;
 mod schema;
