@@ -104,6 +104,20 @@ impl<'a> Loader<'a> {
         self.gql.run(who, query, variables).await
     }
 
+    /// Runs `field(input: $input) { id }` as `who`: the new object's id.
+    async fn create(
+        &self,
+        who: &Caller,
+        field: &str,
+        input_type: &str,
+        input: Value,
+    ) -> anyhow::Result<String> {
+        let query =
+            format!("mutation($input: {input_type}!) {{ {field}(input: $input) {{ id }} }}");
+        let out = self.run(who, &query, json!({ "input": input })).await?;
+        text(&out, &format!("/{field}/id"))
+    }
+
     /// Everything, in order.
     pub async fn load(
         &mut self,
@@ -133,19 +147,19 @@ impl<'a> Loader<'a> {
         let mut ids = Vec::new();
         for brand in BRANDS {
             bar.set_message(brand.name);
-            let created = self
-                .run(
+            let id = self
+                .create(
                     &self.admin,
-                    "mutation($input: CreateBrandInput!) { createBrand(input: $input) { id } }",
-                    json!({ "input": {
+                    "createBrand",
+                    "CreateBrandInput",
+                    json!({
                         "name": brand.name,
                         "slug": brand.slug,
                         "description": super::description(brand, self.opts.seed),
                         "websiteUrl": brand.website,
-                    }}),
+                    }),
                 )
                 .await?;
-            let id = text(&created, "/createBrand/id")?;
             self.run(
                 &self.admin,
                 "mutation($user: ID!, $brand: ID!) { assignConsultant(userId: $user, brandId: $brand) { id } }",
@@ -162,33 +176,28 @@ impl<'a> Loader<'a> {
         let mut out = Vec::new();
         for (index, ((brand, client), id)) in BRANDS.iter().zip(clients).zip(ids).enumerate() {
             bar.set_message(brand.name);
-            let user = self
-                .run(
+            let client_user = self
+                .create(
                     &self.admin,
-                    "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }",
-                    json!({ "input": {
+                    "createUser",
+                    "CreateUserInput",
+                    json!({
                         "email": client.email,
                         "displayName": client.name,
                         "role": "CLIENT",
                         "brandId": id,
                         "password": client.password,
-                    }}),
+                    }),
                 )
                 .await?;
-            let client_user = text(&user, "/createUser/id")?;
             let client_caller = self.gql.sign_in(&client.email, &client.password).await?;
-            let integration = self
-                .run(
-                    &self.consultant,
-                    "mutation($input: CreateIntegrationInput!) { createIntegration(input: $input) { id } }",
-                    json!({ "input": { "brandId": id, "name": "Shop, LMS and publishing bot", "scopes": SCOPES } }),
-                )
+            let integration = self.create(&self.consultant, "createIntegration", "CreateIntegrationInput", json!({ "brandId": id, "name": "Shop, LMS and publishing bot", "scopes": SCOPES }))
                 .await?;
             let token = self
                 .run(
                     &self.consultant,
                     "mutation($id: ID!) { issueIntegrationToken(id: $id, expiresInDays: 1) { token } }",
-                    json!({ "id": text(&integration, "/createIntegration/id")? }),
+                    json!({ "id": integration }),
                 )
                 .await?;
             let bot = self
@@ -219,27 +228,28 @@ impl<'a> Loader<'a> {
             let b = w.brand;
             bar.set_message(b.name);
             let a = &b.audience;
-            let created = self
-                .run(
+            w.audience = self
+                .create(
                     &self.consultant,
-                    "mutation($input: CreateAudienceInput!) { createAudience(input: $input) { id } }",
-                    json!({ "input": {
+                    "createAudience",
+                    "CreateAudienceInput",
+                    json!({
                         "brandId": w.id, "name": a.name, "description": a.description,
                         "ageBands": a.age_bands, "locations": a.locations, "languages": a.languages,
                         "interests": a.interests, "values": a.values, "goals": a.goals,
                         "painPoints": a.pain_points, "estimatedSize": a.size,
-                    }}),
+                    }),
                 )
                 .await?;
-            w.audience = text(&created, "/createAudience/id")?;
             for tag in b.tags {
-                self.run(
+                self.create(
                     &self.consultant,
-                    "mutation($input: CreateResearchTagInput!) { createResearchTag(input: $input) { id } }",
-                    json!({ "input": {
+                    "createResearchTag",
+                    "CreateResearchTagInput",
+                    json!({
                         "brandId": w.id, "key": tag.key, "label": tag.label,
                         "kind": tag.kind, "keywords": tag.keywords,
-                    }}),
+                    }),
                 )
                 .await?;
             }
@@ -257,16 +267,12 @@ impl<'a> Loader<'a> {
                 .await?;
             self.counts.add("research findings", n);
             for place in b.places {
-                self.run(
-                    &self.consultant,
-                    "mutation($input: CreateGatheringPlaceInput!) { createGatheringPlace(input: $input) { id } }",
-                    json!({ "input": {
+                self.create(&self.consultant, "createGatheringPlace", "CreateGatheringPlaceInput", json!({
                         "audienceId": w.audience, "platform": place.platform, "name": place.name,
                         "url": place.url, "memberCount": place.members, "postsPerWeek": place.posts_per_week,
                         "brandPresent": place.brand_present, "selfPromotionAllowed": place.self_promotion,
                         "audienceShare": place.audience_share,
-                    }}),
-                )
+                    }))
                 .await?;
             }
             self.counts.add("audiences", 1);
@@ -287,33 +293,34 @@ impl<'a> Loader<'a> {
                 // No quiet hours until the history is published (a slot
                 // must be in the future, and the history is published
                 // now); the policy gets its quiet hours afterwards.
-                let created = self
-                    .run(
+                let id = self
+                    .create(
                         &self.consultant,
-                        "mutation($input: CreateCommunityInput!) { createCommunity(input: $input) { id } }",
-                        json!({ "input": {
+                        "createCommunity",
+                        "CreateCommunityInput",
+                        json!({
                             "brandId": w.id, "name": community.name, "purpose": community.purpose,
                             "kind": community.kind, "platform": community.platform,
                             "platformUrl": community.url, "targetSize": community.target_size,
                             "timeZone": community.time_zone, "audienceId": w.audience,
                             "cadence": { "maxPromptsPerWeek": 3, "minGapHours": 24 },
-                        }}),
+                        }),
                     )
                     .await?;
-                let id = text(&created, "/createCommunity/id")?;
                 let mut channels = Vec::new();
                 for (name, kind) in community.channels {
                     let ch = self
-                        .run(
+                        .create(
                             &self.consultant,
-                            "mutation($input: CreateChannelInput!) { createChannel(input: $input) { id } }",
-                            json!({ "input": {
+                            "createChannel",
+                            "CreateChannelInput",
+                            json!({
                                 "communityId": id, "name": name, "kind": kind,
                                 "externalId": format!("{}-{name}", community.code),
-                            }}),
+                            }),
                         )
                         .await?;
-                    channels.push((name.to_string(), text(&ch, "/createChannel/id")?));
+                    channels.push((name.to_string(), ch));
                 }
                 for status in ["SETTING_UP", "ACTIVE"] {
                     self.run(
@@ -406,17 +413,11 @@ impl<'a> Loader<'a> {
             bar.set_message(w.brand.name);
             for (community, loaded) in w.brand.communities.iter().zip(&w.communities) {
                 let (name, kind, description) = community.reward;
-                let programme = self
-                    .run(
-                        &self.consultant,
-                        "mutation($input: CreateRewardProgrammeInput!) { createRewardProgramme(input: $input) { id } }",
-                        json!({ "input": {
+                let programme = self.create(&self.consultant, "createRewardProgramme", "CreateRewardProgrammeInput", json!({
                             "communityId": loaded.id, "name": name, "kind": kind, "description": description,
                             "criteria": { "minActivities": 6, "windowDays": 30, "minLevel": 3 },
-                        }}),
-                    )
-                    .await?;
-                let programme = text(&programme, "/createRewardProgramme/id")?;
+                        }))
+                .await?;
                 let suggested = self
                     .run(
                         &self.consultant,
@@ -442,14 +443,8 @@ impl<'a> Loader<'a> {
             for (i, (title, category)) in w.brand.feedback.iter().enumerate() {
                 let loaded = &w.communities[i % w.communities.len()];
                 let member = loaded.members.get(3 + i * 7).cloned();
-                let created = self
-                    .run(
-                        &self.consultant,
-                        "mutation($input: CreateFeedbackInput!) { createFeedback(input: $input) { id } }",
-                        json!({ "input": { "communityId": loaded.id, "memberId": member, "title": title, "category": category } }),
-                    )
-                    .await?;
-                let id = text(&created, "/createFeedback/id")?;
+                let id = self.create(&self.consultant, "createFeedback", "CreateFeedbackInput", json!({ "communityId": loaded.id, "memberId": member, "title": title, "category": category }))
+                .await?;
                 if i % 3 != 2 {
                     self.run(
                         &self.consultant,
@@ -495,21 +490,15 @@ impl<'a> Loader<'a> {
         let mut rounds: Vec<Vec<(usize, usize, String, usize)>> = Vec::new();
         let mut campaigns = Vec::new();
         for (wi, w) in work.iter().enumerate() {
-            let created = self
-                .run(
-                    &self.consultant,
-                    "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }",
-                    json!({ "input": {
+            let campaign = self.create(&self.consultant, "createCampaign", "CreateCampaignInput", json!({
                         "brandId": w.id, "name": "Community rhythm", "objective": "ENGAGEMENT",
                         "description": "The weekly rhythm of questions, polls and events that keeps members talking.",
                         "startsAt": (self.until - Duration::days(150)).to_rfc3339(),
                         "endsAt": (now + Duration::days(60)).to_rfc3339(),
                         "communityIds": w.communities.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
                         "targets": [{ "metric": "REACH", "value": 400.0 }, { "metric": "REPLIES", "value": 40.0 }],
-                    }}),
-                )
+                    }))
                 .await?;
-            let campaign = text(&created, "/createCampaign/id")?;
             self.run(
                 &self.consultant,
                 "mutation($id: ID!) { setCampaignStatus(id: $id, status: ACTIVE) { id } }",
@@ -590,19 +579,13 @@ impl<'a> Loader<'a> {
         // The upcoming launch.
         for w in work {
             let starts = now + Duration::days(7);
-            let created = self
-                .run(
-                    &self.consultant,
-                    "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }",
-                    json!({ "input": {
+            let campaign = self.create(&self.consultant, "createCampaign", "CreateCampaignInput", json!({
                         "brandId": w.id, "name": w.brand.launch.0, "description": w.brand.launch.1, "objective": "LAUNCH",
                         "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::days(30)).to_rfc3339(),
                         "communityIds": w.communities.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
                         "approvalLeadHours": 48,
-                    }}),
-                )
+                    }))
                 .await?;
-            let campaign = text(&created, "/createCampaign/id")?;
             self.counts.add("campaigns", 1);
             for (k, idea) in w.brand.upcoming.iter().enumerate() {
                 let c = k % w.communities.len();
@@ -682,18 +665,13 @@ impl<'a> Loader<'a> {
             }
             _ => json!({}),
         };
-        let created = self
-            .run(
-                &self.consultant,
-                "mutation($input: CreateContentItemInput!) { createContentItem(input: $input) { id } }",
-                json!({ "input": {
+        let created = self.create(&self.consultant, "createContentItem", "CreateContentItemInput", json!({
                     "campaignId": campaign, "communityId": loaded.id, "channelId": channel.map(|c| &c.1),
                     "kind": kind, "title": title, "body": body, "fields": fields,
-                }}),
-            )
-            .await?;
+                }))
+                .await?;
         self.counts.add("content items", 1);
-        text(&created, "/createContentItem/id")
+        Ok(created)
     }
 
     async fn submit(&self, item: &str) -> anyhow::Result<()> {
@@ -867,14 +845,9 @@ impl<'a> Loader<'a> {
                     1 | 2 => first.members.get(i - 1).cloned(),
                     _ => None,
                 };
-                let created = self
-                    .run(
-                        &self.consultant,
-                        "mutation($input: CreateTraineeInput!) { createTrainee(input: $input) { id } }",
-                        json!({ "input": { "brandId": w.id, "name": name, "email": email, "jobRole": role, "userId": user, "memberId": member } }),
-                    )
-                    .await?;
-                trainees.push((text(&created, "/createTrainee/id")?, email, member));
+                let trainee = self.create(&self.consultant, "createTrainee", "CreateTraineeInput", json!({ "brandId": w.id, "name": name, "email": email, "jobRole": role, "userId": user, "memberId": member }))
+                .await?;
+                trainees.push((trainee, email, member));
             }
             self.counts.add("trainees", trainees.len() as u64);
             let enroll = |programme: &str, who: Vec<&String>, due: Option<DateTime<Utc>>| json!({ "input": { "programmeId": programme, "traineeIds": who, "dueAt": due.map(|d| d.to_rfc3339()) } });
