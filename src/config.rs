@@ -63,6 +63,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Impact reports.
     pub reports: ReportSettings,
+    /// Persisted queries.
+    pub persisted_queries: PersistedQuerySettings,
     /// `HEARTH_` environment variables that name no setting (a shell's
     /// `HEARTH_BIN`, say): ignored, and named in a warning at start-up.
     #[serde(skip)]
@@ -175,6 +177,16 @@ impl Default for LimitSettings {
             document_chars: 15_000,
         }
     }
+}
+
+/// Persisted queries: automatic ones (clients register a document by its
+/// SHA-256 and then send only the hash), or an allow-list.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersistedQuerySettings {
+    /// A persisted-query manifest (JSON) loaded at start-up; when set, only
+    /// its documents run and no other can be registered.
+    pub allow_list_file: Option<PathBuf>,
 }
 
 /// Request rate limits (Redis when configured, in-process otherwise).

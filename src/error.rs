@@ -33,6 +33,10 @@ pub mod code {
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     /// The request body is over the limit.
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// A persisted query's hash is not known here: send the document with it.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// The server runs only the documents on its allow-list.
+    pub const DOCUMENT_NOT_ALLOWED: &str = "DOCUMENT_NOT_ALLOWED";
 }
 
 /// What can go wrong in a service call, as the client will see it.

@@ -51,6 +51,13 @@ impl CacheKey {
         Self(format!("u:{user_id}:{what}"))
     }
 
+    /// A persisted GraphQL document, by the SHA-256 of its text. Documents
+    /// are text that any caller may send, not brand data: every caller
+    /// shares them, and nothing about a caller's data is in them.
+    pub fn document(sha256: &str) -> Self {
+        Self(format!("q:{sha256}"))
+    }
+
     /// The key without the deployment prefix.
     pub fn as_str(&self) -> &str {
         &self.0

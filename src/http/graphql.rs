@@ -81,6 +81,8 @@ struct Body {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<serde_json::Value>,
+    /// `persistedQuery` (see [`super::persisted`]).
+    extensions: Option<serde_json::Value>,
 }
 
 /// The query string of a GET.
@@ -90,6 +92,7 @@ struct GetParams {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<String>,
+    extensions: Option<String>,
 }
 
 fn request_id(req: &HttpRequest) -> String {
@@ -324,10 +327,24 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                     format,
                 )
             })?;
+        let extensions = params
+            .extensions
+            .as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+            .transpose()
+            .map_err(|_| {
+                boxed_error(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_USER_INPUT,
+                    "extensions must be a JSON object",
+                    format,
+                )
+            })?;
         Ok(Body {
             query: params.query,
             operation_name: params.operation_name,
             variables,
+            extensions,
         })
     };
     run(&req, &state, (true, key), format, parse).await
@@ -496,7 +513,26 @@ async fn execute(
     format: Format,
     admitted: Option<Caller>,
 ) -> HttpResponse {
-    let Some(query) = body.query.filter(|q| !q.trim().is_empty()) else {
+    let resolved = state
+        .persisted
+        .resolve(&state.app.cache, body.query, body.extensions.as_ref())
+        .await;
+    let resolved = match resolved {
+        Ok(r) => r,
+        // Apollo clients read a miss from a 200 and send the document.
+        Err(refused) if refused.code == code::PERSISTED_QUERY_NOT_FOUND => {
+            return request_error(StatusCode::OK, refused.code, &refused.message, format)
+        }
+        Err(refused) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                refused.code,
+                &refused.message,
+                format,
+            )
+        }
+    };
+    let Some(query) = resolved.query else {
         return request_error(
             StatusCode::BAD_REQUEST,
             code::BAD_USER_INPUT,
@@ -529,6 +565,12 @@ async fn execute(
         Ok(doc) => doc,
         Err(response) => return *response,
     };
+    if let Some(hash) = resolved.register {
+        state
+            .persisted
+            .register(&state.app.cache, hash, &query)
+            .await;
+    }
     if let Some(path) = nul_at {
         // Named as the argument the variable is passed to, like any input.
         let (var, rest) = path.split_once('.').unwrap_or((path.as_str(), ""));

@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod limits;
 pub mod observe;
 pub mod ops;
+pub mod persisted;
 pub mod replay;
 
 use std::sync::{atomic::AtomicBool, Arc};
@@ -43,6 +44,8 @@ pub struct AppState {
     pub replays: replay::KeptResponses,
     /// The operation names used as metrics labels (bounded).
     pub labels: observe::OperationLabels,
+    /// Registered persisted queries and the allow-list.
+    pub persisted: persisted::Persisted,
 }
 
 /// Bytes of text each of the two request caches holds at most. Both hash

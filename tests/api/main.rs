@@ -20,6 +20,7 @@ mod limits;
 mod migrations;
 mod ops;
 mod order_summaries;
+mod persisted;
 mod recognition;
 mod report_page;
 mod reports_under_writes;
