@@ -295,6 +295,42 @@ impl FirstPerParent<'_> {
     }
 }
 
+/// How many rows of `table` each parent (column `parent`) has in `scope`:
+/// what a nested connection's `totalCount` shows, one statement for every
+/// parent of the page. Parents without rows are absent.
+pub async fn count_per_parent(
+    db: &DatabaseConnection,
+    table: &str,
+    parent: &str,
+    scope: &crate::auth::BrandScope,
+    parents: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, u64>> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct Row {
+        parent: Uuid,
+        n: i64,
+    }
+    if parents.is_empty() {
+        return Ok(Default::default());
+    }
+    let backend = db.get_database_backend();
+    let (parents_sql, mut values) = one_of_sql(backend, parent, parents);
+    let (in_scope, scope_values) = scope.sql("brand_id");
+    values.extend(scope_values);
+    let sql = format!(
+        "SELECT {parent} AS parent, COUNT(*) AS n FROM {table} \
+         WHERE {parents_sql} AND {in_scope} GROUP BY {parent}"
+    );
+    use sea_orm::FromQueryResult;
+    let rows = Row::find_by_statement(raw(backend, &sql, values))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.parent, u64::try_from(r.n).unwrap_or(0)))
+        .collect())
+}
+
 /// SQL for the UTC calendar day of a timestamp column.
 pub fn day_of(backend: DbBackend, column: &str) -> String {
     match backend {

@@ -73,6 +73,76 @@ pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> 
     built.downcast::<Loader<T>>().map_err(|_| missing())
 }
 
+/// A relation listed as a nested connection: the table of its rows and the
+/// column naming each row's parent (rows carry their brand as `brand_id`).
+pub trait ChildRows: Send + Sync + 'static {
+    /// Table of the rows.
+    const TABLE: &'static str;
+    /// Column naming each row's parent.
+    const PARENT: &'static str;
+}
+
+/// Counts `R`'s rows per parent in the caller's scope.
+pub struct CountLoader<R>(AppContext, BrandScope, std::marker::PhantomData<R>);
+
+impl<R: ChildRows> RequestLoader for CountLoader<R> {
+    fn new(app: &AppContext, scope: BrandScope) -> Self {
+        Self(app.clone(), scope, std::marker::PhantomData)
+    }
+}
+
+impl<R: ChildRows> async_graphql::dataloader::Loader<Uuid> for CountLoader<R> {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, LoadError> {
+        crate::db::count_per_parent(&self.0.db, R::TABLE, R::PARENT, &self.1, keys)
+            .await
+            .map_err(load_error)
+    }
+}
+
+/// Counts `R`'s rows for every parent of a list page in one statement when
+/// the nested connection `field` (below each node) selects `totalCount`,
+/// and feeds them to the request's count loader: the nested resolvers then
+/// read them from its cache, however the executor interleaves them.
+pub async fn prefetch_totals<R: ChildRows>(
+    ctx: &Context<'_>,
+    field: &str,
+    parents: &[Uuid],
+) -> AppResult<()> {
+    let wanted = node_child(ctx.field(), field).is_some_and(|f| child(f, "totalCount").is_some());
+    if !wanted || parents.is_empty() {
+        return Ok(());
+    }
+    let app = ctx.app()?;
+    let caller = ctx.caller()?;
+    let scope = caller.read_scope().or_else(|_| caller.report_scope())?;
+    let counts = crate::db::count_per_parent(&app.db, R::TABLE, R::PARENT, &scope, parents).await?;
+    loader::<CountLoader<R>>(ctx)?
+        .feed_many(
+            parents
+                .iter()
+                .map(|p| (*p, counts.get(p).copied().unwrap_or(0))),
+        )
+        .await;
+    Ok(())
+}
+
+/// A nested connection's `totalCount` when the client selected it, else
+/// `None`: from what the list resolver prefetched, else batched over the
+/// parents waiting at the time.
+pub async fn total_of<R: ChildRows>(
+    ctx: &Context<'_>,
+    parent: Uuid,
+) -> async_graphql::Result<Option<u64>> {
+    if !ctx.wants_total() {
+        return Ok(None);
+    }
+    let n = loader::<CountLoader<R>>(ctx)?.load_one(parent).await?;
+    Ok(Some(n.unwrap_or(0)))
+}
+
 /// The error type every loader returns (DataLoaders need it cloneable).
 pub type LoadError = Arc<AppError>;
 

@@ -977,6 +977,22 @@ pub async fn communities_with_content<C: ConnectionTrait>(
 /// Cursor tag of item lists (slot order).
 pub const ITEM_CURSOR: &str = "content";
 
+/// A campaign's items, as `Campaign.items` lists them.
+pub struct CampaignItems;
+
+impl crate::loaders::ChildRows for CampaignItems {
+    const TABLE: &'static str = "content_item";
+    const PARENT: &'static str = "campaign_id";
+}
+
+/// An item's versions, as `ContentItem.versions` lists them.
+pub struct ItemVersions;
+
+impl crate::loaders::ChildRows for ItemVersions {
+    const TABLE: &'static str = "content_version";
+    const PARENT: &'static str = "item_id";
+}
+
 /// The first `first` items of many campaigns (one statement, for the
 /// DataLoader): by slot (items without one last), then id.
 pub async fn first_items_of(

@@ -120,11 +120,13 @@ impl Campaign {
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<ContentItem>> {
         let page = PageRequest::new(first, None, content::ITEM_CURSOR, 2, false)?;
-        let rows = loader::<CampaignItemsLoader>(ctx)?
-            .load_one((self.uuid, page.first))
-            .await?
-            .unwrap_or_default();
-        let page = Page::from_rows(rows, &page, None, |i| CursorKey {
+        let rows_loader = loader::<CampaignItemsLoader>(ctx)?;
+        let (rows, total) = futures_util::join!(
+            rows_loader.load_one((self.uuid, page.first)),
+            crate::loaders::total_of::<content::CampaignItems>(ctx, self.uuid)
+        );
+        let (rows, total) = (rows?.unwrap_or_default(), total?);
+        let page = Page::from_rows(rows, &page, total, |i| CursorKey {
             order: content::ITEM_CURSOR.into(),
             keys: vec![
                 i.scheduled_at.map(|s| s.to_rfc3339()).unwrap_or_default(),
@@ -327,11 +329,13 @@ impl ContentItem {
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<ContentVersion>> {
         let page = PageRequest::new(first, None, "content_versions", 1, false)?;
-        let rows = loader::<ItemVersionsLoader>(ctx)?
-            .load_one((self.model.id, page.first))
-            .await?
-            .unwrap_or_default();
-        let page = Page::from_rows(rows, &page, None, |v| CursorKey {
+        let rows_loader = loader::<ItemVersionsLoader>(ctx)?;
+        let (rows, total) = futures_util::join!(
+            rows_loader.load_one((self.model.id, page.first)),
+            crate::loaders::total_of::<content::ItemVersions>(ctx, self.model.id)
+        );
+        let (rows, total) = (rows?.unwrap_or_default(), total?);
+        let page = Page::from_rows(rows, &page, total, |v| CursorKey {
             order: "content_versions".into(),
             keys: vec![v.number.to_string()],
         });
@@ -566,6 +570,8 @@ impl CampaignQuery {
         )?;
         let page =
             service::campaigns(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        let ids: Vec<Uuid> = page.rows.iter().map(|(_, c)| c.id).collect();
+        crate::loaders::prefetch_totals::<content::CampaignItems>(ctx, "items", &ids).await?;
         Ok(page.try_map(Campaign::try_from)?.into())
     }
 

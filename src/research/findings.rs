@@ -840,6 +840,14 @@ pub fn list_statements(
     Ok((db::raw(backend, &sql, values), count))
 }
 
+/// An audience's findings, as `Audience.findings` lists them.
+pub struct AudienceFindings;
+
+impl crate::loaders::ChildRows for AudienceFindings {
+    const TABLE: &'static str = "research_finding";
+    const PARENT: &'static str = "audience_id";
+}
+
 /// The newest `first` findings of many audiences (one statement, for the
 /// DataLoader), in the caller's scope.
 pub async fn first_findings_of(

@@ -99,11 +99,13 @@ impl Audience {
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<Finding>> {
         let page = PageRequest::new(first, None, findings::NEWEST_CURSOR, 2, false)?;
-        let rows = loader::<AudienceFindingsLoader>(ctx)?
-            .load_one((self.uuid, page.first))
-            .await?
-            .unwrap_or_default();
-        let page = Page::from_rows(rows, &page, None, |f| CursorKey {
+        let rows_loader = loader::<AudienceFindingsLoader>(ctx)?;
+        let (rows, total) = futures_util::join!(
+            rows_loader.load_one((self.uuid, page.first)),
+            crate::loaders::total_of::<findings::AudienceFindings>(ctx, self.uuid)
+        );
+        let (rows, total) = (rows?.unwrap_or_default(), total?);
+        let page = Page::from_rows(rows, &page, total, |f| CursorKey {
             order: findings::NEWEST_CURSOR.into(),
             keys: vec![f.collected_at.to_rfc3339(), f.id.to_string()],
         });
@@ -360,6 +362,9 @@ impl ResearchQuery {
         )?;
         let page =
             service::audiences(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        let ids: Vec<Uuid> = page.rows.iter().map(|(_, a)| a.id).collect();
+        crate::loaders::prefetch_totals::<findings::AudienceFindings>(ctx, "findings", &ids)
+            .await?;
         if let Some(nested) = node_child(ctx.field(), "findings") {
             let first = PageRequest::new(
                 first_argument(nested)?,
@@ -369,7 +374,6 @@ impl ResearchQuery {
                 false,
             )?
             .first;
-            let ids: Vec<Uuid> = page.rows.iter().map(|(_, a)| a.id).collect();
             let with_tags = node_child(nested, "tags").is_some();
             loaders::prefetch(ctx, &ids, first, with_tags).await?;
         }

@@ -94,11 +94,13 @@ impl TrainingProgramme {
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<Enrollment>> {
         let page = PageRequest::new(first, None, records::ENROLLMENT_CURSOR, 1, false)?;
-        let rows = loader::<ProgrammeEnrollmentsLoader>(ctx)?
-            .load_one((self.uuid, page.first))
-            .await?
-            .unwrap_or_default();
-        let page = Page::from_rows(rows, &page, None, |e| CursorKey {
+        let rows_loader = loader::<ProgrammeEnrollmentsLoader>(ctx)?;
+        let (rows, total) = futures_util::join!(
+            rows_loader.load_one((self.uuid, page.first)),
+            crate::loaders::total_of::<records::ProgrammeEnrollments>(ctx, self.uuid)
+        );
+        let (rows, total) = (rows?.unwrap_or_default(), total?);
+        let page = Page::from_rows(rows, &page, total, |e| CursorKey {
             order: records::ENROLLMENT_CURSOR.into(),
             keys: vec![e.id.to_string()],
         });
@@ -310,6 +312,9 @@ impl TrainingQuery {
         )?;
         let page =
             programmes::list(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
+        let ids: Vec<Uuid> = page.rows.iter().map(|(_, p)| p.id).collect();
+        crate::loaders::prefetch_totals::<records::ProgrammeEnrollments>(ctx, "enrollments", &ids)
+            .await?;
         Ok(page.try_map(TrainingProgramme::try_from)?.into())
     }
 

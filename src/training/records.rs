@@ -514,6 +514,14 @@ pub async fn enrollments(
     .await
 }
 
+/// A programme's enrollments, as `TrainingProgramme.enrollments` lists them.
+pub struct ProgrammeEnrollments;
+
+impl crate::loaders::ChildRows for ProgrammeEnrollments {
+    const TABLE: &'static str = "enrollment";
+    const PARENT: &'static str = "programme_id";
+}
+
 /// The newest `first` enrollments of many programmes in `scope` (one statement).
 pub async fn first_enrollments_of(
     app: &AppContext,

@@ -783,6 +783,18 @@ async fn nested_campaigns_items_versions_run_a_fixed_number_of_statements() {
     assert_eq!(counts[0], counts[1], "{counts:?}");
     // Campaigns, their items, the items' versions.
     assert_eq!(counts[0], 3.0, "{counts:?}");
+    // With totalCount on both nested lists, one page of one row each: the
+    // whole counts, one more statement per counted level.
+    let totals = "query { campaigns(first: 20) { edges { node { items(first: 1) { totalCount edges { node { versions(first: 1) { totalCount } } } } } } } }";
+    let before = app.statements().await;
+    let a = app.gql_as(Some(&consultant), totals, json!({})).await;
+    assert_eq!(app.statements().await - before, 5.0);
+    for e in a.data()["campaigns"]["edges"].as_array().unwrap() {
+        let items = &e["node"]["items"];
+        assert_eq!(items["totalCount"], 2);
+        assert_eq!(items["edges"].as_array().unwrap().len(), 1);
+        assert_eq!(items["edges"][0]["node"]["versions"]["totalCount"], 2);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

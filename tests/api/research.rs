@@ -936,4 +936,14 @@ async fn nested_audiences_findings_and_tags_run_a_fixed_number_of_statements() {
     // its audiences, the tags of all those findings (the warmed session's
     // checks are cached).
     assert_eq!(counts, [3.0, 3.0]);
+    // totalCount counts every finding of each audience, in one more
+    // statement for the whole page.
+    let totals = "query { audiences(first: 100) { edges { node { findings(first: 1) { totalCount edges { node { text } } } } } } }";
+    let before = app.statements().await;
+    let r = app.gql_as(Some(&consultant), totals, json!({})).await;
+    assert_eq!(app.statements().await - before, 3.0);
+    for e in r.data()["audiences"]["edges"].as_array().unwrap() {
+        assert_eq!(e["node"]["findings"]["totalCount"], 3);
+        assert_eq!(e["node"]["findings"]["edges"].as_array().unwrap().len(), 1);
+    }
 }
