@@ -18,6 +18,7 @@ use crate::{
     impact::graphql::{ImpactMutation, ImpactQuery},
     integration::graphql::{IntegrationMutation, IntegrationQuery},
     member::graphql::{MemberMutation, MemberQuery},
+    node::NodeQuery,
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
     report_page::graphql::{ReportPageMutation, ReportPageQuery},
     research::graphql::{ResearchMutation, ResearchQuery},
@@ -45,6 +46,7 @@ pub struct Query(
     ReportPageQuery,
     IntegrationQuery,
     AuditQuery,
+    NodeQuery,
 );
 
 // One member per domain area.

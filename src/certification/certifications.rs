@@ -111,7 +111,8 @@ pub const CERTIFICATION_CURSOR: &str = "certifications";
 /// Cursor tag of the expiring list.
 pub const EXPIRING_CURSOR: &str = "expiring-certifications";
 
-fn select() -> sea_orm::Select<certification::Entity> {
+/// Certifications with the number of the latest one of their enrollment.
+pub fn select() -> sea_orm::Select<certification::Entity> {
     use sea_orm::sea_query::Expr;
     certification::Entity::find().column_as(
         Expr::cust(

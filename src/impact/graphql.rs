@@ -40,7 +40,8 @@ pub struct ReportSnapshot {
     pub monthly: Option<Vec<TimePoint>>,
 }
 
-fn snapshot(f: snapshot::Frozen) -> ReportSnapshot {
+/// A frozen report as the API shows it.
+pub fn snapshot(f: snapshot::Frozen) -> ReportSnapshot {
     let m = f.model;
     ReportSnapshot {
         id: ID(m.id.to_string()),

@@ -225,7 +225,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn from_ranked(r: Ranked) -> AppResult<Self> {
+    /// The finding as listed, from a search row.
+    pub fn from_ranked(r: Ranked) -> AppResult<Self> {
         let m: research_finding::Model = r.finding;
         Ok(Self {
             id: to_id(m.id),

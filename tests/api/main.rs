@@ -18,6 +18,7 @@ mod http;
 mod impact;
 mod limits;
 mod migrations;
+mod node;
 mod ops;
 mod order_summaries;
 mod persisted;
