@@ -65,6 +65,8 @@ pub struct Settings {
     pub reports: ReportSettings,
     /// Persisted queries.
     pub persisted_queries: PersistedQuerySettings,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
     /// `HEARTH_` environment variables that name no setting (a shell's
     /// `HEARTH_BIN`, say): ignored, and named in a warning at start-up.
     #[serde(skip)]
@@ -187,6 +189,43 @@ pub struct PersistedQuerySettings {
     /// A persisted-query manifest (JSON) loaded at start-up; when set, only
     /// its documents run and no other can be registered.
     pub allow_list_file: Option<PathBuf>,
+}
+
+/// Webhook delivery: the worker every instance runs, and what it may reach.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Run the delivery worker on this instance.
+    pub deliver: bool,
+    /// How often the worker looks for due deliveries, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Longest wait for a receiver's answer, in milliseconds.
+    pub timeout_ms: u64,
+    /// Most bytes of a receiver's answer read (the rest is ignored).
+    pub max_response_bytes: usize,
+    /// The first retry's delay in milliseconds; each next one is 6 times
+    /// longer, at most 10 hours, until the delivery has been failing for a
+    /// day.
+    pub first_retry_ms: u64,
+    /// An endpoint whose every attempt has failed for this long is disabled.
+    pub disable_after_secs: u64,
+    /// Allow endpoints on loopback, private, link-local (cloud metadata)
+    /// and other non-public addresses (off: only public addresses).
+    pub allow_private_networks: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            deliver: true,
+            poll_interval_ms: 1000,
+            timeout_ms: 10_000,
+            max_response_bytes: 65_536,
+            first_retry_ms: 5_000,
+            disable_after_secs: 86_400,
+            allow_private_networks: false,
+        }
+    }
 }
 
 /// Request rate limits (Redis when configured, in-process otherwise).

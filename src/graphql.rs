@@ -24,6 +24,7 @@ use crate::{
     research::graphql::{ResearchMutation, ResearchQuery},
     response_cache::OutputCache,
     training::graphql::{TrainingMutation, TrainingQuery},
+    webhook::graphql::{WebhookMutation, WebhookQuery},
 };
 
 // One member per domain area.
@@ -46,6 +47,7 @@ pub struct Query(
     ReportPageQuery,
     IntegrationQuery,
     AuditQuery,
+    WebhookQuery,
     NodeQuery,
 );
 
@@ -68,6 +70,7 @@ pub struct Mutation(
     ImpactMutation,
     ReportPageMutation,
     IntegrationMutation,
+    WebhookMutation,
 );
 
 /// The service's GraphQL schema.

@@ -49,3 +49,4 @@ pub mod stats; // Welch intervals, the delta method, a seeded bootstrap
 pub mod telemetry; // logs and Prometheus metrics
 pub mod training; // team training: programmes, modules, trainees, enrollments
 pub mod validation; // input checks shared by every area
+pub mod webhook; // webhook endpoints, the outbox and the signed delivery worker

@@ -15,6 +15,7 @@ use entity::{
     gathering_place, integration, member, report_share_link, report_snapshot, research_finding,
     research_tag, reward_grant, reward_programme, trainee, training_module, training_programme,
     user::{self, Role},
+    webhook_delivery, webhook_endpoint,
 };
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
@@ -41,6 +42,7 @@ use crate::{
         graphql::{Audience, Finding, GatheringPlace, ResearchTag},
     },
     training::graphql::{Enrollment, Trainee, TrainingModule, TrainingProgramme},
+    webhook::graphql::{WebhookDelivery, WebhookEndpoint},
 };
 
 /// Most ids `nodes` takes.
@@ -79,6 +81,8 @@ pub enum Node {
     TrainingModule(TrainingModule),
     TrainingProgramme(TrainingProgramme),
     User(User),
+    WebhookDelivery(WebhookDelivery),
+    WebhookEndpoint(WebhookEndpoint),
 }
 
 /// Who may read a table's rows.
@@ -131,6 +135,8 @@ const TABLES: &[(&str, &str, Visible)] = &[
         Visible::AgencyOrInScope,
     ),
     ("User", "app_user", Visible::UsersSelf),
+    ("WebhookDelivery", "webhook_delivery", Visible::Staff),
+    ("WebhookEndpoint", "webhook_endpoint", Visible::Staff),
 ];
 
 #[derive(FromQueryResult)]
@@ -436,6 +442,39 @@ async fn load(app: &AppContext, kind: &str, ids: &[Uuid]) -> AppResult<Vec<(Uuid
                 ids,
                 |m| m.id,
                 |m| Ok(Node::User(m.into())),
+            )
+            .await?
+        }
+        "WebhookDelivery" => {
+            let found = webhook_delivery::Entity::find()
+                .filter(webhook_delivery::Column::Id.is_in(ids.iter().copied()))
+                .all(&app.db)
+                .await?;
+            let delivery_ids: Vec<Uuid> = found.iter().map(|d| d.id).collect();
+            let mut attempts = crate::loaders::group(
+                crate::webhook::service::attempts_of(app, &delivery_ids)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.delivery_id, a.into())),
+            );
+            found
+                .into_iter()
+                .map(|d| {
+                    let mine = attempts.remove(&d.id).unwrap_or_default();
+                    (
+                        d.id,
+                        Node::WebhookDelivery(crate::webhook::graphql::delivery(d, mine)),
+                    )
+                })
+                .collect()
+        }
+        "WebhookEndpoint" => {
+            rows::<webhook_endpoint::Entity, _>(
+                app,
+                webhook_endpoint::Column::Id,
+                ids,
+                |m| m.id,
+                |m| Ok(Node::WebhookEndpoint(m.into())),
             )
             .await?
         }

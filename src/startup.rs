@@ -40,6 +40,7 @@ impl Application {
         let settings = Arc::new(settings);
         let metrics = Metrics::new()?;
         let app = context(settings.clone(), &metrics).await?;
+        crate::webhook::delivery::spawn(app.clone());
         let state = web::Data::new(AppState {
             schema: graphql::build(app.clone(), &settings, ValidationMode::Strict),
             schema_validated: graphql::build(app.clone(), &settings, ValidationMode::Fast),

@@ -47,3 +47,6 @@ pub mod training_module;
 pub mod training_programme;
 pub mod training_statement;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

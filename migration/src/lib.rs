@@ -22,6 +22,7 @@ mod m20261203_000015_role_requirements;
 mod m20261203_000016_current_member_pages;
 mod m20261206_000017_order_summaries;
 mod m20261206_000018_report_pages;
+mod m20261206_000019_webhooks;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_current_member_pages::Migration),
             Box::new(m20261206_000017_order_summaries::Migration),
             Box::new(m20261206_000018_report_pages::Migration),
+            Box::new(m20261206_000019_webhooks::Migration),
         ]
     }
 }

@@ -492,6 +492,7 @@ pub async fn ingest(
             details: Some(json!({ "inserted": inserted, "duplicates": duplicates, "rejected": rejected.len(), "membersCreated": members_created })),
         })
         .await?;
+        crate::ingest::committed(&txn, brand, "activity.ingest", json!({ "communityId": community.id, "inserted": inserted, "duplicates": duplicates, "rejected": rejected.len(), "membersCreated": members_created })).await?;
     }
     txn.commit().await?;
     Ok(IngestResult {

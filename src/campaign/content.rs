@@ -670,6 +670,14 @@ pub async fn submit(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<co
         Some(json!({ "from": status.as_str(), "to": "IN_REVIEW" })),
     )
     .await?;
+    crate::webhook::outbox::enqueue(
+        &txn,
+        saved.brand_id,
+        crate::webhook::outbox::WebhookEvent::ContentAwaitingApproval,
+        json!({ "brandId": saved.brand_id, "itemId": saved.id, "campaignId": saved.campaign_id, "communityId": saved.community_id, "title": saved.title, "contentVersion": saved.content_version }),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -740,6 +748,16 @@ pub async fn review(
         Some(json!({ "decision": decision.as_str(), "contentVersion": content_version })),
     )
     .await?;
+    if decision == ReviewDecision::Approved {
+        crate::webhook::outbox::enqueue(
+            &txn,
+            saved.brand_id,
+            crate::webhook::outbox::WebhookEvent::ContentApproved,
+            json!({ "brandId": saved.brand_id, "itemId": saved.id, "campaignId": saved.campaign_id, "communityId": saved.community_id, "title": saved.title, "approvedVersion": content_version }),
+            None,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(saved)
 }

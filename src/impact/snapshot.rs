@@ -78,6 +78,14 @@ pub async fn freeze(
     }
     .insert(&txn)
     .await?;
+    crate::webhook::outbox::enqueue(
+        &txn,
+        params.brand.id(),
+        crate::webhook::outbox::WebhookEvent::ReportFrozen,
+        serde_json::json!({ "brandId": params.brand.id(), "snapshotId": saved.id, "communityId": saved.community_id, "from": saved.period_from, "to": saved.period_to }),
+        None,
+    )
+    .await?;
     audit::record(
         &txn,
         caller,

@@ -30,3 +30,4 @@ mod schema;
 mod sessions;
 mod statistics;
 mod training;
+mod webhooks;

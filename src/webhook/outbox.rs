@@ -1,0 +1,95 @@
+//! Events, and the outbox rows they become.
+
+use async_graphql::Enum;
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbBackend};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{db, error::AppResult};
+
+/// What an endpoint can receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum WebhookEvent {
+    /// `ingest.committed`: an ingest batch changed something (counts).
+    IngestCommitted,
+    /// `content.awaiting_approval`: a content item was sent to the client.
+    ContentAwaitingApproval,
+    /// `content.approved`: the client approved a content item's version.
+    ContentApproved,
+    /// `report.frozen`: an impact report was frozen.
+    ReportFrozen,
+    /// `webhook.endpoint_disabled`: one of the integration's endpoints was
+    /// disabled after failing for a day.
+    EndpointDisabled,
+}
+
+impl WebhookEvent {
+    /// Every event type.
+    pub const ALL: [WebhookEvent; 5] = [
+        Self::IngestCommitted,
+        Self::ContentAwaitingApproval,
+        Self::ContentApproved,
+        Self::ReportFrozen,
+        Self::EndpointDisabled,
+    ];
+
+    /// The name receivers see in `type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IngestCommitted => "ingest.committed",
+            Self::ContentAwaitingApproval => "content.awaiting_approval",
+            Self::ContentApproved => "content.approved",
+            Self::ReportFrozen => "report.frozen",
+            Self::EndpointDisabled => "webhook.endpoint_disabled",
+        }
+    }
+
+    /// The event type of a name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// Writes one delivery of `event` for every enabled endpoint of `brand`
+/// that receives it, inside the caller's transaction (one statement, none
+/// read back): the deliveries commit, or roll back, with the change.
+/// `only_integration` restricts it to one integration's endpoints.
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    event: WebhookEvent,
+    data: Value,
+    only_integration: Option<Uuid>,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let body = json!({
+        "type": event.name(),
+        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    });
+    let backend = db.get_database_backend();
+    let new_id = match backend {
+        DbBackend::Postgres => "gen_random_uuid()",
+        _ => "randomblob(16)",
+    };
+    let mut sql = format!(
+        "INSERT INTO webhook_delivery (id, brand_id, endpoint_id, event_type, payload, created_at, status, attempts, next_attempt_at) \
+         SELECT {new_id}, brand_id, id, ?, ?, ?, 'PENDING', 0, ? FROM webhook_endpoint \
+         WHERE brand_id = ? AND disabled_at IS NULL AND event_types LIKE ?"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        event.name().into(),
+        body.to_string().into(),
+        now.into(),
+        now.into(),
+        brand.into(),
+        format!("%\"{}\"%", event.name()).into(),
+    ];
+    if let Some(integration) = only_integration {
+        sql.push_str(" AND integration_id = ?");
+        values.push(integration.into());
+    }
+    db.execute_raw(db::raw(backend, &sql, values)).await?;
+    Ok(())
+}
