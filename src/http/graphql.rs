@@ -314,32 +314,22 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 )
             })?
             .into_inner();
-        let variables = params
-            .variables
-            .as_deref()
-            .map(serde_json::from_str::<serde_json::Value>)
-            .transpose()
-            .map_err(|_| {
-                boxed_error(
-                    StatusCode::BAD_REQUEST,
-                    code::BAD_USER_INPUT,
-                    "variables must be a JSON object",
-                    format,
-                )
-            })?;
-        let extensions = params
-            .extensions
-            .as_deref()
-            .map(serde_json::from_str::<serde_json::Value>)
-            .transpose()
-            .map_err(|_| {
-                boxed_error(
-                    StatusCode::BAD_REQUEST,
-                    code::BAD_USER_INPUT,
-                    "extensions must be a JSON object",
-                    format,
-                )
-            })?;
+        // A JSON-valued query parameter, or the answer naming it.
+        let json_param = |value: Option<&str>, what: &str| {
+            value
+                .map(serde_json::from_str::<serde_json::Value>)
+                .transpose()
+                .map_err(|_| {
+                    boxed_error(
+                        StatusCode::BAD_REQUEST,
+                        code::BAD_USER_INPUT,
+                        &format!("{what} must be a JSON object"),
+                        format,
+                    )
+                })
+        };
+        let variables = json_param(params.variables.as_deref(), "variables")?;
+        let extensions = json_param(params.extensions.as_deref(), "extensions")?;
         Ok(Body {
             query: params.query,
             operation_name: params.operation_name,
