@@ -209,6 +209,9 @@ pub struct WebhookSettings {
     pub first_retry_ms: u64,
     /// An endpoint whose every attempt has failed for this long is disabled.
     pub disable_after_secs: u64,
+    /// How often the worker scans for members slipping away and
+    /// certifications expiring within 30 days, in seconds.
+    pub scan_interval_secs: u64,
     /// Allow endpoints on loopback, private, link-local (cloud metadata)
     /// and other non-public addresses (off: only public addresses).
     pub allow_private_networks: bool,
@@ -223,6 +226,7 @@ impl Default for WebhookSettings {
             max_response_bytes: 65_536,
             first_retry_ms: 5_000,
             disable_after_secs: 86_400,
+            scan_interval_secs: 300,
             allow_private_networks: false,
         }
     }

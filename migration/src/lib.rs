@@ -23,6 +23,7 @@ mod m20261203_000016_current_member_pages;
 mod m20261206_000017_order_summaries;
 mod m20261206_000018_report_pages;
 mod m20261206_000019_webhooks;
+mod m20261206_000020_event_markers;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_order_summaries::Migration),
             Box::new(m20261206_000018_report_pages::Migration),
             Box::new(m20261206_000019_webhooks::Migration),
+            Box::new(m20261206_000020_event_markers::Migration),
         ]
     }
 }

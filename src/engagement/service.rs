@@ -445,7 +445,15 @@ pub async fn slipping_away(
     page: &PageRequest,
 ) -> AppResult<Page<SlippingRow>> {
     let community = readable(app, caller, community).await?.id;
-    let now = Utc::now();
+    let (inner, values) = slipping_sql(community, Utc::now());
+    ranked_page(app, &inner, values, page).await
+}
+
+/// The statement behind [`slipping_away`] as of `now`: one row per current
+/// member of `community` who was a fan or ultra over the 90 days before 30
+/// days ago and has had no activity there since (`member_id`, `role`,
+/// `joined_at`, `quarters`, `activity_count`, `last_at`).
+pub fn slipping_sql(community: Uuid, now: DateTime<Utc>) -> (String, Vec<sea_orm::Value>) {
     let then = now - Duration::days(INACTIVE_DAYS);
     let mut values = score_values(then);
     values.extend([
@@ -468,7 +476,7 @@ pub async fn slipping_away(
            AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.community_id = ? AND a.member_id = ms.member_id AND a.occurred_at >= ?)",
         score = SCORE_SQL
     );
-    ranked_page(app, &inner, values, page).await
+    (inner, values)
 }
 
 /// Health of a community over a period.

@@ -1,4 +1,6 @@
-//! The delivery worker. Every instance runs one: it claims due deliveries
+//! The delivery worker. Every instance runs one: it scans for events no
+//! write produces at one instant (see [`super::scan`]) every
+//! `webhooks.scan_interval_secs`, and claims due deliveries
 //! (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so two instances never attempt
 //! the same delivery at once; SQLite: the claim is a write transaction,
 //! which SQLite runs one at a time), POSTs each signed to its endpoint,
@@ -158,7 +160,15 @@ pub fn spawn(app: AppContext) {
     tokio::spawn(async move {
         let http = client(&app.settings.webhooks);
         let every = Duration::from_millis(app.settings.webhooks.poll_interval_ms.max(10));
+        let scan_every = Duration::from_secs(app.settings.webhooks.scan_interval_secs.max(1));
+        let mut scanned: Option<Instant> = None;
         loop {
+            if scanned.is_none_or(|at| at.elapsed() >= scan_every) {
+                scanned = Some(Instant::now());
+                if let Err(e) = super::scan::run(&app).await {
+                    tracing::warn!(error = %e, "the scan for slipping members and expiring certifications failed");
+                }
+            }
             match run_once(&app, &http).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}

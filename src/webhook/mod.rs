@@ -8,5 +8,6 @@
 pub mod delivery;
 pub mod graphql;
 pub mod outbox;
+pub mod scan;
 pub mod service;
 pub mod sign;

@@ -19,6 +19,12 @@ pub enum WebhookEvent {
     ContentApproved,
     /// `report.frozen`: an impact report was frozen.
     ReportFrozen,
+    /// `member.slipping_away`: a member who was a fan or ultra has had no
+    /// activity in the community for 30 days (found by the scan).
+    MemberSlippingAway,
+    /// `certification.expiring`: a certification expires within 30 days
+    /// (found by the scan).
+    CertificationExpiring,
     /// `webhook.endpoint_disabled`: one of the integration's endpoints was
     /// disabled after failing for a day.
     EndpointDisabled,
@@ -26,11 +32,13 @@ pub enum WebhookEvent {
 
 impl WebhookEvent {
     /// Every event type.
-    pub const ALL: [WebhookEvent; 5] = [
+    pub const ALL: [WebhookEvent; 7] = [
         Self::IngestCommitted,
         Self::ContentAwaitingApproval,
         Self::ContentApproved,
         Self::ReportFrozen,
+        Self::MemberSlippingAway,
+        Self::CertificationExpiring,
         Self::EndpointDisabled,
     ];
 
@@ -41,6 +49,8 @@ impl WebhookEvent {
             Self::ContentAwaitingApproval => "content.awaiting_approval",
             Self::ContentApproved => "content.approved",
             Self::ReportFrozen => "report.frozen",
+            Self::MemberSlippingAway => "member.slipping_away",
+            Self::CertificationExpiring => "certification.expiring",
             Self::EndpointDisabled => "webhook.endpoint_disabled",
         }
     }

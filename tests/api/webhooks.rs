@@ -345,3 +345,112 @@ async fn endpoints_are_checked_and_internal_addresses_refused() {
         .await;
     assert_eq!(refused.code(), "FORBIDDEN");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_slipping_away_and_certifications_expiring_are_announced_once() {
+    let app = TestApp::spawn_with(|s| {
+        s.webhooks.deliver = true;
+        s.webhooks.allow_private_networks = true;
+        s.webhooks.poll_interval_ms = 50;
+        s.webhooks.scan_interval_secs = 1;
+    })
+    .await;
+    let brand = app.create_brand("Acme").await;
+    let (_, bot, _) = app
+        .integration_token(&brand, &["INGEST_ACTIVITIES", "INGEST_TRAINING"])
+        .await;
+    let r = Receiver::default();
+    let url = format!("{}/scan", receiver(&r));
+    app.gql_as(Some(&bot), CREATE, json!({ "i": { "url": url, "eventTypes": ["MEMBER_SLIPPING_AWAY", "CERTIFICATION_EXPIRING"] } }))
+        .await
+        .data();
+    let community = app
+        .gql(
+            "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Trail\", purpose: \"Hikes\", kind: LIFESTYLE, platform: DISCORD }) { id } }",
+            json!({ "b": brand }),
+        )
+        .await;
+    let community = community.data()["createCommunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // di posted 20 times 40-59 days ago and not since (an ultra slipping
+    // away); al was active yesterday.
+    let now = chrono::Utc::now();
+    let mut rows: Vec<Value> = (0..20)
+        .map(|i| json!({ "sourceKey": format!("di-{i}"), "externalId": "di", "handle": "di", "kind": "post", "occurredAt": (now - chrono::Duration::days(40 + i)).to_rfc3339() }))
+        .collect();
+    rows.push(json!({ "sourceKey": "al-1", "externalId": "al", "handle": "al", "kind": "post", "occurredAt": (now - chrono::Duration::days(1)).to_rfc3339() }));
+    app.gql_as(
+        Some(&bot),
+        "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) { inserted } }",
+        json!({ "i": { "communityId": community, "rows": rows } }),
+    )
+    .await
+    .data();
+    // A certification issued 350 days ago, valid 12 months: it expires in
+    // about 15 days.
+    let programme = app
+        .gql(
+            "mutation($b: ID!) { createTrainingProgramme(input: { brandId: $b, title: \"Hosting\", validityMonths: 12, modules: [{ title: \"Read\", kind: READING, activityId: \"https://lms.example/read\" }] }) { id modules { id } } }",
+            json!({ "b": brand }),
+        )
+        .await;
+    let programme = programme.data()["createTrainingProgramme"].clone();
+    let trainee = app
+        .gql("mutation($b: ID!) { createTrainee(input: { brandId: $b, name: \"Mara\", email: \"mara@acme.example\" }) { id } }", json!({ "b": brand }))
+        .await;
+    let trainee = trainee.data()["createTrainee"]["id"].clone();
+    app.gql(
+        "mutation($p: ID!, $t: ID!) { enrollTrainees(input: { programmeId: $p, traineeIds: [$t] }) { enrolled } }",
+        json!({ "p": programme["id"], "t": trainee }),
+    )
+    .await
+    .data();
+    let done = app
+        .gql_as(
+            Some(&bot),
+            "mutation($i: IngestTrainingStatementsInput!) { ingestTrainingStatements(input: $i) { inserted rejected { index reason } } }",
+            json!({ "i": { "brandId": brand, "rows": [{ "statementId": uuid::Uuid::new_v4().to_string(), "actorEmail": "mara@acme.example", "verb": "COMPLETED", "moduleId": programme["modules"][0]["id"], "timestamp": (now - chrono::Duration::days(350)).to_rfc3339() }] } }),
+        )
+        .await;
+    assert_eq!(
+        done.data()["ingestTrainingStatements"]["inserted"],
+        1,
+        "{}",
+        done.body
+    );
+
+    wait_for("both announcements", || r.got.lock().unwrap().len() >= 2).await;
+    // Two more scans announce nothing again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got = r.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let mut types: Vec<String> = got
+        .iter()
+        .map(|g| {
+            serde_json::from_str::<Value>(&g.body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(types, ["certification.expiring", "member.slipping_away"]);
+    let slip: Value = got
+        .iter()
+        .map(|g| serde_json::from_str::<Value>(&g.body).unwrap())
+        .find(|b| b["type"] == "member.slipping_away")
+        .unwrap();
+    assert_eq!(slip["data"]["communityId"], json!(community));
+    let di = app
+        .gql(
+            "query($c: ID!) { slippingAway(communityId: $c) { edges { node { memberId } } } }",
+            json!({ "c": community }),
+        )
+        .await;
+    assert_eq!(
+        slip["data"]["memberId"],
+        di.data()["slippingAway"]["edges"][0]["node"]["memberId"]
+    );
+}
