@@ -22,7 +22,10 @@ use std::{
 use chrono::Utc;
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use futures_util::StreamExt;
-use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, FromQueryResult, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
+    TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::{outbox, sign};
@@ -179,17 +182,30 @@ pub fn spawn(app: AppContext) {
     });
 }
 
-#[derive(FromQueryResult)]
-struct Claimed {
-    id: Uuid,
-}
-
-/// Claims due deliveries and attempts each; answers how many.
+/// Claims due deliveries and attempts each; answers how many. The claim
+/// answers the deliveries themselves and one statement reads their
+/// endpoints, so an attempt only writes.
 pub async fn run_once(app: &AppContext, http: &reqwest::Client) -> AppResult<usize> {
     let claimed = claim(app).await?;
     let n = claimed.len();
-    let mut work = futures_util::stream::iter(claimed)
-        .map(|id| attempt(app, http, id))
+    if n == 0 {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
+    let endpoints: std::collections::HashMap<Uuid, webhook_endpoint::Model> =
+        webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::Id.is_in(ids))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+    let jobs: Vec<(webhook_delivery::Model, webhook_endpoint::Model)> = claimed
+        .into_iter()
+        .filter_map(|d| endpoints.get(&d.endpoint_id).cloned().map(|e| (d, e)))
+        .collect();
+    let mut work = futures_util::stream::iter(jobs)
+        .map(|(d, e)| attempt(app, http, d, e))
         .buffer_unordered(8);
     while let Some(result) = work.next().await {
         if let Err(e) = result {
@@ -199,7 +215,7 @@ pub async fn run_once(app: &AppContext, http: &reqwest::Client) -> AppResult<usi
     Ok(n)
 }
 
-async fn claim(app: &AppContext) -> AppResult<Vec<Uuid>> {
+async fn claim(app: &AppContext) -> AppResult<Vec<webhook_delivery::Model>> {
     let backend = app.db.get_database_backend();
     let now = Utc::now();
     let until = now + chrono::Duration::seconds(LEASE_SECS);
@@ -211,10 +227,10 @@ async fn claim(app: &AppContext) -> AppResult<Vec<Uuid>> {
         "UPDATE webhook_delivery SET locked_until = ? WHERE id IN (\
            SELECT id FROM webhook_delivery WHERE status = 'PENDING' AND next_attempt_at <= ? \
            AND (locked_until IS NULL OR locked_until < ?) ORDER BY next_attempt_at LIMIT ?{lock}) \
-         RETURNING id"
+         RETURNING *"
     );
     let txn = app.db.begin().await?;
-    let rows = Claimed::find_by_statement(db::raw(
+    let rows = webhook_delivery::Model::find_by_statement(db::raw(
         backend,
         &sql,
         vec![until.into(), now.into(), now.into(), CLAIM.into()],
@@ -222,7 +238,7 @@ async fn claim(app: &AppContext) -> AppResult<Vec<Uuid>> {
     .all(&txn)
     .await?;
     txn.commit().await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    Ok(rows)
 }
 
 /// What one POST came to.
@@ -308,20 +324,13 @@ async fn post(
 }
 
 /// One attempt of a claimed delivery, and its bookkeeping.
-async fn attempt(app: &AppContext, http: &reqwest::Client, id: Uuid) -> AppResult<()> {
+async fn attempt(
+    app: &AppContext,
+    http: &reqwest::Client,
+    d: webhook_delivery::Model,
+    endpoint: webhook_endpoint::Model,
+) -> AppResult<()> {
     let settings = &app.settings.webhooks;
-    let Some(d) = webhook_delivery::Entity::find_by_id(id)
-        .one(&app.db)
-        .await?
-    else {
-        return Ok(());
-    };
-    let Some(endpoint) = webhook_endpoint::Entity::find_by_id(d.endpoint_id)
-        .one(&app.db)
-        .await?
-    else {
-        return Ok(());
-    };
     let now = Utc::now();
     if endpoint.disabled_at.is_some() {
         let mut active: webhook_delivery::ActiveModel = d.into();
