@@ -116,15 +116,7 @@ async fn main() {
     let mut brands = Vec::new();
     let mut audiences = Vec::new();
     for name in ["Bench Outdoors", "Reference Brand"] {
-        let b = api
-            .call(
-                "mutation($n: String!) { createBrand(input: { name: $n }) { id } }",
-                json!({ "n": name }),
-            )
-            .await["createBrand"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let b = api.create_brand(name).await;
         let a = api
             .call(
                 "mutation($b: ID!) { createAudience(input: { brandId: $b, name: \"Weekend hikers\", status: ACTIVE }) { id } }",

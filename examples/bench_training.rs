@@ -70,15 +70,7 @@ async fn main() {
     // their trainees).
     let mut brands = Vec::new();
     for name in ["Bench Outdoors", "Reference Brand"] {
-        let b = api
-            .call(
-                "mutation($n: String!) { createBrand(input: { name: $n }) { id } }",
-                json!({ "n": name }),
-            )
-            .await["createBrand"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let b = api.create_brand(name).await;
         let modules: Vec<Value> = MODULES
             .iter()
             .enumerate()

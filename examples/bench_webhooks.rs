@@ -124,15 +124,7 @@ async fn main() {
     // Two brands, each with an integration; the first has an endpoint.
     let mut bots = Vec::new();
     for name in ["Hooked", "Plain"] {
-        let b = api
-            .call(
-                "mutation($n: String!) { createBrand(input: { name: $n }) { id } }",
-                json!({ "n": name }),
-            )
-            .await["createBrand"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let b = api.create_brand(name).await;
         let i = api
             .call("mutation($b: ID!) { createIntegration(input: { brandId: $b, name: \"Shop\", scopes: [INGEST_ORDERS] }) { id } }", json!({ "b": b }))
             .await["createIntegration"]["id"]

@@ -40,6 +40,7 @@ pub mod loaders; // per-request DataLoaders, keyed by type, never shared
 pub mod member; // members, identities, memberships; merge and erasure
 pub mod node; // Relay object identification: the Node interface, node and nodes
 pub mod pagination; // Relay connections with keyset cursors
+pub mod persisted_queries; // automatic persisted queries and the allow-list
 pub mod recognition; // reward programmes, grants, suggestions, reward impact
 pub mod report_page; // the client report page: HTML and CSV of a frozen report, share links
 pub mod research; // audiences, codebook, findings with full-text search, recommendation

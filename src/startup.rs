@@ -53,7 +53,7 @@ impl Application {
             validated: http::validated_cache(),
             replays: http::replay::replay_cache(Duration::from_secs(settings.cache.ttl_secs)),
             labels: http::observe::OperationLabels::default(),
-            persisted: http::persisted::Persisted::from_settings(&settings)?,
+            persisted: crate::persisted_queries::Persisted::from_settings(&settings)?,
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {

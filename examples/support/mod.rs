@@ -71,6 +71,18 @@ impl Api {
         r
     }
 
+    /// Creates a brand named `name`; its id.
+    pub async fn create_brand(&self, name: &str) -> String {
+        self.call(
+            "mutation($n: String!) { createBrand(input: { name: $n }) { id } }",
+            json!({ "n": name }),
+        )
+        .await["createBrand"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// `data`, failing on any error.
     pub async fn call(&self, query: &str, variables: Value) -> Value {
         let r: Value = serde_json::from_slice(&self.raw(query, variables).await).unwrap();

@@ -81,7 +81,7 @@ struct Body {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<serde_json::Value>,
-    /// `persistedQuery` (see [`super::persisted`]).
+    /// `persistedQuery` (see [`crate::persisted_queries`]).
     extensions: Option<serde_json::Value>,
 }
 

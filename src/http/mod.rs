@@ -5,7 +5,6 @@ pub mod graphql;
 pub mod limits;
 pub mod observe;
 pub mod ops;
-pub mod persisted;
 pub mod replay;
 
 use std::sync::{atomic::AtomicBool, Arc};
@@ -45,7 +44,7 @@ pub struct AppState {
     /// The operation names used as metrics labels (bounded).
     pub labels: observe::OperationLabels,
     /// Registered persisted queries and the allow-list.
-    pub persisted: persisted::Persisted,
+    pub persisted: crate::persisted_queries::Persisted,
 }
 
 /// Bytes of text each of the two request caches holds at most. Both hash

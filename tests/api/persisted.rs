@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::helpers::{redis_url, test_settings, Answer, TestApp};
 
 fn hash(query: &str) -> String {
-    hearth::http::persisted::sha256(query)
+    hearth::persisted_queries::sha256(query)
 }
 
 fn persisted(hash: &str) -> Value {
