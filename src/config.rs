@@ -67,6 +67,8 @@ pub struct Settings {
     pub persisted_queries: PersistedQuerySettings,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// Live subscriptions over WebSocket.
+    pub subscriptions: SubscriptionSettings,
     /// `HEARTH_` environment variables that name no setting (a shell's
     /// `HEARTH_BIN`, say): ignored, and named in a warning at start-up.
     #[serde(skip)]
@@ -228,6 +230,42 @@ impl Default for WebhookSettings {
             disable_after_secs: 86_400,
             scan_interval_secs: 300,
             allow_private_networks: false,
+        }
+    }
+}
+
+/// Live subscriptions over WebSocket (`graphql-transport-ws` on `/graphql`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubscriptionSettings {
+    /// Open connections one user or integration may hold on one instance.
+    pub max_connections_per_principal: usize,
+    /// Subscriptions one connection may run at once.
+    pub max_per_connection: usize,
+    /// Seconds a new connection has to send `connection_init` (then 4408).
+    pub init_timeout_secs: u64,
+    /// Seconds between the server's `ping` messages.
+    pub keepalive_secs: u64,
+    /// Seconds between checks that the connection's token still stands
+    /// (expiry, revocation, access changes) when no event arrives; each
+    /// event is checked as it is sent.
+    pub recheck_secs: u64,
+    /// Largest message a client may send, in bytes.
+    pub max_message_bytes: usize,
+    /// Events a subscriber may fall behind before it misses some.
+    pub buffer: usize,
+}
+
+impl Default for SubscriptionSettings {
+    fn default() -> Self {
+        Self {
+            max_connections_per_principal: 10,
+            max_per_connection: 20,
+            init_timeout_secs: 10,
+            keepalive_secs: 15,
+            recheck_secs: 5,
+            max_message_bytes: 65_536,
+            buffer: 1024,
         }
     }
 }
@@ -574,6 +612,28 @@ impl Settings {
         }
         if self.auth.leeway_secs > 60 {
             bail!("invalid settings: auth.leeway_secs must be at most 60");
+        }
+        let subs = &self.subscriptions;
+        for (name, value) in [
+            (
+                "subscriptions.max_connections_per_principal",
+                subs.max_connections_per_principal as u64,
+            ),
+            (
+                "subscriptions.max_per_connection",
+                subs.max_per_connection as u64,
+            ),
+            ("subscriptions.init_timeout_secs", subs.init_timeout_secs),
+            ("subscriptions.keepalive_secs", subs.keepalive_secs),
+            ("subscriptions.recheck_secs", subs.recheck_secs),
+            ("subscriptions.buffer", subs.buffer as u64),
+        ] {
+            if value == 0 {
+                bail!("invalid settings: {name} must be at least 1");
+            }
+        }
+        if subs.max_message_bytes < 1024 {
+            bail!("invalid settings: subscriptions.max_message_bytes must be at least 1024");
         }
         for (name, value) in [
             ("limits.depth", self.limits.depth),

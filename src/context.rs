@@ -33,6 +33,8 @@ pub struct AppContext {
     pub limiter: RateLimiter,
     /// Settings in force.
     pub settings: Arc<Settings>,
+    /// Committed events on their way to live subscribers.
+    pub live: crate::live::bus::LiveBus,
 }
 
 impl AppContext {

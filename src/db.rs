@@ -18,6 +18,7 @@ use crate::{
     config::{DatabaseKind, Settings},
     context::AppContext,
     error::{AppError, AppResult},
+    live::bus::{LiveBus, LiveEvent},
     telemetry::Metrics,
 };
 
@@ -383,6 +384,8 @@ pub struct WriteTxn {
     inner: DatabaseTransaction,
     versions: Versions,
     touched: Vec<Subject>,
+    live: LiveBus,
+    announced: Vec<LiveEvent>,
 }
 
 impl WriteTxn {
@@ -398,6 +401,8 @@ impl WriteTxn {
             inner: app.db.begin_with_options(options).await?,
             versions: app.versions.clone(),
             touched: Vec::new(),
+            live: app.live.clone(),
+            announced: Vec::new(),
         })
     }
 
@@ -473,15 +478,25 @@ impl WriteTxn {
         }
     }
 
+    /// Announces `event` to live subscribers once (and only if) this
+    /// transaction commits (see [`crate::live::bus`]).
+    pub fn announce(&mut self, event: LiveEvent) {
+        self.announced.push(event);
+    }
+
     /// Bumps every touched version (marking each pending), commits, then
-    /// confirms them.
+    /// confirms them and sends the announced events.
     pub async fn commit(self) -> AppResult<()> {
         let mut bumps = Vec::with_capacity(self.touched.len());
         for subject in &self.touched {
             bumps.push(self.versions.bump(&self.inner, *subject).await?);
         }
+        self.live
+            .before_commit(&self.inner, &self.announced)
+            .await?;
         self.inner.commit().await?;
         self.versions.confirm(bumps).await;
+        self.live.after_commit(self.announced).await;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The schema: merges each area's queries and mutations, and sets the limits.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, ValidationMode};
+use async_graphql::{MergedObject, MergedSubscription, Schema, ValidationMode};
 
 use crate::{
     account::graphql::{AccountMutation, AccountQuery},
@@ -17,6 +17,7 @@ use crate::{
     feedback::graphql::{FeedbackMutation, FeedbackQuery},
     impact::graphql::{ImpactMutation, ImpactQuery},
     integration::graphql::{IntegrationMutation, IntegrationQuery},
+    live::graphql::LiveSubscription,
     member::graphql::{MemberMutation, MemberQuery},
     node::NodeQuery,
     recognition::graphql::{RecognitionMutation, RecognitionQuery},
@@ -73,8 +74,13 @@ pub struct Mutation(
     WebhookMutation,
 );
 
+// One member per area with live updates.
+/// Everything that can be followed live (over WebSocket).
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(LiveSubscription);
+
 /// The service's GraphQL schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest nesting of input values and fragments.
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
@@ -107,14 +113,18 @@ fn build_with_depth(
     depth: usize,
 ) -> AppSchema {
     let limits = &settings.limits;
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(app)
-        .data(OutputCache::new(settings))
-        .validation_mode(mode)
-        .limit_depth(depth)
-        .limit_complexity(limits.complexity)
-        .limit_directives(limits.directives)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .data(app)
+    .data(OutputCache::new(settings))
+    .validation_mode(mode)
+    .limit_depth(depth)
+    .limit_complexity(limits.complexity)
+    .limit_directives(limits.directives)
+    .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
     if !settings.introspection_enabled() {
         builder = builder.disable_introspection();
     }
@@ -126,7 +136,11 @@ fn build_with_depth(
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }

@@ -395,22 +395,21 @@ pub fn check_count(n: usize) -> AppResult<()> {
     Ok(())
 }
 
-/// The `ingest.committed` event of a batch that changed something, written
-/// to the webhook outbox in the batch's transaction.
-pub async fn committed<C: sea_orm::ConnectionTrait>(
-    txn: &C,
+/// The `ingest.committed` event of a batch that changed something,
+/// announced in the batch's transaction.
+pub async fn committed(
+    txn: &mut crate::db::WriteTxn,
     brand: Uuid,
     action: &str,
     mut counts: serde_json::Value,
 ) -> AppResult<()> {
     counts["brandId"] = json!(brand);
     counts["ingest"] = json!(action);
-    crate::webhook::outbox::enqueue(
+    crate::webhook::outbox::announce(
         txn,
         brand,
         crate::webhook::outbox::WebhookEvent::IngestCommitted,
         counts,
-        None,
     )
     .await
 }
@@ -418,7 +417,7 @@ pub async fn committed<C: sea_orm::ConnectionTrait>(
 /// Records the batch in the audit log when it changed something, and commits.
 pub async fn finish(
     caller: &Caller,
-    txn: crate::db::WriteTxn,
+    mut txn: crate::db::WriteTxn,
     brand: Uuid,
     action: &str,
     summary: &IngestSummary,
@@ -432,7 +431,7 @@ pub async fn finish(
             details: Some(json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })),
         })
         .await?;
-        committed(&txn, brand, action, json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })).await?;
+        committed(&mut txn, brand, action, json!({ "inserted": summary.inserted, "updated": summary.updated, "duplicates": summary.duplicates, "rejected": summary.rejected.len() })).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -36,6 +36,7 @@ pub mod http; // routes, the GraphQL endpoint, health, metrics, middleware
 pub mod impact; // impact reports, time series and snapshots
 pub mod ingest; // what every bulk ingest shares
 pub mod integration; // brands' machine clients and their tokens
+pub mod live; // live updates: subscriptions over WebSocket, fed by committed events
 pub mod loaders; // per-request DataLoaders, keyed by type, never shared
 pub mod member; // members, identities, memberships; merge and erasure
 pub mod node; // Relay object identification: the Node interface, node and nodes

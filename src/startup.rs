@@ -41,6 +41,7 @@ impl Application {
         let metrics = Metrics::new()?;
         let app = context(settings.clone(), &metrics).await?;
         crate::webhook::delivery::spawn(app.clone());
+        app.live.listen(&settings).await;
         let state = web::Data::new(AppState {
             schema: graphql::build(app.clone(), &settings, ValidationMode::Strict),
             schema_validated: graphql::build(app.clone(), &settings, ValidationMode::Fast),
@@ -54,6 +55,7 @@ impl Application {
             replays: http::replay::replay_cache(Duration::from_secs(settings.cache.ttl_secs)),
             labels: http::observe::OperationLabels::default(),
             persisted: crate::persisted_queries::Persisted::from_settings(&settings)?,
+            live_connections: crate::live::ws::Connections::default(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -199,6 +201,7 @@ pub async fn context(settings: Arc<Settings>, metrics: &Metrics) -> anyhow::Resu
         settings.request_timeout().max(Duration::from_secs(30)) * 2,
         Duration::from_secs(settings.cache.version_ttl_secs),
     );
+    let live = crate::live::bus::LiveBus::new(&settings, cache.redis());
     Ok(AppContext {
         db,
         reports_db,
@@ -206,6 +209,7 @@ pub async fn context(settings: Arc<Settings>, metrics: &Metrics) -> anyhow::Resu
         versions,
         access: AccessCache::new(50_000, Duration::from_secs(settings.cache.ttl_secs)),
         tokens: Arc::new(tokens),
+        live,
         limiter,
         settings: settings.clone(),
     })

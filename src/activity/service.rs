@@ -427,7 +427,7 @@ pub async fn ingest(
     let (rejected, repeated) = (sorted.rejected, sorted.duplicates as u64);
 
     let weights = weights(app, brand).await?;
-    let (txn, _) = crate::db::WriteTxn::for_community(app, community.id).await?;
+    let (mut txn, _) = crate::db::WriteTxn::for_community(app, community.id).await?;
     let (member_of, members_created) =
         resolve_members(&txn, brand, community.id, &rows, now).await?;
     let channels = resolve_channels(&txn, community.id, &rows).await?;
@@ -492,7 +492,7 @@ pub async fn ingest(
             details: Some(json!({ "inserted": inserted, "duplicates": duplicates, "rejected": rejected.len(), "membersCreated": members_created })),
         })
         .await?;
-        crate::ingest::committed(&txn, brand, "activity.ingest", json!({ "communityId": community.id, "inserted": inserted, "duplicates": duplicates, "rejected": rejected.len(), "membersCreated": members_created })).await?;
+        crate::ingest::committed(&mut txn, brand, "activity.ingest", json!({ "communityId": community.id, "inserted": inserted, "duplicates": duplicates, "rejected": rejected.len(), "membersCreated": members_created })).await?;
     }
     txn.commit().await?;
     Ok(IngestResult {

@@ -133,6 +133,18 @@ pub async fn admit(app: &AppContext, verified: Verified) -> Result<Principal, Re
     }
 }
 
+/// Checks a token admitted earlier again, as [`admit`] does but without
+/// counting a request: what a long-lived connection does before it sends
+/// anything, so that a revoked session or a changed access takes effect.
+pub async fn recheck(app: &AppContext, verified: Verified) -> Result<Principal, Refusal> {
+    let subject = subject_of(&verified).ok_or(Refusal::Token("the subject is not an id"))?;
+    let version = app.versions.current(&app.db, subject).await?;
+    match verified {
+        Verified::User(claims) => admit_user(app, &claims, version).await,
+        Verified::Integration(claims) => admit_integration(app, &claims, version).await,
+    }
+}
+
 async fn admit_user(
     app: &AppContext,
     claims: &UserClaims,

@@ -657,7 +657,7 @@ pub async fn submit(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<co
             "submitted for review (only DRAFT or CHANGES_REQUESTED)",
         ));
     }
-    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    let mut txn = WriteTxn::outside_reports(app, current.brand_id).await?;
     let saved = save(
         &txn,
         caller,
@@ -670,12 +670,11 @@ pub async fn submit(app: &AppContext, caller: &Caller, id: Uuid) -> AppResult<co
         Some(json!({ "from": status.as_str(), "to": "IN_REVIEW" })),
     )
     .await?;
-    crate::webhook::outbox::enqueue(
-        &txn,
+    crate::webhook::outbox::announce(
+        &mut txn,
         saved.brand_id,
         crate::webhook::outbox::WebhookEvent::ContentAwaitingApproval,
         json!({ "brandId": saved.brand_id, "itemId": saved.id, "campaignId": saved.campaign_id, "communityId": saved.community_id, "title": saved.title, "contentVersion": saved.content_version }),
-        None,
     )
     .await?;
     txn.commit().await?;
@@ -722,7 +721,7 @@ pub async fn review(
         ReviewDecision::Approved => (ContentStatus::Approved, Some(content_version)),
         ReviewDecision::ChangesRequested => (ContentStatus::ChangesRequested, None),
     };
-    let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
+    let mut txn = WriteTxn::outside_reports(app, current.brand_id).await?;
     content_review::ActiveModel {
         id: Set(Uuid::now_v7()),
         item_id: Set(id),
@@ -749,12 +748,11 @@ pub async fn review(
     )
     .await?;
     if decision == ReviewDecision::Approved {
-        crate::webhook::outbox::enqueue(
-            &txn,
+        crate::webhook::outbox::announce(
+            &mut txn,
             saved.brand_id,
             crate::webhook::outbox::WebhookEvent::ContentApproved,
             json!({ "brandId": saved.brand_id, "itemId": saved.id, "campaignId": saved.campaign_id, "communityId": saved.community_id, "title": saved.title, "approvedVersion": content_version }),
-            None,
         )
         .await?;
     }

@@ -95,7 +95,7 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-fn request_id(req: &HttpRequest) -> String {
+pub(crate) fn request_id(req: &HttpRequest) -> String {
     req.extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
@@ -208,7 +208,7 @@ async fn authenticate(
 
 /// The client's address: the peer, or the first `X-Forwarded-For` hop when
 /// the settings say a trusted proxy sets it.
-fn client_ip(req: &HttpRequest, state: &AppState) -> String {
+pub(crate) fn client_ip(req: &HttpRequest, state: &AppState) -> String {
     if state.settings.rate_limit.trust_forwarded_for {
         if let Some(first) = req
             .headers()
@@ -403,7 +403,7 @@ async fn read_limited(
 }
 
 /// The operation a request will run, and its name.
-fn selected_operation<'a>(
+pub(crate) fn selected_operation<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&'a str>,
 ) -> Option<(&'a OperationDefinition, Option<&'a str>)> {
@@ -420,34 +420,43 @@ fn selected_operation<'a>(
     }
 }
 
+/// Why a document was refused before execution.
+pub(crate) struct DocumentRefused {
+    /// `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` (a limit) or
+    /// `BAD_USER_INPUT` (a NUL character, in `field`).
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// The argument holding a NUL character.
+    pub field: Option<String>,
+}
+
 /// The parsed document for `query`: from the cache, or checked against the
-/// document limits, parsed and cached. An `Err` is the answer to send.
-fn document(
+/// document limits, parsed and cached. Shared by HTTP and WebSocket.
+pub(crate) fn checked_document(
     state: &AppState,
     query: &str,
-    format: Format,
-) -> Result<Arc<ExecutableDocument>, Box<HttpResponse>> {
+) -> Result<Arc<ExecutableDocument>, DocumentRefused> {
     if let Some(doc) = state.documents.get(query) {
         return Ok(doc);
     }
     let limits = &state.settings.limits;
-    let status = if format == Format::Json {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
+    let over = |message: String| DocumentRefused {
+        code: code::GRAPHQL_VALIDATION_FAILED,
+        message,
+        field: None,
     };
-    let over = |what: String| request_error(status, code::GRAPHQL_VALIDATION_FAILED, &what, format);
     if query.chars().count() > limits.document_chars {
-        return Err(Box::new(over(format!(
+        return Err(over(format!(
             "the document is over the {}-character limit",
             limits.document_chars
-        ))));
+        )));
     }
     if count_tokens(query, limits.tokens).is_none() {
-        return Err(Box::new(over(format!(
+        return Err(over(format!(
             "the document has more than {} tokens",
             limits.tokens
-        ))));
+        )));
     }
     let doc = parse_query(query).map_err(|e| match e {
         // The parser's own nesting guard: a limit, like the depth limit.
@@ -455,20 +464,47 @@ fn document(
             "the document is nested more than {} levels deep",
             limits.depth
         )),
-        e => request_error(status, code::GRAPHQL_PARSE_FAILED, &e.to_string(), format),
+        e => DocumentRefused {
+            code: code::GRAPHQL_PARSE_FAILED,
+            message: e.to_string(),
+            field: None,
+        },
     })?;
     if let Some(field) = nul_in_document(&doc) {
-        return Err(Box::new(nul_refused(&field, format)));
+        return Err(DocumentRefused {
+            code: code::BAD_USER_INPUT,
+            message: format!("{field} must not contain a NUL character"),
+            field: Some(field),
+        });
     }
     if count_aliases(&doc) > limits.aliases {
-        return Err(Box::new(over(format!(
+        return Err(over(format!(
             "the document has more than {} aliases",
             limits.aliases
-        ))));
+        )));
     }
     let doc = Arc::new(doc);
     state.documents.insert(query.to_string(), doc.clone());
     Ok(doc)
+}
+
+/// [`checked_document`], with a refusal as the answer to send.
+fn document(
+    state: &AppState,
+    query: &str,
+    format: Format,
+) -> Result<Arc<ExecutableDocument>, Box<HttpResponse>> {
+    checked_document(state, query).map_err(|refused| {
+        if let Some(field) = refused.field {
+            return Box::new(nul_refused(&field, format));
+        }
+        let status = if format == Format::Json {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        boxed_error(status, refused.code, &refused.message, format)
+    })
 }
 
 /// Authenticates the caller. An `Err` is the answer to send.
@@ -578,6 +614,14 @@ async fn execute(
         .labels
         .label(operation.and_then(|(_, n)| n), signed_in);
     req.extensions_mut().insert(OperationLabel(label.clone()));
+    if matches!(operation, Some((op, _)) if op.ty == OperationType::Subscription) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "subscriptions are served over WebSocket (graphql-transport-ws) at this same path",
+            format,
+        );
+    }
     let over_get = key.0;
     if over_get
         && matches!(
@@ -704,7 +748,7 @@ fn set(err: &mut ServerError, key: &str, value: Value) {
 }
 
 /// Sets `extensions.code` (and `field` or `requestId`) and returns the code.
-fn classify(err: &mut ServerError, rid: &str) -> &'static str {
+pub(crate) fn classify(err: &mut ServerError, rid: &str) -> &'static str {
     let app = err
         .source::<AppError>()
         .or_else(|| err.source::<std::sync::Arc<AppError>>().map(|a| a.as_ref()));

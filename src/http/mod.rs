@@ -45,6 +45,8 @@ pub struct AppState {
     pub labels: observe::OperationLabels,
     /// Registered persisted queries and the allow-list.
     pub persisted: crate::persisted_queries::Persisted,
+    /// Open WebSocket connections per caller.
+    pub live_connections: crate::live::ws::Connections,
 }
 
 /// Bytes of text each of the two request caches holds at most. Both hash
@@ -71,6 +73,11 @@ pub fn validated_cache() -> moka::sync::Cache<web::Bytes, (), ahash::RandomState
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/graphql")
+            .route(
+                web::get()
+                    .guard(actix_web::guard::fn_guard(crate::live::ws::is_upgrade))
+                    .to(crate::live::ws::socket),
+            )
             .route(web::get().to(graphql::get))
             .route(web::post().to(graphql::post))
             .default_service(web::to(|| async {

@@ -63,7 +63,7 @@ pub async fn freeze(
     let internal = |e: serde_json::Error| AppError::Internal(e.into());
     let json = serde_json::to_string(&report).map_err(internal)?;
     let monthly_json = serde_json::to_string(&monthly).map_err(internal)?;
-    let txn = crate::db::WriteTxn::for_brand(app, params.brand.id()).await?;
+    let mut txn = crate::db::WriteTxn::for_brand(app, params.brand.id()).await?;
     let saved = report_snapshot::ActiveModel {
         id: Set(Uuid::now_v7()),
         brand_id: Set(params.brand.id()),
@@ -78,12 +78,11 @@ pub async fn freeze(
     }
     .insert(&txn)
     .await?;
-    crate::webhook::outbox::enqueue(
-        &txn,
+    crate::webhook::outbox::announce(
+        &mut txn,
         params.brand.id(),
         crate::webhook::outbox::WebhookEvent::ReportFrozen,
         serde_json::json!({ "brandId": params.brand.id(), "snapshotId": saved.id, "communityId": saved.community_id, "from": saved.period_from, "to": saved.period_to }),
-        None,
     )
     .await?;
     audit::record(

@@ -1,12 +1,16 @@
 //! Events, and the outbox rows they become.
 
 use async_graphql::Enum;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{db, error::AppResult};
+use crate::{
+    db::{self, WriteTxn},
+    error::AppResult,
+    live::bus::LiveEvent,
+};
 
 /// What an endpoint can receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -61,10 +65,32 @@ impl WebhookEvent {
     }
 }
 
+/// Announces `event` in `brand` with the change `txn` makes: a delivery
+/// for every endpoint that receives it ([`enqueue`]) and the live event
+/// subscribers get once the transaction commits.
+pub async fn announce(
+    txn: &mut WriteTxn,
+    brand: Uuid,
+    event: WebhookEvent,
+    data: Value,
+) -> AppResult<()> {
+    let now = Utc::now();
+    enqueue_at(txn, brand, event, &data, None, now).await?;
+    txn.announce(LiveEvent {
+        id: Uuid::now_v7(),
+        kind: event.name().into(),
+        brand_id: brand,
+        occurred_at: now,
+        data,
+    });
+    Ok(())
+}
+
 /// Writes one delivery of `event` for every enabled endpoint of `brand`
 /// that receives it, inside the caller's transaction (one statement, none
 /// read back): the deliveries commit, or roll back, with the change.
-/// `only_integration` restricts it to one integration's endpoints.
+/// `only_integration` restricts it to one integration's endpoints. Events
+/// for subscribers too go through [`announce`].
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     brand: Uuid,
@@ -72,7 +98,17 @@ pub async fn enqueue<C: ConnectionTrait>(
     data: Value,
     only_integration: Option<Uuid>,
 ) -> AppResult<()> {
-    let now = Utc::now();
+    enqueue_at(db, brand, event, &data, only_integration, Utc::now()).await
+}
+
+async fn enqueue_at<C: ConnectionTrait>(
+    db: &C,
+    brand: Uuid,
+    event: WebhookEvent,
+    data: &Value,
+    only_integration: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let body = json!({
         "type": event.name(),
         "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -8,12 +8,17 @@
 //! is announced again.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::outbox::{self, WebhookEvent};
-use crate::{context::AppContext, db, engagement::service as engagement, error::AppResult};
+use crate::{
+    context::AppContext,
+    db::{self, WriteTxn},
+    engagement::service as engagement,
+    error::AppResult,
+};
 
 /// Days ahead a certification counts as expiring.
 pub const EXPIRING_DAYS: i64 = 30;
@@ -79,7 +84,7 @@ async fn certifications(app: &AppContext, now: DateTime<Utc>) -> AppResult<usize
     .await?;
     let mut written = 0;
     for c in found {
-        let txn = app.db.begin().await?;
+        let mut txn = WriteTxn::begin(app).await?;
         if mark(
             &txn,
             "certification.expiring",
@@ -89,12 +94,11 @@ async fn certifications(app: &AppContext, now: DateTime<Utc>) -> AppResult<usize
         )
         .await?
         {
-            outbox::enqueue(
-                &txn,
+            outbox::announce(
+                &mut txn,
                 c.brand_id,
                 WebhookEvent::CertificationExpiring,
                 json!({ "brandId": c.brand_id, "certificationId": c.id, "traineeId": c.trainee_id, "programmeId": c.programme_id, "expiresAt": c.expires_at }),
-                None,
             )
             .await?;
             written += 1;
@@ -124,16 +128,15 @@ async fn slipping(app: &AppContext, now: DateTime<Utc>) -> AppResult<usize> {
         if members.is_empty() {
             continue;
         }
-        let txn = app.db.begin().await?;
+        let mut txn = WriteTxn::begin(app).await?;
         for m in members {
             let key = format!("{}:{}", c.id, m.last_at.to_rfc3339());
             if mark(&txn, "member.slipping_away", m.member_id, &key, c.brand_id).await? {
-                outbox::enqueue(
-                    &txn,
+                outbox::announce(
+                    &mut txn,
                     c.brand_id,
                     WebhookEvent::MemberSlippingAway,
                     json!({ "brandId": c.brand_id, "communityId": c.id, "memberId": m.member_id, "lastActiveAt": m.last_at }),
-                    None,
                 )
                 .await?;
                 written += 1;

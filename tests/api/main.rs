@@ -17,6 +17,7 @@ mod helpers;
 mod http;
 mod impact;
 mod limits;
+mod live;
 mod migrations;
 mod node;
 mod ops;

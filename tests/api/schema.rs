@@ -38,7 +38,8 @@ fn every_type_field_argument_and_enum_value_has_a_description() {
             || t.starts_with("schema")
             || t.starts_with("directive")
             || t.starts_with("query:")
-            || t.starts_with("mutation:");
+            || t.starts_with("mutation:")
+            || t.starts_with("subscription:");
         if !structural && !described {
             missing.push(t.to_string());
         }

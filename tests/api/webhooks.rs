@@ -15,19 +15,19 @@ use crate::helpers::TestApp;
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
+pub struct Received {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
 }
 
 /// A receiver that answers the statuses queued for it (then 204), and
 /// keeps what it got.
 #[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<Received>>>,
-    answers: Arc<Mutex<VecDeque<u16>>>,
+pub struct Receiver {
+    pub got: Arc<Mutex<Vec<Received>>>,
+    pub answers: Arc<Mutex<VecDeque<u16>>>,
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, r: web::Data<Receiver>) -> HttpResponse {
@@ -49,7 +49,7 @@ async fn receive(req: HttpRequest, body: web::Bytes, r: web::Data<Receiver>) -> 
 }
 
 /// Starts a receiver; answers its base URL.
-fn receiver(r: &Receiver) -> String {
+pub fn receiver(r: &Receiver) -> String {
     let data = web::Data::new(r.clone());
     let server = HttpServer::new(move || {
         App::new()
@@ -74,7 +74,7 @@ async fn app() -> TestApp {
     .await
 }
 
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
