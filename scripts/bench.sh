@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one benchmark in release mode and prints its ratios against the
 # reference measured in the same run (targets in the README).
-#   scripts/bench.sh impact|reports_streaming|communities|api|research|campaigns|training|webhooks
+#   scripts/bench.sh impact|reports_streaming|communities|api|research|campaigns|training|webhooks|live
 # Environment:
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
 #                        PostgreSQL server for a scratch database (SQLite otherwise)
@@ -18,12 +18,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"
 case "$name" in
-  impact | reports_streaming | communities | api | research | campaigns | training | webhooks) ;;
-  *) echo "usage: scripts/bench.sh impact|reports_streaming|communities|api|research|campaigns|training|webhooks" >&2; exit 2 ;;
+  impact | reports_streaming | communities | api | research | campaigns | training | webhooks | live) ;;
+  *) echo "usage: scripts/bench.sh impact|reports_streaming|communities|api|research|campaigns|training|webhooks|live" >&2; exit 2 ;;
 esac
 # Each run drops the scratch database and cache keys it made itself.
 # (communities uses it for its pages, which need PostgreSQL.)
-if [ "$name" != reports_streaming ] && [ "$name" != webhooks ] && { [ "$name" != communities ] || [ -n "${BENCH_DATABASE_URL:-}" ]; } && ! command -v wrk >/dev/null; then
+if [ "$name" != reports_streaming ] && [ "$name" != webhooks ] && [ "$name" != live ] && { [ "$name" != communities ] || [ -n "${BENCH_DATABASE_URL:-}" ]; } && ! command -v wrk >/dev/null; then
   echo "wrk is needed: apt-get install wrk" >&2
   exit 1
 fi
