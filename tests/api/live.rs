@@ -20,15 +20,15 @@ use crate::{
 
 /// What the server sent.
 #[derive(Debug)]
-enum Got {
+pub enum Got {
     Message(Value),
     Closed(u16, String),
 }
 
 /// A WebSocket client of the test.
-struct Ws(WebSocketStream<MaybeTlsStream<TcpStream>>);
+pub struct Ws(WebSocketStream<MaybeTlsStream<TcpStream>>);
 
-const EVENTS: &str = "subscription($b: ID, $t: [WebhookEvent!]) { events(brandId: $b, types: $t) { eventId type brandId occurredAt subjectId data } }";
+pub const EVENTS: &str = "subscription($b: ID, $t: [WebhookEvent!]) { events(brandId: $b, types: $t) { eventId type brandId occurredAt subjectId data } }";
 const ORDERS: &str =
     "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted rejected { index } } }";
 /// How long a test waits for something that must come.
@@ -36,7 +36,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 impl Ws {
     /// Opens a socket offering the protocol.
-    async fn open(app: &TestApp) -> Self {
+    pub async fn open(app: &TestApp) -> Self {
         let url = format!("{}/graphql", app.address.replace("http://", "ws://"));
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
@@ -55,7 +55,7 @@ impl Ws {
     }
 
     /// Opens a socket and completes `connection_init` with `token`.
-    async fn connect(app: &TestApp, token: &str) -> Self {
+    pub async fn connect(app: &TestApp, token: &str) -> Self {
         let mut ws = Self::open(app).await;
         ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
             .await;
@@ -66,19 +66,19 @@ impl Ws {
         ws
     }
 
-    async fn send(&mut self, v: Value) {
+    pub async fn send(&mut self, v: Value) {
         self.0.send(Message::text(v.to_string())).await.unwrap();
     }
 
     /// The next protocol message (server pings answered and skipped) or
     /// the close; fails after [`WAIT`].
-    async fn recv(&mut self) -> Got {
+    pub async fn recv(&mut self) -> Got {
         self.recv_within(WAIT)
             .await
             .unwrap_or_else(|| panic!("nothing arrived within {WAIT:?}"))
     }
 
-    async fn recv_within(&mut self, within: Duration) -> Option<Got> {
+    pub async fn recv_within(&mut self, within: Duration) -> Option<Got> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.0.next())
@@ -105,13 +105,13 @@ impl Ws {
         }
     }
 
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
             .await;
     }
 
     /// The next `next` payload's event for subscription `id`.
-    async fn event(&mut self, id: &str) -> Value {
+    pub async fn event(&mut self, id: &str) -> Value {
         match self.recv().await {
             Got::Message(m) if m["type"] == "next" && m["id"] == id => {
                 assert!(m["payload"].get("errors").is_none(), "{m}");
@@ -121,7 +121,7 @@ impl Ws {
         }
     }
 
-    async fn closed(&mut self) -> (u16, String) {
+    pub async fn closed(&mut self) -> (u16, String) {
         match self.recv().await {
             Got::Closed(code, reason) => (code, reason),
             other => panic!("expected the socket to close, got {other:?}"),
@@ -130,7 +130,7 @@ impl Ws {
 }
 
 /// Waits until `n` subscriptions listen on `app`'s instance.
-async fn listening(app: &TestApp, n: usize) {
+pub async fn listening(app: &TestApp, n: usize) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while app.context.live.receivers() < n {
         assert!(

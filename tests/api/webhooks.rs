@@ -11,7 +11,10 @@ use std::{
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::{
+    helpers::TestApp,
+    live::{listening, Ws, EVENTS},
+};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
@@ -364,6 +367,16 @@ async fn members_slipping_away_and_certifications_expiring_are_announced_once() 
     app.gql_as(Some(&bot), CREATE, json!({ "i": { "url": url, "eventTypes": ["MEMBER_SLIPPING_AWAY", "CERTIFICATION_EXPIRING"] } }))
         .await
         .data();
+    // The brand's client follows the same two events live.
+    let (_, client) = app.user_token("CLIENT", Some(&brand)).await;
+    let mut ws = Ws::connect(&app, &client).await;
+    ws.subscribe(
+        "scan",
+        EVENTS,
+        json!({ "t": ["MEMBER_SLIPPING_AWAY", "CERTIFICATION_EXPIRING"] }),
+    )
+    .await;
+    listening(&app, 1).await;
     let community = app
         .gql(
             "mutation($b: ID!) { createCommunity(input: { brandId: $b, name: \"Trail\", purpose: \"Hikes\", kind: LIFESTYLE, platform: DISCORD }) { id } }",
@@ -453,4 +466,14 @@ async fn members_slipping_away_and_certifications_expiring_are_announced_once() 
         slip["data"]["memberId"],
         di.data()["slippingAway"]["edges"][0]["node"]["memberId"]
     );
+
+    // The subscriber got the same two, once each, with their subjects.
+    let mut live = vec![ws.event("scan").await, ws.event("scan").await];
+    assert!(ws.recv_within(Duration::from_millis(300)).await.is_none());
+    live.sort_by_key(|e| e["type"].as_str().unwrap().to_string());
+    assert_eq!(live[0]["type"], "CERTIFICATION_EXPIRING");
+    assert_eq!(live[0]["subjectId"], live[0]["data"]["certificationId"]);
+    assert_eq!(live[1]["type"], "MEMBER_SLIPPING_AWAY");
+    assert_eq!(live[1]["subjectId"], slip["data"]["memberId"]);
+    assert_eq!(live[1]["data"], slip["data"]);
 }
