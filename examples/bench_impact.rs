@@ -274,19 +274,27 @@ fn previous_shape(p: &report::ReportParams, cur: &str) -> Vec<Statement> {
 /// `INSERT ... ON CONFLICT DO NOTHING` of 500, alternating, best of each.
 async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
     let brand_id = Uuid::parse_str(brand).unwrap();
-    let ids: Vec<Uuid> = bench
+    // The raw side inserts the same rows: each order for the customer its
+    // reference names, as the API resolves it.
+    let by_ref: std::collections::HashMap<String, Uuid> = bench
         .ctx
         .db
         .query_all_raw(hearth::db::raw(
             DbBackend::Postgres,
-            "SELECT id FROM customer WHERE brand_id = ? ORDER BY id LIMIT 10000",
+            "SELECT external_ref, id FROM customer WHERE brand_id = ?",
             vec![brand_id.into()],
         ))
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r.try_get_by_index::<Uuid>(0).unwrap())
+        .map(|r| {
+            (
+                r.try_get_by_index::<String>(0).unwrap(),
+                r.try_get_by_index::<Uuid>(1).unwrap(),
+            )
+        })
         .collect();
+    let customer_of = |n: usize| by_ref[&format!("c{}", (n * 31) % customers)];
     let now = chrono::Utc::now();
     let at = |n: usize| now - chrono::Duration::minutes((n % 500_000) as i64);
     let (mut api_best, mut raw_best) = (0.0_f64, 0.0_f64);
@@ -319,7 +327,7 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
                 entity::customer_order::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     brand_id: Set(brand_id),
-                    customer_id: Set(ids[n % ids.len()]),
+                    customer_id: Set(customer_of(n)),
                     external_id: Set(format!("raw-{n}")),
                     ordered_at: Set(at(n)),
                     amount_e4: Set(((5 + n % 200) * 10_000 + (n % 100) * 100) as i64),

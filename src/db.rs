@@ -221,6 +221,30 @@ pub fn one_of_sql(backend: DbBackend, column: &str, ids: &[Uuid]) -> (String, Ve
     }
 }
 
+/// [`one_of_sql`] for text keys: `column = ANY(CAST(? AS TEXT[]))` with one
+/// array parameter on PostgreSQL (an index lookup per key, or one hashed
+/// filter), an `IN` list elsewhere. An empty `keys` matches nothing.
+pub fn text_one_of_sql(
+    backend: DbBackend,
+    column: &str,
+    keys: &[String],
+) -> (String, Vec<sea_orm::Value>) {
+    match backend {
+        DbBackend::Postgres => (
+            format!("{column} = ANY(CAST(? AS TEXT[]))"),
+            vec![sea_orm::Value::Array(
+                sea_orm::sea_query::ArrayType::String,
+                Some(Box::new(keys.iter().map(|k| k.clone().into()).collect())),
+            )],
+        ),
+        _ if keys.is_empty() => ("1 = 0".into(), Vec::new()),
+        _ => (
+            format!("{column} IN ({})", vec!["?"; keys.len()].join(", ")),
+            keys.iter().map(|k| k.clone().into()).collect(),
+        ),
+    }
+}
+
 /// The same condition for the query builder: `column = ANY(?)` with one
 /// array parameter on PostgreSQL, `column IN (...)` elsewhere.
 pub fn one_of<C: sea_orm::ColumnTrait>(

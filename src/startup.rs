@@ -56,6 +56,7 @@ impl Application {
             labels: http::observe::OperationLabels::default(),
             persisted: crate::persisted_queries::Persisted::from_settings(&settings)?,
             live_connections: crate::live::ws::Connections::default(),
+            shutdown: Arc::new(tokio::sync::Notify::new()),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -128,6 +129,7 @@ impl Application {
         tokio::spawn(async move {
             shutdown.await;
             state.shutting_down.store(true, Ordering::SeqCst);
+            state.shutdown.notify_waiters();
             tracing::info!(
                 grace_secs = grace.as_secs(),
                 "shutting down: readiness now answers 503"

@@ -24,6 +24,7 @@ mod m20261206_000017_order_summaries;
 mod m20261206_000018_report_pages;
 mod m20261206_000019_webhooks;
 mod m20261206_000020_event_markers;
+mod m20261206_000021_summary_fillfactor;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_report_pages::Migration),
             Box::new(m20261206_000019_webhooks::Migration),
             Box::new(m20261206_000020_event_markers::Migration),
+            Box::new(m20261206_000021_summary_fillfactor::Migration),
         ]
     }
 }

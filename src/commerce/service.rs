@@ -19,9 +19,9 @@ use crate::{
     db,
     error::AppResult,
     ingest::{
-        check_count, fingerprint, finish, insert_idempotent, insert_new, keys_cte, lookup_chunk,
-        may_ingest, members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode,
-        IngestSummary, RejectedRow, CHUNK,
+        check_count, fingerprint, finish, insert_idempotent, insert_new, lookup_chunk, may_ingest,
+        members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode, IngestSummary,
+        RejectedRow, CHUNK,
     },
 };
 
@@ -222,10 +222,10 @@ async fn find_customers<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut map = HashMap::new();
     for chunk in refs.chunks(lookup_chunk(backend)) {
-        let (cte, mut values) = keys_cte(backend, &["r"], &[chunk.to_vec()]);
+        let (cond, mut values) = db::text_one_of_sql(backend, "c.external_ref", chunk);
         let sql = format!(
-            "{cte} SELECT c.id AS id, c.external_ref AS external_ref FROM customer c \
-             JOIN v ON c.external_ref = v.r WHERE c.brand_id = ?"
+            "SELECT c.id AS id, c.external_ref AS external_ref FROM customer c \
+             WHERE {cond} AND c.brand_id = ?"
         );
         values.push(brand.into());
         for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
@@ -502,6 +502,7 @@ pub async fn orders(
         .map(|(i, o)| (*i, o.external_id.clone(), order_fingerprint(o)))
         .collect();
     let mut ids = Vec::with_capacity(good.len());
+    let mut batch = SummaryBatch::default();
     let rows: Vec<customer_order::ActiveModel> = good
         .iter()
         .zip(&keyed)
@@ -509,6 +510,7 @@ pub async fn orders(
             let id = Uuid::now_v7();
             let customer_id = *customers.get(&o.customer_ref)?;
             ids.push(id);
+            batch.add(customer_id, &o.currency, o.ordered_at, o.amount_e4);
             Some(customer_order::ActiveModel {
                 payload_hash: Set(Some(fp.clone())),
                 id: Set(id),
@@ -536,14 +538,115 @@ pub async fn orders(
         keyed: &keyed,
         mode: input.mode,
     };
+    let rows_count = rows.len();
     if insert_idempotent(&txn, rows, unique, by, &mut summary).await? {
         return Ok(summary);
     }
-    if summary.inserted > 0 {
+    let candidates = rows_count as i32;
+    if summary.inserted == candidates {
+        // Every row is new: the batch's own totals are what it adds.
+        batch.upsert(&txn, brand).await?;
+    } else if summary.inserted > 0 {
         add_to_summaries(&txn, brand, &ids).await?;
     }
     finish(caller, txn, brand, "impact.ingest_orders", &summary).await?;
     Ok(summary)
+}
+
+/// What a batch of new orders adds to their customers' summaries, totalled
+/// per customer and currency as the rows are built.
+#[derive(Default)]
+struct SummaryBatch(HashMap<(Uuid, String), Totals>);
+
+/// First and last order, count and total (in ten-thousandths).
+type Totals = (DateTime<Utc>, DateTime<Utc>, i64, i64);
+
+impl SummaryBatch {
+    fn add(&mut self, customer: Uuid, currency: &str, at: DateTime<Utc>, amount_e4: i64) {
+        let e = self
+            .0
+            .entry((customer, currency.to_string()))
+            .or_insert((at, at, 0, 0));
+        e.0 = e.0.min(at);
+        e.1 = e.1.max(at);
+        e.2 += 1;
+        e.3 += amount_e4;
+    }
+
+    /// Adds the totals to `customer_order_summary` in the batch's
+    /// transaction: one statement from arrays on PostgreSQL, one per
+    /// [`CHUNK`] customers on SQLite. The same merge as
+    /// [`add_to_summaries`], without reading the orders back.
+    async fn upsert<C: ConnectionTrait>(self, db: &C, brand: Uuid) -> AppResult<()> {
+        let backend = db.get_database_backend();
+        let rows: Vec<_> = self.0.into_iter().collect();
+        let (least, greatest) = match backend {
+            sea_orm::DbBackend::Postgres => ("LEAST", "GREATEST"),
+            _ => ("MIN", "MAX"),
+        };
+        let merge = format!(
+            "ON CONFLICT (customer_id, currency) DO UPDATE SET \
+               first_order_at = {least}(customer_order_summary.first_order_at, excluded.first_order_at), \
+               last_order_at = {greatest}(customer_order_summary.last_order_at, excluded.last_order_at), \
+               orders = customer_order_summary.orders + excluded.orders, \
+               amount_e4 = customer_order_summary.amount_e4 + excluded.amount_e4"
+        );
+        let columns =
+            "(customer_id, currency, brand_id, first_order_at, last_order_at, orders, amount_e4)";
+        if backend == sea_orm::DbBackend::Postgres {
+            use sea_orm::sea_query::ArrayType;
+            let array = |ty: ArrayType, values: Vec<sea_orm::Value>| {
+                sea_orm::Value::Array(ty, Some(Box::new(values)))
+            };
+            let mut cols: [Vec<sea_orm::Value>; 6] = Default::default();
+            for ((customer, currency), (first, last, orders, amount)) in rows {
+                cols[0].push(customer.into());
+                cols[1].push(currency.into());
+                cols[2].push(first.into());
+                cols[3].push(last.into());
+                cols[4].push(orders.into());
+                cols[5].push(amount.into());
+            }
+            let [c, cur, f, l, o, a] = cols;
+            let sql = format!(
+                "INSERT INTO customer_order_summary {columns} \
+                 SELECT t.c, t.cur, ?, t.f, t.l, t.o, t.a FROM UNNEST(CAST(? AS UUID[]), CAST(? AS TEXT[]), \
+                   CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) \
+                   AS t(c, cur, f, l, o, a) {merge}"
+            );
+            let values = vec![
+                brand.into(),
+                array(ArrayType::Uuid, c),
+                array(ArrayType::String, cur),
+                array(ArrayType::ChronoDateTimeUtc, f),
+                array(ArrayType::ChronoDateTimeUtc, l),
+                array(ArrayType::BigInt, o),
+                array(ArrayType::BigInt, a),
+            ];
+            db.execute_raw(db::raw(backend, &sql, values)).await?;
+            return Ok(());
+        }
+        for part in rows.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO customer_order_summary {columns} VALUES {} {merge}",
+                vec!["(?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ")
+            );
+            let mut values: Vec<sea_orm::Value> = Vec::with_capacity(part.len() * 7);
+            for ((customer, currency), (first, last, orders, amount)) in part {
+                values.extend([
+                    (*customer).into(),
+                    currency.clone().into(),
+                    brand.into(),
+                    (*first).into(),
+                    (*last).into(),
+                    (*orders).into(),
+                    (*amount).into(),
+                ]);
+            }
+            db.execute_raw(db::raw(backend, &sql, values)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Adds the orders among `ids` that this batch stored (a duplicate kept its

@@ -47,6 +47,9 @@ pub struct AppState {
     pub persisted: crate::persisted_queries::Persisted,
     /// Open WebSocket connections per caller.
     pub live_connections: crate::live::ws::Connections,
+    /// Woken on SIGTERM, with `shutting_down` set: open WebSocket
+    /// connections close (1012) so that clients reconnect elsewhere.
+    pub shutdown: Arc<tokio::sync::Notify>,
 }
 
 /// Bytes of text each of the two request caches holds at most. Both hash

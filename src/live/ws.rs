@@ -9,7 +9,8 @@
 //! are the protocol's: 4400 invalid message, 4401 subscribe before
 //! `connection_ack`, 4403 forbidden, 4408 no `connection_init` in time,
 //! 4409 a subscription id in use, 4429 a second `connection_init` or too
-//! many connections for one caller.
+//! many connections for one caller; 1012 when the instance shuts down
+//! (reconnect, to another instance).
 
 use std::{
     collections::HashMap,
@@ -284,8 +285,17 @@ impl Connection {
         let mut keepalive = interval_at(Instant::now() + keepalive_every, keepalive_every);
         let recheck_every = Duration::from_secs(settings.recheck_secs);
         let mut recheck = interval_at(Instant::now() + recheck_every, recheck_every);
+        let shutdown = self.state.shutdown.clone();
         let closing: Option<Close> = loop {
+            if self
+                .state
+                .shutting_down
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
+                break Some(close(1012, "the server is restarting; reconnect"));
+            }
             tokio::select! {
+                _ = shutdown.notified() => continue,
                 message = stream.recv() => match message {
                     None | Some(Ok(AggregatedMessage::Close(_))) => break None,
                     Some(Err(actix_ws::ProtocolError::Overflow)) => {

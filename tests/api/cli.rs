@@ -172,11 +172,15 @@ async fn serves_with_no_configuration_and_shuts_down_gracefully_on_sigterm() {
             .status(),
         200
     );
+    // A live connection, closed with 1012 at SIGTERM so the client
+    // reconnects to another instance.
+    let mut ws = crate::live::Ws::connect_at(&base, &token).await;
     let status = Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    assert_eq!(ws.closed().await.0, 1012);
     // During the grace period readiness is red but requests are still served.
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut saw_503 = false;

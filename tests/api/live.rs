@@ -37,7 +37,12 @@ const WAIT: Duration = Duration::from_secs(10);
 impl Ws {
     /// Opens a socket offering the protocol.
     pub async fn open(app: &TestApp) -> Self {
-        let url = format!("{}/graphql", app.address.replace("http://", "ws://"));
+        Self::open_at(&app.address).await
+    }
+
+    /// Opens a socket to the server at `base` (`http://host:port`).
+    pub async fn open_at(base: &str) -> Self {
+        let url = format!("{}/graphql", base.replace("http://", "ws://"));
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
             "sec-websocket-protocol",
@@ -56,7 +61,12 @@ impl Ws {
 
     /// Opens a socket and completes `connection_init` with `token`.
     pub async fn connect(app: &TestApp, token: &str) -> Self {
-        let mut ws = Self::open(app).await;
+        Self::connect_at(&app.address, token).await
+    }
+
+    /// [`Ws::connect`] to the server at `base`.
+    pub async fn connect_at(base: &str, token: &str) -> Self {
+        let mut ws = Self::open_at(base).await;
         ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
             .await;
         match ws.recv().await {

@@ -468,7 +468,7 @@ async fn members_slipping_away_and_certifications_expiring_are_announced_once() 
     );
 
     // The subscriber got the same two, once each, with their subjects.
-    let mut live = vec![ws.event("scan").await, ws.event("scan").await];
+    let mut live = [ws.event("scan").await, ws.event("scan").await];
     assert!(ws.recv_within(Duration::from_millis(300)).await.is_none());
     live.sort_by_key(|e| e["type"].as_str().unwrap().to_string());
     assert_eq!(live[0]["type"], "CERTIFICATION_EXPIRING");
