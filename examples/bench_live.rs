@@ -33,7 +33,9 @@ use std::{
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use support::{load_average, Api, Bench, Cpu};
+use support::{
+    load_average, percentile, single_order, single_order_writes, Bench, Cpu, SINGLE_ORDER,
+};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
 const SUBSCRIBERS: usize = 10;
@@ -41,34 +43,6 @@ const CONCURRENCY: usize = 8;
 const WRITES: usize = 400;
 const BURST: usize = 2_000;
 const ROUNDS: usize = 3;
-
-const ORDERS: &str = "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }";
-
-fn order(n: usize) -> Value {
-    json!({ "externalId": format!("o{n}"), "customerRef": format!("c{}", n % 50), "orderedAt": "2026-11-02T10:00:00Z", "amount": "12.50", "currency": "EUR" })
-}
-
-/// `count` single-order ingests from `CONCURRENCY` clients; answers
-/// writes per second.
-async fn writes(bot: &Api, brand: &str, from: usize, count: usize) -> f64 {
-    let started = Instant::now();
-    futures_util::stream::iter(from..from + count)
-        .for_each_concurrent(CONCURRENCY, |n| {
-            let bot = bot.clone();
-            let brand = brand.to_string();
-            async move {
-                let r = bot
-                    .call(
-                        ORDERS,
-                        json!({ "i": { "brandId": brand, "rows": [order(n)] } }),
-                    )
-                    .await;
-                assert_eq!(r["ingestOrders"]["inserted"], 1);
-            }
-        })
-        .await;
-    count as f64 / started.elapsed().as_secs_f64()
-}
 
 /// One subscriber: counts its events and records (arrival, occurredAt).
 struct Subscriber {
@@ -148,10 +122,6 @@ impl Subscriber {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main]
 async fn main() {
     let bench = Bench::start(|s| {
@@ -162,22 +132,9 @@ async fn main() {
     println!("event transport: {}", bench.ctx.live.kind());
     let api = &bench.api;
     let brand = api.create_brand("Watched").await;
-    let i = api
-        .call("mutation($b: ID!) { createIntegration(input: { brandId: $b, name: \"Shop\", scopes: [INGEST_ORDERS] }) { id } }", json!({ "b": brand }))
-        .await["createIntegration"]["id"]
-        .clone();
-    let token = api
-        .call(
-            "mutation($id: ID!) { issueIntegrationToken(id: $id) { token } }",
-            json!({ "id": i }),
-        )
-        .await["issueIntegrationToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let bot = api.with_token(&token);
+    let bot = api.integration(&brand, "INGEST_ORDERS").await;
     // Warm up the pool and caches.
-    writes(&bot, &brand, 10_000_000, 200).await;
+    single_order_writes(&bot, &brand, 10_000_000, 200, CONCURRENCY).await;
 
     // 1. What subscribers add to a write.
     let (mut with, mut without) = (0.0_f64, 0.0_f64);
@@ -189,7 +146,7 @@ async fn main() {
             subs.push(Subscriber::follow(&bench, &api.token, &brand).await);
         }
         let before = Cpu::now();
-        with = with.max(writes(&bot, &brand, next, WRITES).await);
+        with = with.max(single_order_writes(&bot, &brand, next, WRITES, CONCURRENCY).await);
         for s in &subs {
             s.wait_for(WRITES).await;
         }
@@ -203,7 +160,7 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let before = Cpu::now();
-        without = without.max(writes(&bot, &brand, next, WRITES).await);
+        without = without.max(single_order_writes(&bot, &brand, next, WRITES, CONCURRENCY).await);
         let cpu = Cpu::since(before);
         cpu_without = cpu_without.min((cpu.server + cpu.database) / WRITES as f64 * 1000.0);
         next += WRITES;
@@ -217,7 +174,7 @@ async fn main() {
     // 2. Commit to subscriber, in a burst.
     let sub = Subscriber::follow(&bench, &api.token, &brand).await;
     let started = Instant::now();
-    let committed = writes(&bot, &brand, next, BURST).await;
+    let committed = single_order_writes(&bot, &brand, next, BURST, CONCURRENCY).await;
     next += BURST;
     sub.wait_for(BURST).await;
     let received = BURST as f64 / started.elapsed().as_secs_f64();
@@ -233,8 +190,8 @@ async fn main() {
     let pace = 500;
     for n in 0..pace {
         bot.call(
-            ORDERS,
-            json!({ "i": { "brandId": brand, "rows": [order(next + n)] } }),
+            SINGLE_ORDER,
+            json!({ "i": { "brandId": brand, "rows": [single_order(next + n)] } }),
         )
         .await;
         tokio::time::sleep(Duration::from_millis(10)).await;

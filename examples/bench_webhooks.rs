@@ -32,7 +32,9 @@ use std::{
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use support::{load_average, Api, Bench, Cpu};
+use support::{
+    load_average, percentile, single_order, single_order_writes, Bench, Cpu, SINGLE_ORDER,
+};
 
 const EVENTS: usize = 2_000;
 const CONCURRENCY: usize = 8;
@@ -59,44 +61,12 @@ async fn receive(req: HttpRequest, body: web::Bytes, got: web::Data<Arrivals>) -
     HttpResponse::NoContent().finish()
 }
 
-fn order(n: usize) -> Value {
-    json!({ "externalId": format!("o{n}"), "customerRef": format!("c{}", n % 50), "orderedAt": "2026-11-02T10:00:00Z", "amount": "12.50", "currency": "EUR" })
-}
-
-const ORDERS: &str = "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }";
-
-/// `count` single-order ingests from `CONCURRENCY` clients; answers
-/// writes per second.
-async fn writes(bot: &Api, brand: &str, from: usize, count: usize) -> f64 {
-    let started = Instant::now();
-    futures_util::stream::iter(from..from + count)
-        .for_each_concurrent(CONCURRENCY, |n| {
-            let bot = bot.clone();
-            let brand = brand.to_string();
-            async move {
-                let r = bot
-                    .call(
-                        ORDERS,
-                        json!({ "i": { "brandId": brand, "rows": [order(n)] } }),
-                    )
-                    .await;
-                assert_eq!(r["ingestOrders"]["inserted"], 1);
-            }
-        })
-        .await;
-    count as f64 / started.elapsed().as_secs_f64()
-}
-
 async fn wait_for(got: &Arrivals, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(600);
     while got.lock().unwrap().len() < n {
         assert!(Instant::now() < deadline, "deliveries did not arrive");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 #[tokio::main]
@@ -125,20 +95,8 @@ async fn main() {
     let mut bots = Vec::new();
     for name in ["Hooked", "Plain"] {
         let b = api.create_brand(name).await;
-        let i = api
-            .call("mutation($b: ID!) { createIntegration(input: { brandId: $b, name: \"Shop\", scopes: [INGEST_ORDERS] }) { id } }", json!({ "b": b }))
-            .await["createIntegration"]["id"]
-            .clone();
-        let token = api
-            .call(
-                "mutation($id: ID!) { issueIntegrationToken(id: $id) { token } }",
-                json!({ "id": i }),
-            )
-            .await["issueIntegrationToken"]["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        bots.push((b, api.with_token(&token)));
+        let bot = api.integration(&b, "INGEST_ORDERS").await;
+        bots.push((b, bot));
     }
     let (hooked, hooked_bot) = bots[0].clone();
     let (plain, plain_bot) = bots[1].clone();
@@ -159,12 +117,12 @@ async fn main() {
     for round in 0..ROUNDS {
         let base = 1_000_000 + round * WRITES;
         let before = Cpu::now();
-        let rate = writes(&hooked_bot, &hooked, base, WRITES).await;
+        let rate = single_order_writes(&hooked_bot, &hooked, base, WRITES, CONCURRENCY).await;
         let cpu = Cpu::since(before);
         with = with.max(rate);
         cpu_with = cpu_with.min((cpu.server + cpu.database) / WRITES as f64 * 1000.0);
         let before = Cpu::now();
-        let rate = writes(&plain_bot, &plain, base, WRITES).await;
+        let rate = single_order_writes(&plain_bot, &plain, base, WRITES, CONCURRENCY).await;
         let cpu = Cpu::since(before);
         without = without.max(rate);
         cpu_without = cpu_without.min((cpu.server + cpu.database) / WRITES as f64 * 1000.0);
@@ -177,7 +135,7 @@ async fn main() {
 
     // 1. Delivery rate: the outbox holds the writes above plus EVENTS more;
     // a delivering instance drains it.
-    writes(&hooked_bot, &hooked, 0, EVENTS).await;
+    single_order_writes(&hooked_bot, &hooked, 0, EVENTS, CONCURRENCY).await;
     let waiting = ROUNDS * WRITES + EVENTS;
     let mut settings = bench.settings.clone();
     settings.webhooks.deliver = true;
@@ -233,8 +191,8 @@ async fn main() {
     for n in 0..pace {
         hooked_bot
             .call(
-                ORDERS,
-                json!({ "i": { "brandId": hooked, "rows": [order(2_000_000 + n)] } }),
+                SINGLE_ORDER,
+                json!({ "i": { "brandId": hooked, "rows": [single_order(2_000_000 + n)] } }),
             )
             .await;
         tokio::time::sleep(Duration::from_millis(10)).await;

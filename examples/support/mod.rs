@@ -83,6 +83,28 @@ impl Api {
             .to_string()
     }
 
+    /// A client signed in as a new integration of `brand` holding `scope`
+    /// (a GraphQL enum value such as `INGEST_ORDERS`).
+    pub async fn integration(&self, brand: &str, scope: &str) -> Self {
+        let id = self
+            .call(
+                &format!("mutation($b: ID!) {{ createIntegration(input: {{ brandId: $b, name: \"Bot\", scopes: [{scope}] }}) {{ id }} }}"),
+                json!({ "b": brand }),
+            )
+            .await["createIntegration"]["id"]
+            .clone();
+        let token = self
+            .call(
+                "mutation($id: ID!) { issueIntegrationToken(id: $id) { token } }",
+                json!({ "id": id }),
+            )
+            .await["issueIntegrationToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.with_token(&token)
+    }
+
     /// `data`, failing on any error.
     pub async fn call(&self, query: &str, variables: Value) -> Value {
         let r: Value = serde_json::from_slice(&self.raw(query, variables).await).unwrap();
@@ -940,4 +962,47 @@ pub async fn seed_large_brand(bench: &Bench, scale: usize) -> SeededBrand {
         members,
         now,
     }
+}
+
+/// `ingestOrders` with one row per call, as a shop pushing each order.
+pub const SINGLE_ORDER: &str =
+    "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }";
+
+/// The `n`-th single order row (50 customers in turn).
+pub fn single_order(n: usize) -> Value {
+    json!({ "externalId": format!("o{n}"), "customerRef": format!("c{}", n % 50), "orderedAt": "2026-11-02T10:00:00Z", "amount": "12.50", "currency": "EUR" })
+}
+
+/// Orders `from..from + count`, one per call, from `concurrency` clients;
+/// answers writes per second.
+pub async fn single_order_writes(
+    bot: &Api,
+    brand: &str,
+    from: usize,
+    count: usize,
+    concurrency: usize,
+) -> f64 {
+    use futures_util::StreamExt;
+    let started = std::time::Instant::now();
+    futures_util::stream::iter(from..from + count)
+        .for_each_concurrent(concurrency, |n| {
+            let bot = bot.clone();
+            let brand = brand.to_string();
+            async move {
+                let r = bot
+                    .call(
+                        SINGLE_ORDER,
+                        json!({ "i": { "brandId": brand, "rows": [single_order(n)] } }),
+                    )
+                    .await;
+                assert_eq!(r["ingestOrders"]["inserted"], 1);
+            }
+        })
+        .await;
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The `p` quantile (0..1) of sorted values, nearest rank.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
