@@ -80,7 +80,7 @@ impl LiveSubscription {
     /// integration's own brand), each sent once the change that caused it
     /// has committed, on whichever instance it was made. `brandId` narrows
     /// to one brand (`NOT_FOUND` for one the caller may not read); `types`
-    /// to some event types (all but `WEBHOOK_ENDPOINT_DISABLED` when left
+    /// to some event types (all but `ENDPOINT_DISABLED` when left
     /// out). Best effort: a subscriber that falls far behind misses events
     /// (webhooks deliver every one).
     async fn events(

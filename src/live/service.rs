@@ -153,7 +153,7 @@ pub async fn filter(
         Some(t) if t.contains(&WebhookEvent::EndpointDisabled) => {
             return Err(AppError::bad_input(
                 "types",
-                "WEBHOOK_ENDPOINT_DISABLED is sent to webhooks only",
+                "ENDPOINT_DISABLED is sent to webhooks only",
             ))
         }
         Some(t) => t,

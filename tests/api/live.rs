@@ -487,13 +487,15 @@ async fn the_protocol_closes_with_its_codes() {
         }
         other => panic!("{other:?}"),
     }
-    first.subscribe("t", EVENTS, json!({ "t": [] })).await;
-    match first.recv().await {
-        Got::Message(m) => {
-            assert_eq!(m["type"], "error", "{m}");
-            assert_eq!(m["payload"][0]["extensions"]["field"], "types");
+    for types in [json!([]), json!(["ENDPOINT_DISABLED"])] {
+        first.subscribe("t", EVENTS, json!({ "t": types })).await;
+        match first.recv().await {
+            Got::Message(m) => {
+                assert_eq!(m["type"], "error", "{m}");
+                assert_eq!(m["payload"][0]["extensions"]["field"], "types");
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     // The same id twice at once: 4409.
     first.subscribe("dup", EVENTS, json!({})).await;
