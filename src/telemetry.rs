@@ -55,6 +55,9 @@ pub struct Metrics {
     pub replays: IntCounterVec,
     /// The statements run while it is recording (off unless asked).
     pub statement_log: StatementLog,
+    /// Open WebSocket connections and running subscriptions (`connections`,
+    /// `subscriptions`), refreshed on scrape.
+    pub live: IntGaugeVec,
 }
 
 /// Records the statements the service runs, with their bound values, while
@@ -151,6 +154,14 @@ impl Metrics {
             ),
             &["result"],
         )?;
+        let live = IntGaugeVec::new(
+            Opts::new(
+                "live_open",
+                "Open WebSocket connections and running subscriptions on this instance",
+            ),
+            &["kind"],
+        )?;
+        registry.register(Box::new(live.clone()))?;
         registry.register(Box::new(replays.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -172,6 +183,7 @@ impl Metrics {
             },
             replays,
             statement_log: StatementLog::default(),
+            live,
         })
     }
 }

@@ -47,6 +47,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     db::record_pool(&state.app.db, db::Pool::Main, &state.metrics);
     db::record_pool(&state.app.reports_db, db::Pool::Reports, &state.metrics);
+    let live = &state.metrics.live;
+    let open = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    live.with_label_values(&["connections"])
+        .set(open(state.live_connections.open()));
+    live.with_label_values(&["subscriptions"])
+        .set(open(state.app.live.receivers()));
     let mut buf = Vec::new();
     let encoder = TextEncoder::new();
     if encoder

@@ -214,6 +214,15 @@ async fn an_ingest_on_one_instance_reaches_a_subscriber_and_a_webhook_on_another
 
     let event = ws.event("s1").await;
     assert_eq!(event["type"], "INGEST_COMMITTED");
+    // The instance reports what it holds open.
+    assert_eq!(
+        app.metric("hearth_live_open{kind=\"connections\"}").await,
+        1.0
+    );
+    assert_eq!(
+        app.metric("hearth_live_open{kind=\"subscriptions\"}").await,
+        1.0
+    );
     assert_eq!(event["brandId"], brand);
     assert_eq!(event["subjectId"], Value::Null);
     assert_eq!(event["data"]["ingest"], "impact.ingest_orders");
