@@ -211,14 +211,14 @@ pub fn raw(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_or
 /// has no arrays (and stores UUIDs as blobs), so there it is an `IN` list.
 /// An empty `ids` matches nothing.
 pub fn one_of_sql(backend: DbBackend, column: &str, ids: &[Uuid]) -> (String, Vec<sea_orm::Value>) {
-    match backend {
-        DbBackend::Postgres => (format!("{column} = ANY(?)"), vec![uuid_array(ids)]),
-        _ if ids.is_empty() => ("1 = 0".into(), Vec::new()),
-        _ => (
-            format!("{column} IN ({})", vec!["?"; ids.len()].join(", ")),
-            ids.iter().map(|id| (*id).into()).collect(),
-        ),
-    }
+    let values = ids.iter().map(|id| (*id).into()).collect();
+    any_of_sql(
+        backend,
+        column,
+        values,
+        sea_orm::sea_query::ArrayType::Uuid,
+        "",
+    )
 }
 
 /// [`one_of_sql`] for text keys: `column = ANY(CAST(? AS TEXT[]))` with one
@@ -229,18 +229,41 @@ pub fn text_one_of_sql(
     column: &str,
     keys: &[String],
 ) -> (String, Vec<sea_orm::Value>) {
+    let values = keys.iter().map(|k| k.clone().into()).collect();
+    any_of_sql(
+        backend,
+        column,
+        values,
+        sea_orm::sea_query::ArrayType::String,
+        "TEXT[]",
+    )
+}
+
+/// `column = ANY(?)` over one array of `ty` (cast to `cast` when given) on
+/// PostgreSQL; an `IN` list (or nothing matched) elsewhere.
+fn any_of_sql(
+    backend: DbBackend,
+    column: &str,
+    values: Vec<sea_orm::Value>,
+    ty: sea_orm::sea_query::ArrayType,
+    cast: &str,
+) -> (String, Vec<sea_orm::Value>) {
     match backend {
-        DbBackend::Postgres => (
-            format!("{column} = ANY(CAST(? AS TEXT[]))"),
-            vec![sea_orm::Value::Array(
-                sea_orm::sea_query::ArrayType::String,
-                Some(Box::new(keys.iter().map(|k| k.clone().into()).collect())),
-            )],
-        ),
-        _ if keys.is_empty() => ("1 = 0".into(), Vec::new()),
+        DbBackend::Postgres => {
+            let param = if cast.is_empty() {
+                "?".to_string()
+            } else {
+                format!("CAST(? AS {cast})")
+            };
+            (
+                format!("{column} = ANY({param})"),
+                vec![sea_orm::Value::Array(ty, Some(Box::new(values)))],
+            )
+        }
+        _ if values.is_empty() => ("1 = 0".into(), Vec::new()),
         _ => (
-            format!("{column} IN ({})", vec!["?"; keys.len()].join(", ")),
-            keys.iter().map(|k| k.clone().into()).collect(),
+            format!("{column} IN ({})", vec!["?"; values.len()].join(", ")),
+            values,
         ),
     }
 }

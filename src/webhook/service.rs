@@ -245,8 +245,13 @@ pub async fn attempts_of(
     app: &AppContext,
     deliveries: &[Uuid],
 ) -> AppResult<Vec<webhook_attempt::Model>> {
+    let backend = app.db.get_database_backend();
     Ok(webhook_attempt::Entity::find()
-        .filter(webhook_attempt::Column::DeliveryId.is_in(deliveries.iter().copied()))
+        .filter(crate::db::one_of(
+            backend,
+            webhook_attempt::Column::DeliveryId,
+            deliveries,
+        ))
         .order_by_asc(webhook_attempt::Column::At)
         .order_by_asc(webhook_attempt::Column::Id)
         .all(&app.db)
