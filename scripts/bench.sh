@@ -7,6 +7,9 @@
 #                        PostgreSQL server for a scratch database (SQLite otherwise)
 #   BENCH_REDIS_URL=redis://127.0.0.1:6379
 #                        cache in Redis instead of in-process
+#   BENCH_KEEP_DATABASE=1
+#                        keep the scratch PostgreSQL database (and cache keys)
+#                        for inspection; its name is printed at the end
 #   BENCH_SCALE=10       impact: a tenth of the volume, for quick runs
 #                        (reports_streaming: its default; BENCH_SCALE=1 for 1,000,000 orders)
 #   BENCH_ROUND_SECS=15  reports_streaming: length of each round

@@ -92,8 +92,13 @@ pub async fn connect_pool(
             ))
             .set_application_name("hearth");
             if pool == Pool::Reports {
+                // Report statements run for tens to hundreds of
+                // milliseconds, where compiling them (JIT) costs more
+                // than it saves.
                 let work_mem = format!("{}MB", settings.reports.work_mem_mb);
-                opts.map_sqlx_postgres_opts(move |o| o.options([("work_mem", work_mem.as_str())]));
+                opts.map_sqlx_postgres_opts(move |o| {
+                    o.options([("work_mem", work_mem.as_str()), ("jit", "off")])
+                });
             }
         }
         DatabaseKind::Sqlite => {

@@ -25,6 +25,7 @@ mod m20261206_000018_report_pages;
 mod m20261206_000019_webhooks;
 mod m20261206_000020_event_markers;
 mod m20261206_000021_summary_fillfactor;
+mod m20261206_000022_order_covering_indexes;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_webhooks::Migration),
             Box::new(m20261206_000020_event_markers::Migration),
             Box::new(m20261206_000021_summary_fillfactor::Migration),
+            Box::new(m20261206_000022_order_covering_indexes::Migration),
         ]
     }
 }

@@ -322,7 +322,8 @@ fn figure(value: Option<f64>, n: i64, unit: SampleUnit, observations: i64, min: 
 /// The `cust` CTEs: each customer of the brand with the time they joined
 /// (the brand's communities, or one). A customer is linked to a member by
 /// identity (`customer.member_id`, following merges) or by the member's
-/// customer reference; hash joins, not a subquery per customer. `joined`
+/// customer reference (read from the members that have one, through the
+/// customers' reference index); hash joins, not a subquery per customer. `joined`
 /// holds only the customers who joined (`cid`, `joined_at`): statements
 /// that start from orders or summaries (whose customers are the brand's)
 /// join it directly instead of every customer in `cust`.
@@ -335,11 +336,11 @@ pub fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_o
     let sql = format!(
         "links AS ( \
            SELECT c.id AS cid, COALESCE(m.merged_into, m.id) AS mid FROM customer c JOIN member m ON m.id = c.member_id \
-           WHERE c.brand_id = ? \
+           WHERE c.brand_id = ? AND c.member_id IS NOT NULL \
            UNION \
-           SELECT c.id AS cid, m.id AS mid FROM customer c \
-           JOIN member m ON m.brand_id = c.brand_id AND m.customer_ref = c.external_ref AND m.merged_into IS NULL \
-           WHERE c.brand_id = ?), \
+           SELECT c.id AS cid, m.id AS mid FROM member m \
+           JOIN customer c ON c.brand_id = m.brand_id AND c.external_ref = m.customer_ref \
+           WHERE m.brand_id = ? AND m.customer_ref IS NOT NULL AND m.merged_into IS NULL), \
          joined AS (SELECT l.cid AS cid, MIN(ms.joined_at) AS joined_at FROM links l \
            JOIN membership ms ON ms.member_id = l.mid{comm} GROUP BY l.cid), \
          cust AS (SELECT c.id AS id, joined.joined_at AS joined_at FROM customer c \
@@ -616,31 +617,27 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     // Split at the instant of joining: an order at or after it is "after".
-    // The non-members' orders are the period's orders of customers who had
-    // not joined by its end (an order in the period makes its customer one
-    // of the population), found by an anti-join rather than a join with
-    // the non-members.
-    // The non-members' spend before each joining instant is a running sum
-    // over one time line of their orders and the joinings (a joining sorts
-    // before an order at the same instant).
+    // Each joiner's own orders are read through the customer index. The
+    // non-members' orders are the period's orders of customers who had not
+    // joined by its end (an order in the period makes its customer one of
+    // the population), found by an anti-join; `cum` gives their spend
+    // before each joining instant (see `controls_before`).
+    let controls = controls_before(backend);
     let sql = format!(
         "WITH {cte}, \
          buyers AS (SELECT f.customer_id AS id, joined.joined_at AS joined_at FROM customer_order_summary f \
                     LEFT JOIN joined ON joined.cid = f.customer_id \
                     WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
-         j AS (SELECT id, joined_at FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
-         nm AS (SELECT id FROM buyers WHERE joined_at IS NULL OR joined_at >= ?), \
-         od AS (SELECT o.customer_id AS cid, o.ordered_at AS t, o.amount_e4 AS amt FROM customer_order o \
-                WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ?), \
-         nmo AS (SELECT od.t AS t, od.amt AS amt FROM od LEFT JOIN joined ON joined.cid = od.cid AND joined.joined_at < ? \
-                 WHERE joined.cid IS NULL), \
-         jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, \
-                  COALESCE(SUM(CASE WHEN od.t < j.joined_at THEN od.amt ELSE 0 END), 0) AS before, \
-                  COALESCE(SUM(CASE WHEN od.t >= j.joined_at THEN od.amt ELSE 0 END), 0) AS after \
-                FROM j LEFT JOIN od ON od.cid = j.id GROUP BY j.id, j.joined_at), \
-         ev AS (SELECT t, amt, 1 AS ord, NULL AS jid FROM nmo UNION ALL SELECT joined_at, 0, 0, id FROM j), \
-         cum AS (SELECT jid, SUM(amt) OVER (ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS before FROM ev), \
-         k AS (SELECT (SELECT COUNT(*) FROM nm) AS controls, (SELECT COALESCE(SUM(amt), 0) FROM nmo) AS total) \
+         j AS (SELECT id, joined_at, RANK() OVER (ORDER BY joined_at) AS k FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
+         jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, j.k AS k, \
+                  COALESCE(SUM(CASE WHEN o.ordered_at < j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS before, \
+                  COALESCE(SUM(CASE WHEN o.ordered_at >= j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS after \
+                FROM j LEFT JOIN customer_order o ON o.customer_id = j.id AND o.currency = ? \
+                  AND o.ordered_at >= ? AND o.ordered_at < ? \
+                GROUP BY j.id, j.joined_at, j.k), \
+         {controls}, \
+         k AS (SELECT (SELECT COUNT(*) FROM buyers WHERE joined_at IS NULL OR joined_at >= ?) AS controls, \
+                 (SELECT total FROM nmt) AS total) \
          SELECT k.controls AS controls, CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
            CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
            CAST(x.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
@@ -650,16 +647,24 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
                            FROM jt JOIN cum ON cum.jid = jt.jid) x ON 1 = 1"
     );
     values.extend([
+        // buyers
         p.brand.id().into(),
         cur.into(),
         p.to.into(),
+        // j
         p.from.into(),
         p.to.into(),
+        // jt
+        cur.into(),
+        p.from.into(),
+        p.to.into(),
+        // the non-members' orders
         p.to.into(),
         p.brand.id().into(),
         cur.into(),
         p.from.into(),
         p.to.into(),
+        // k
         p.to.into(),
     ]);
     let rows = JoinerRow::find_by_statement(db::raw(backend, &sql, values))
@@ -702,6 +707,40 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         ci_high: interval.map(|i| i.1),
         insufficient: (joiners.len() as i64) < p.min_sample || controls < p.min_sample,
     })
+}
+
+/// The CTEs `nmt` (the non-members' total spend in the period) and `cum`
+/// (`jid`, `before`: their spend before each joiner `jt.jid` joined), from
+/// the non-members' orders: the period's orders (brand, currency, from, to)
+/// of customers who had not joined before its end (the first parameter).
+///
+/// On PostgreSQL the orders are summed per gap between consecutive joining
+/// instants (`width_bucket` over the sorted instants: a hash aggregate, no
+/// sort of the orders), and a running sum over those few gaps gives each
+/// joiner's figure: joiner `k` in joining order (ties share the first rank)
+/// gets the gaps before its instant, so an order at that instant is after.
+/// Elsewhere one time line of orders and joinings is summed in order, a
+/// joining sorting before an order at the same instant.
+fn controls_before(backend: sea_orm::DbBackend) -> &'static str {
+    if backend == sea_orm::DbBackend::Postgres {
+        "nmb AS (SELECT width_bucket(o.ordered_at, \
+                    (SELECT COALESCE(array_agg(joined_at ORDER BY joined_at), '{}') FROM j)) AS b, \
+                  SUM(o.amount_e4) AS amt \
+                FROM customer_order o LEFT JOIN joined ON joined.cid = o.customer_id AND joined.joined_at < ? \
+                WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ? \
+                  AND joined.cid IS NULL GROUP BY 1), \
+         nmt AS (SELECT COALESCE(SUM(amt), 0) AS total FROM nmb), \
+         ev AS (SELECT b AS pos, 0 AS ord, amt, NULL AS jid FROM nmb UNION ALL SELECT k - 1, 1, 0, jid FROM jt), \
+         cum AS (SELECT jid, SUM(amt) OVER (ORDER BY pos, ord ROWS UNBOUNDED PRECEDING) AS before FROM ev)"
+    } else {
+        "nmo AS (SELECT o.ordered_at AS t, o.amount_e4 AS amt \
+                FROM customer_order o LEFT JOIN joined ON joined.cid = o.customer_id AND joined.joined_at < ? \
+                WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ? \
+                  AND joined.cid IS NULL), \
+         nmt AS (SELECT COALESCE(SUM(amt), 0) AS total FROM nmo), \
+         ev AS (SELECT t, amt, 1 AS ord, NULL AS jid FROM nmo UNION ALL SELECT joined_at, 0, 0, jid FROM jt), \
+         cum AS (SELECT jid, SUM(amt) OVER (ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS before FROM ev)"
+    }
 }
 
 async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec<CohortRow>> {

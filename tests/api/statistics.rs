@@ -256,6 +256,76 @@ async fn joiners_are_split_at_the_instant_of_joining_with_a_bootstrap_interval()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_at_the_instant_of_joining_is_after_for_joiners_and_non_members() {
+    let app = TestApp::spawn().await;
+    let (brand, c) = brand_with_community(&app, "UTC").await;
+    // Period 1-11 June (10 days). ann and bo join at the same instant,
+    // 3 June 00:00 (2 days before, 8 after); cy joins 7 June 00:00 (6 and 4).
+    activities(
+        &app,
+        &c,
+        &[
+            ("ann", "2026-06-03T00:00:00Z"),
+            ("bo", "2026-06-03T00:00:00Z"),
+            ("cy", "2026-06-07T00:00:00Z"),
+        ],
+    )
+    .await;
+    customers(
+        &app,
+        &brand,
+        &[
+            ("ann", true),
+            ("bo", true),
+            ("cy", true),
+            ("x", false),
+            ("y", false),
+        ],
+    )
+    .await;
+    orders(
+        &app,
+        &brand,
+        &[
+            // ann orders at the very instant she joins: after.
+            ("ann", "2026-06-03T00:00:00Z", "12"),
+            ("bo", "2026-06-02T00:00:00Z", "8"),
+            ("cy", "2026-06-07T00:00:00Z", "5"),
+            ("cy", "2026-06-06T23:00:00Z", "7"),
+            // Non-members: x at the instant ann and bo join (after for both,
+            // before for cy), y just before cy joins and at cy's instant.
+            ("x", "2026-06-03T00:00:00Z", "10"),
+            ("y", "2026-06-06T12:00:00Z", "4"),
+            ("y", "2026-06-07T00:00:00Z", "6"),
+            ("x", "2026-06-01T06:00:00Z", "3"),
+        ],
+    )
+    .await;
+    let r = report(
+        &app,
+        &brand,
+        "2026-06-01T00:00:00Z",
+        "2026-06-11T00:00:00Z",
+        "sales { joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter } }",
+    )
+    .await;
+    let j = &r["sales"]["joiners"];
+    assert_eq!(j["joiners"], 3);
+    assert_eq!(j["controls"], 2);
+    // Person-days: before 2 + 2 + 6 = 10, after 8 + 8 + 4 = 20.
+    // Joiners before: bo 8 + cy 7 = 15 → 1.5 per day; after: ann 12 + cy 5 = 17 → 0.85.
+    close(&j["joinersBefore"], 15.0 / 10.0);
+    close(&j["joinersAfter"], 17.0 / 20.0);
+    // Non-members' spend before each joining (all 23 of theirs in the period):
+    // ann 3, bo 3 (x's 10 at their instant is after), cy 3 + 10 + 4 = 17
+    // (y's 6 at cy's instant is after); 23 in all.
+    // Before: (3 + 3 + 17) / (10 days × 2 controls) = 1.15;
+    // after: (20 + 20 + 6) / (20 × 2) = 1.15.
+    close(&j["controlsBefore"], 23.0 / 20.0);
+    close(&j["controlsAfter"], 46.0 / 40.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stickiness_counts_exactly_thirty_days_and_stays_within_one() {
     let app = TestApp::spawn().await;
     let (_, c) = brand_with_community(&app, "UTC").await;
