@@ -617,6 +617,9 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     // Split at the instant of joining: an order at or after it is "after".
+    // The population's members (`pm`) are the customers who joined before
+    // the period's end and have an order before it; the controls are the
+    // rest of the population, counted from the summaries' index.
     // Each joiner's own orders are read through the customer index. The
     // non-members' orders are the period's orders of customers who had not
     // joined by its end (an order in the period makes its customer one of
@@ -625,10 +628,10 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
     let controls = controls_before(backend);
     let sql = format!(
         "WITH {cte}, \
-         buyers AS (SELECT f.customer_id AS id, joined.joined_at AS joined_at FROM customer_order_summary f \
-                    LEFT JOIN joined ON joined.cid = f.customer_id \
-                    WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
-         j AS (SELECT id, joined_at, RANK() OVER (ORDER BY joined_at) AS k FROM buyers WHERE joined_at >= ? AND joined_at < ?), \
+         pm AS (SELECT joined.cid AS id, joined.joined_at AS joined_at FROM joined \
+                  JOIN customer_order_summary f ON f.customer_id = joined.cid AND f.currency = ? AND f.first_order_at < ? \
+                WHERE joined.joined_at < ?), \
+         j AS (SELECT id, joined_at, RANK() OVER (ORDER BY joined_at) AS k FROM pm WHERE joined_at >= ?), \
          jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, j.k AS k, \
                   COALESCE(SUM(CASE WHEN o.ordered_at < j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS before, \
                   COALESCE(SUM(CASE WHEN o.ordered_at >= j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS after \
@@ -636,7 +639,9 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
                   AND o.ordered_at >= ? AND o.ordered_at < ? \
                 GROUP BY j.id, j.joined_at, j.k), \
          {controls}, \
-         k AS (SELECT (SELECT COUNT(*) FROM buyers WHERE joined_at IS NULL OR joined_at >= ?) AS controls, \
+         k AS (SELECT (SELECT COUNT(*) FROM customer_order_summary f \
+                         WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?) \
+                      - (SELECT COUNT(*) FROM pm) AS controls, \
                  (SELECT total FROM nmt) AS total) \
          SELECT k.controls AS controls, CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
            CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
@@ -647,13 +652,12 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
                            FROM jt JOIN cum ON cum.jid = jt.jid) x ON 1 = 1"
     );
     values.extend([
-        // buyers
-        p.brand.id().into(),
+        // pm: the population's members
         cur.into(),
+        p.to.into(),
         p.to.into(),
         // j
         p.from.into(),
-        p.to.into(),
         // jt
         cur.into(),
         p.from.into(),
@@ -664,7 +668,9 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         cur.into(),
         p.from.into(),
         p.to.into(),
-        // k
+        // k: the population, less its members
+        p.brand.id().into(),
+        cur.into(),
         p.to.into(),
     ]);
     let rows = JoinerRow::find_by_statement(db::raw(backend, &sql, values))
@@ -747,34 +753,48 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     let month_o = db::month_of(backend, "o.ordered_at");
-    let month_c = db::month_of(backend, "co.cohort_at");
+    let month_j = db::month_of(backend, "joined.joined_at");
+    let month_f = db::month_of(backend, "f.first_order_at");
     // The population only: customers with an order before the period's end,
     // in a cohort when they joined (members) or first ordered (non-members)
-    // within the period.
+    // within the period. Members come from the joinings in the period,
+    // non-members from the summaries' first orders in it (by index, never
+    // every customer). A cohort's months start with the period's first
+    // month, so earlier orders are not read; each customer counts once per
+    // month they ordered in.
     let sql = format!(
         "WITH {cte}, \
-         firsts AS (SELECT f.customer_id AS id, f.first_order_at AS first_at FROM customer_order_summary f \
-                    WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
-         co AS (SELECT firsts.id AS id, \
-                  CASE WHEN joined.joined_at IS NOT NULL AND joined.joined_at < ? THEN 1 ELSE 0 END AS grp, \
-                  CASE WHEN joined.joined_at IS NOT NULL AND joined.joined_at < ? THEN joined.joined_at ELSE firsts.first_at END AS cohort_at \
-                FROM firsts LEFT JOIN joined ON joined.cid = firsts.id), \
-         cm AS (SELECT co.id AS id, co.grp AS grp, {month_c} AS cohort FROM co WHERE co.cohort_at >= ? AND co.cohort_at < ?) \
-         SELECT cm.grp AS grp, cm.cohort AS cohort, {month_o} AS month, COUNT(DISTINCT cm.id) AS n \
-         FROM cm LEFT JOIN customer_order o ON o.customer_id = cm.id AND o.currency = ? AND o.ordered_at < ? \
-         GROUP BY cm.grp, cm.cohort, {month_o} \
+         cm AS (SELECT joined.cid AS id, 1 AS grp, {month_j} AS cohort FROM joined \
+                  JOIN customer_order_summary f ON f.customer_id = joined.cid AND f.currency = ? AND f.first_order_at < ? \
+                WHERE joined.joined_at >= ? AND joined.joined_at < ? \
+                UNION ALL \
+                SELECT f.customer_id AS id, 0 AS grp, {month_f} AS cohort FROM customer_order_summary f \
+                  LEFT JOIN joined ON joined.cid = f.customer_id AND joined.joined_at < ? \
+                WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at >= ? AND f.first_order_at < ? \
+                  AND joined.cid IS NULL), \
+         act AS (SELECT cm.id AS id, cm.grp AS grp, cm.cohort AS cohort, {month_o} AS month \
+                 FROM cm JOIN customer_order o ON o.customer_id = cm.id AND o.currency = ? \
+                   AND o.ordered_at >= ? AND o.ordered_at < ? \
+                 GROUP BY cm.id, cm.grp, cm.cohort, {month_o}) \
+         SELECT grp, cohort, month, COUNT(*) AS n FROM act GROUP BY grp, cohort, month \
          UNION ALL \
          SELECT cm.grp AS grp, cm.cohort AS cohort, NULL AS month, COUNT(*) AS n FROM cm GROUP BY cm.grp, cm.cohort"
     );
     values.extend([
-        p.brand.id().into(),
+        // members
         cur.into(),
-        p.to.into(),
-        p.to.into(),
         p.to.into(),
         p.from.into(),
         p.to.into(),
+        // non-members
+        p.to.into(),
+        p.brand.id().into(),
         cur.into(),
+        p.from.into(),
+        p.to.into(),
+        // their orders, from the start of the period's first month
+        cur.into(),
+        month_start_of(p.from).into(),
         p.to.into(),
     ]);
     let rows = CohortCount::find_by_statement(db::raw(backend, &sql, values))
@@ -827,6 +847,14 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
 fn month_start(ym: &str) -> Option<DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok()?;
     Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
+}
+
+/// The first instant of the month `t` is in (UTC).
+fn month_start_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(t.year(), t.month(), 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| Utc.from_utc_datetime(&d))
+        .unwrap_or(t)
 }
 
 /// The first instant of the month after the one `t` is in.

@@ -194,6 +194,48 @@ async fn cohorts_hold_the_reports_population_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cohorts_first_month_counts_orders_from_its_first_day() {
+    let app = TestApp::spawn().await;
+    let (brand, c) = brand_with_community(&app, "UTC").await;
+    // Period 10 March - 1 June. m joins 15 March; n, not a member, first
+    // orders 12 March: both in the March cohort.
+    activities(&app, &c, &[("m", "2026-03-15T12:00:00Z")]).await;
+    customers(&app, &brand, &[("m", true), ("n", false)]).await;
+    orders(
+        &app,
+        &brand,
+        &[
+            // m: February (before the cohort: not a month of it), 5 March
+            // (before the period starts, but in the cohort's first month),
+            // 2 May (month 2).
+            ("m", "2026-02-20T12:00:00Z", "10"),
+            ("m", "2026-03-05T12:00:00Z", "10"),
+            ("m", "2026-05-02T12:00:00Z", "10"),
+            // n: 12 March and 1 April (months 0 and 1).
+            ("n", "2026-03-12T12:00:00Z", "10"),
+            ("n", "2026-04-01T00:00:00Z", "10"),
+        ],
+    )
+    .await;
+    let r = report(
+        &app,
+        &brand,
+        "2026-03-10T00:00:00Z",
+        "2026-06-01T00:00:00Z",
+        "retention { cohorts { group cohort size retention } }",
+    )
+    .await;
+    // March, April and May are complete by 1 June; June on is null.
+    assert_eq!(
+        r["retention"]["cohorts"],
+        json!([
+            { "group": "MEMBERS", "cohort": "2026-03", "size": 1, "retention": [1.0, 0.0, 1.0, null, null, null] },
+            { "group": "NON_MEMBERS", "cohort": "2026-03", "size": 1, "retention": [1.0, 1.0, 0.0, null, null, null] },
+        ])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joiners_are_split_at_the_instant_of_joining_with_a_bootstrap_interval() {
     let app = TestApp::spawn().await;
     let (brand, c) = brand_with_community(&app, "UTC").await;
