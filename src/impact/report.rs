@@ -500,7 +500,9 @@ async fn sales(
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     // The population comes from the order summaries (a first order before
     // the end); only the period's orders are read, summed per customer
-    // before they meet the population.
+    // before they meet the population. The squared deviations are taken
+    // from each group's mean (`g`), for a variance that stays exact when
+    // the spread is small beside the mean.
     let sql = format!(
         "WITH {cte}, \
          s AS (SELECT o.customer_id AS id, SUM(o.amount_e4) AS spend, COUNT(*) AS orders FROM customer_order o \
@@ -511,12 +513,13 @@ async fn sales(
              COALESCE(s.orders, 0) AS orders \
            FROM customer_order_summary f LEFT JOIN joined ON joined.cid = f.customer_id LEFT JOIN s ON s.id = f.customer_id \
            WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
-         pm AS (SELECT grp, spend, orders, spend - AVG(spend) OVER (PARTITION BY grp) AS dev FROM pc) \
-         SELECT grp, COUNT(*) AS n, COALESCE(SUM(spend), 0) AS spend, COALESCE(SUM(dev * dev), 0) AS spend_ss, \
-           CAST(COALESCE(SUM(orders), 0) AS BIGINT) AS orders, \
-           CAST(COALESCE(SUM(CASE WHEN orders >= 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS buyers, \
-           CAST(COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeaters \
-         FROM pm GROUP BY grp"
+         g AS (SELECT grp, AVG(spend) AS mean FROM pc GROUP BY grp) \
+         SELECT pc.grp AS grp, COUNT(*) AS n, COALESCE(SUM(pc.spend), 0) AS spend, \
+           COALESCE(SUM((pc.spend - g.mean) * (pc.spend - g.mean)), 0) AS spend_ss, \
+           CAST(COALESCE(SUM(pc.orders), 0) AS BIGINT) AS orders, \
+           CAST(COALESCE(SUM(CASE WHEN pc.orders >= 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS buyers, \
+           CAST(COALESCE(SUM(CASE WHEN pc.orders >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeaters \
+         FROM pc JOIN g ON g.grp = pc.grp GROUP BY pc.grp"
     );
     values.extend([
         p.brand.id().into(),
@@ -955,13 +958,13 @@ async fn engagement_of(app: &AppContext, p: &ReportParams) -> AppResult<Vec<Comm
 
 /// Computes the report (no cache).
 pub async fn compute(app: &AppContext, p: &ReportParams) -> AppResult<ImpactReport> {
-    // The statements are independent: they run side by side on the pool.
-    let cur = currency(app, p).await?;
+    // The statements are independent: they run side by side on the pool,
+    // satisfaction and engagement while the currency is picked.
     let sales_and_retention = async {
-        match &cur {
+        match currency(app, p).await? {
             Some(cur) => {
                 let ((sales, repeat), cohorts) =
-                    tokio::try_join!(sales(app, p, cur), cohorts(app, p, cur))?;
+                    tokio::try_join!(sales(app, p, &cur), cohorts(app, p, &cur))?;
                 Ok((
                     Some(sales),
                     Some(RetentionReport {
