@@ -377,11 +377,10 @@ struct SatisfactionRow {
 }
 
 /// One joiner's spend before and after the instant they joined, and the
-/// non-members' total spend before that instant (all within the period).
-/// Without joiners, one row with only `controls` and `c_total`.
+/// non-members' spend before that instant and in the whole period.
+/// Without joiners, one row with only `c_total`.
 #[derive(FromQueryResult)]
 struct JoinerRow {
-    controls: i64,
     c_total: f64,
     joined_at: Option<DateTime<Utc>>,
     t_before: Option<f64>,
@@ -538,7 +537,7 @@ async fn sales(
                 .await?,
         )
     };
-    let (rows, joiners, matched) = tokio::try_join!(rows, joiners(app, p, cur), async {
+    let (rows, joiner_rows, matched) = tokio::try_join!(rows, joiners(app, p, cur), async {
         if p.matched {
             super::matched::compare(app, p, cur).await.map(Some)
         } else {
@@ -546,6 +545,8 @@ async fn sales(
         }
     })?;
     let get = |g: i32| rows.iter().find(|r| r.grp == g);
+    // The joiners' controls are the non-members of the population.
+    let joiners = joiner_comparison(p, &joiner_rows, get(0).map(|r| r.n).unwrap_or(0));
     let min = p.min_sample;
     // (value, people, observations) of a group's row.
     type Of<'a> = &'a dyn Fn(&SalesRow) -> (Option<f64>, i64, i64);
@@ -616,13 +617,14 @@ async fn sales(
     ))
 }
 
-async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<JoinerComparison> {
+/// The joiners' rows (see [`JoinerRow`]); their comparison is made with
+/// the number of controls from the sales figures ([`joiner_comparison`]).
+async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec<JoinerRow>> {
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     // Split at the instant of joining: an order at or after it is "after".
     // The population's members (`pm`) are the customers who joined before
-    // the period's end and have an order before it; the controls are the
-    // rest of the population, counted from the summaries' index.
+    // the period's end and have an order before it.
     // Each joiner's own orders are read through the customer index. The
     // non-members' orders are the period's orders of customers who had not
     // joined by its end (an order in the period makes its customer one of
@@ -642,11 +644,8 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
                   AND o.ordered_at >= ? AND o.ordered_at < ? \
                 GROUP BY j.id, j.joined_at, j.k), \
          {controls}, \
-         k AS (SELECT (SELECT COUNT(*) FROM customer_order_summary f \
-                         WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?) \
-                      - (SELECT COUNT(*) FROM pm) AS controls, \
-                 (SELECT total FROM nmt) AS total) \
-         SELECT k.controls AS controls, CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
+         k AS (SELECT (SELECT total FROM nmt) AS total) \
+         SELECT CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
            CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
            CAST(x.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
            CAST(x.c_before AS DOUBLE PRECISION) / 10000.0 AS c_before \
@@ -671,15 +670,15 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         cur.into(),
         p.from.into(),
         p.to.into(),
-        // k: the population, less its members
-        p.brand.id().into(),
-        cur.into(),
-        p.to.into(),
     ]);
-    let rows = JoinerRow::find_by_statement(db::raw(backend, &sql, values))
+    Ok(JoinerRow::find_by_statement(db::raw(backend, &sql, values))
         .all(&app.db)
-        .await?;
-    let controls = rows.first().map(|r| r.controls).unwrap_or(0);
+        .await?)
+}
+
+/// Joiners against `controls` non-members (difference in differences,
+/// with its bootstrap interval).
+fn joiner_comparison(p: &ReportParams, rows: &[JoinerRow], controls: i64) -> JoinerComparison {
     let days = |a: DateTime<Utc>, b: DateTime<Utc>| {
         (b - a).num_microseconds().unwrap_or(0) as f64 / 86_400e6
     };
@@ -704,7 +703,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         Some(_) => stats::bootstrap(&joiners, |draw| did(draw, controls).difference),
         None => None,
     };
-    Ok(JoinerComparison {
+    JoinerComparison {
         joiners: joiners.len() as i64,
         controls,
         joiners_before: rates.joiners_before,
@@ -715,7 +714,7 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Joi
         ci_low: interval.map(|i| i.0),
         ci_high: interval.map(|i| i.1),
         insufficient: (joiners.len() as i64) < p.min_sample || controls < p.min_sample,
-    })
+    }
 }
 
 /// The CTEs `nmt` (the non-members' total spend in the period) and `cum`
