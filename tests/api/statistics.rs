@@ -89,6 +89,19 @@ async fn report(app: &TestApp, brand: &str, from: &str, to: &str, selection: &st
     ok(app, &q, json!({ "b": brand, "from": from, "to": to })).await["impactReport"].clone()
 }
 
+/// The joiners' comparison of the brand's report over `from`..`to`.
+async fn joiners(app: &TestApp, brand: &str, from: &str, to: &str) -> Value {
+    report(
+        app,
+        brand,
+        from,
+        to,
+        "sales { joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter difference ciLow ciHigh } }",
+    )
+    .await["sales"]["joiners"]
+        .clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_uplift_interval_is_welchs_t_and_the_relative_uplift_has_one_too() {
     let app = TestApp::spawn().await;
@@ -266,15 +279,7 @@ async fn joiners_are_split_at_the_instant_of_joining_with_a_bootstrap_interval()
         ],
     )
     .await;
-    let r = report(
-        &app,
-        &brand,
-        "2026-06-01T00:00:00Z",
-        "2026-06-11T00:00:00Z",
-        "sales { joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter difference ciLow ciHigh } }",
-    )
-    .await;
-    let j = &r["sales"]["joiners"];
+    let j = &joiners(&app, &brand, "2026-06-01T00:00:00Z", "2026-06-11T00:00:00Z").await;
     assert_eq!(j["joiners"], 2);
     assert_eq!(j["controls"], 1);
     // Person-days: before 4.75 + 2 = 6.75, after 5.25 + 8 = 13.25.
@@ -343,15 +348,7 @@ async fn an_order_at_the_instant_of_joining_is_after_for_joiners_and_non_members
         ],
     )
     .await;
-    let r = report(
-        &app,
-        &brand,
-        "2026-06-01T00:00:00Z",
-        "2026-06-11T00:00:00Z",
-        "sales { joiners { joiners controls joinersBefore joinersAfter controlsBefore controlsAfter } }",
-    )
-    .await;
-    let j = &r["sales"]["joiners"];
+    let j = &joiners(&app, &brand, "2026-06-01T00:00:00Z", "2026-06-11T00:00:00Z").await;
     assert_eq!(j["joiners"], 3);
     assert_eq!(j["controls"], 2);
     // Person-days: before 2 + 2 + 6 = 10, after 8 + 8 + 4 = 20.
