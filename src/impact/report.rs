@@ -643,13 +643,12 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
                 FROM j LEFT JOIN customer_order o ON o.customer_id = j.id AND o.currency = ? \
                   AND o.ordered_at >= ? AND o.ordered_at < ? \
                 GROUP BY j.id, j.joined_at, j.k), \
-         {controls}, \
-         k AS (SELECT (SELECT total FROM nmt) AS total) \
-         SELECT CAST(k.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
+         {controls} \
+         SELECT CAST(nmt.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
            CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
            CAST(x.after AS DOUBLE PRECISION) / 10000.0 AS t_after, \
            CAST(x.c_before AS DOUBLE PRECISION) / 10000.0 AS c_before \
-         FROM k LEFT JOIN (SELECT jt.joined_at AS joined_at, jt.before AS before, jt.after AS after, \
+         FROM nmt LEFT JOIN (SELECT jt.joined_at AS joined_at, jt.before AS before, jt.after AS after, \
                              COALESCE(cum.before, 0) AS c_before \
                            FROM jt JOIN cum ON cum.jid = jt.jid) x ON 1 = 1"
     );
@@ -861,11 +860,8 @@ fn month_start_of(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// The first instant of the month after the one `t` is in.
 fn month_after(t: DateTime<Utc>) -> DateTime<Utc> {
-    let first = NaiveDate::from_ymd_opt(t.year(), t.month(), 1)
-        .and_then(|d| d.checked_add_months(Months::new(1)));
-    first
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| Utc.from_utc_datetime(&d))
+    month_start_of(t)
+        .checked_add_months(Months::new(1))
         .unwrap_or(t)
 }
 
