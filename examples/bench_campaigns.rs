@@ -26,7 +26,7 @@ mod support;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use hearth::campaign::content::{
+use hearth::schedule::service::{
     calendar_communities_statement, calendar_neighbours_statement, calendar_page_statement,
     CalendarQuery,
 };

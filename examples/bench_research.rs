@@ -25,8 +25,8 @@ use std::time::Instant;
 use chrono::Utc;
 use hearth::{
     auth::BrandScope,
+    finding::{service as findings, text::Search},
     pagination::PageRequest,
-    research::{findings, text::Search},
 };
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set};
 use serde_json::{json, Value};

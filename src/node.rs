@@ -25,23 +25,23 @@ use crate::{
     audit::graphql::AuditEvent,
     auth::Caller,
     brand::graphql::Brand,
-    campaign::graphql::{Campaign, ContentItem},
+    campaign::graphql::Campaign,
     certification::{certifications, graphql::Certification},
     community::graphql::{Channel, Community},
+    content::graphql::ContentItem,
     context::{AppContext, ContextExt},
     db,
     error::{AppError, AppResult},
     feedback::graphql::Feedback,
-    impact::{graphql::ReportSnapshot, snapshot::Frozen},
+    finding::{graphql::Finding, service::Ranked},
     integration::graphql::Integration,
     member::graphql::Member,
     recognition::graphql::{RewardGrant, RewardProgramme},
     report_page::graphql::ReportShareLink,
-    research::{
-        findings::Ranked,
-        graphql::{Audience, Finding, GatheringPlace, ResearchTag},
-    },
-    training::graphql::{Enrollment, Trainee, TrainingModule, TrainingProgramme},
+    reporting::{graphql::ReportSnapshot, snapshot::Frozen},
+    research::graphql::{Audience, GatheringPlace, ResearchTag},
+    trainee::graphql::{Enrollment, Trainee},
+    training::graphql::{TrainingModule, TrainingProgramme},
     webhook::graphql::{WebhookDelivery, WebhookEndpoint},
 };
 
@@ -368,7 +368,7 @@ async fn load(app: &AppContext, kind: &str, ids: &[Uuid]) -> AppResult<Vec<(Uuid
                 ids,
                 |m| m.id,
                 |m| {
-                    Ok(Node::ReportSnapshot(crate::impact::graphql::snapshot(
+                    Ok(Node::ReportSnapshot(crate::reporting::graphql::snapshot(
                         Frozen::from_model(m)?,
                     )))
                 },

@@ -387,7 +387,7 @@ pub async fn ingest(
     let brand = community.brand_id;
     let now = Utc::now();
 
-    let items = crate::campaign::content::items_of_community(
+    let items = crate::content::service::items_of_community(
         &app.db,
         community.id,
         input

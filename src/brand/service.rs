@@ -15,11 +15,11 @@ use crate::{
     auth::Caller,
     brand::data_version,
     cache::CacheKey,
-    campaign::offers,
     context::AppContext,
     db::WriteTxn,
     error::{AppError, AppResult},
     pagination::{after_condition, CursorKey, Page, PageRequest},
+    schedule::offers,
     validation,
 };
 

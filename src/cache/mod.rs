@@ -6,7 +6,7 @@
 //! | cache | key | moved by | stale at most |
 //! |---|---|---|---|
 //! | version mirror ([`versions`]) | `v:b:<brand>`, `v:u:<user>`, `v:i:<integration>` | every write, in its transaction (pending mark, then confirm) | `cache.version_ttl_secs`, only if Redis refused a writer's pending mark yet answers others |
-//! | impact reports (`impact::report::serve`, [`flight`]) | brand, parameters, data version | the brand's data version | only when the client allows it, and said (`freshness`): up to `reports.max_staleness_secs` |
+//! | impact reports (`reporting::service::serve`, [`flight`]) | brand, parameters, data version | the brand's data version | only when the client allows it, and said (`freshness`): up to `reports.max_staleness_secs` |
 //! | a brand's row (`brand::service::get`) | brand, data version | the brand's data version | never |
 //! | access facts (`auth::session::AccessCache`) | user or integration (+ token id), access version | the caller's access version, read on every request | never |
 //! | GraphQL output (`response_cache::OutputCache`) | versioned key, request bytes, position | the versioned key | never |

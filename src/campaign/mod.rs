@@ -1,21 +1,12 @@
-//! Content campaigns: campaigns over a brand's communities, content items
-//! with typed fields and versions, the client's approval, scheduling under
-//! the community's cadence policy, and publishing by integrations under a
-//! lease.
+//! Content campaigns: a brand's campaigns over its communities, with their
+//! objective, period, targets and approval lead time. Staff plan them;
+//! client users of the brand read them. What a campaign posts is the
+//! `content` area, when it posts the `schedule` area, and publishing and
+//! its results the `publishing` area.
 //!
-//! `service.rs` holds campaigns; `content.rs` items, versions, reviews, the
-//! status machine, scheduling and the calendar; `cadence.rs` the cadence
-//! guard itself (pure); `offers.rs` whom offers reach under the brand's cap;
-//! `publish.rs` claims and publishing reports; `results.rs` pushed metrics
-//! and the figures over them;
-//! `graphql.rs` types and thin resolvers; `loaders.rs` the DataLoaders of
-//! its relation fields.
+//! `service.rs` holds campaigns; `graphql.rs` types and thin resolvers;
+//! `loaders.rs` the DataLoaders of its relation fields.
 
-pub mod cadence;
-pub mod content;
 pub mod graphql;
 pub mod loaders;
-pub mod offers;
-pub mod publish;
-pub mod results;
 pub mod service;

@@ -405,7 +405,7 @@ pub async fn update(
     };
     let txn = WriteTxn::outside_reports(app, current.brand_id).await?;
     if let Some(communities) = &communities {
-        let used = super::content::communities_with_content(&txn, id).await?;
+        let used = crate::content::service::communities_with_content(&txn, id).await?;
         if let Some(c) = used.iter().find(|c| !communities.contains(c)) {
             return Err(AppError::bad_input(
                 "input.communityIds",
@@ -540,6 +540,19 @@ pub async fn communities_of(
         .filter(campaign_community::Column::CampaignId.is_in(campaigns.to_vec()))
         .filter(scope.condition(campaign_community::Column::BrandId))
         .order_by_asc(campaign_community::Column::CommunityId)
+        .all(&app.db)
+        .await?)
+}
+
+/// Campaigns by id in `scope` (one statement).
+pub async fn campaigns_by_id(
+    app: &AppContext,
+    scope: &BrandScope,
+    ids: &[Uuid],
+) -> AppResult<Vec<campaign::Model>> {
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(ids.to_vec()))
+        .filter(scope.condition(campaign::Column::BrandId))
         .all(&app.db)
         .await?)
 }

@@ -1,5 +1,5 @@
-//! GraphQL types and resolvers for certifications, results, roles that
-//! require training, and the training report.
+//! GraphQL types and resolvers for certifications and the roles that
+//! require them.
 
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -8,13 +8,10 @@ use super::{
     certifications::{
         self, CertificateCheck, CertificationFilter, CertificationRow, CertificationStatus,
     },
-    report,
-    results::{self, IngestTrainingStatementsInput, RecordTrainingResultInput},
     roles::{self, RoleRequirement, TrainingGap},
 };
 use crate::{
     context::{parse_id, to_id, ContextExt},
-    ingest::IngestSummary,
     member::service::MemberRole,
     pagination::{Connection, PageRequest},
 };
@@ -122,24 +119,6 @@ impl CertificationQuery {
         Ok(page.map(Certification::from).into())
     }
 
-    /// A programme's report for a brand: enrollments, completion, time to
-    /// complete, results per assessed module, overdue enrollments and
-    /// certification coverage of the roles that require it.
-    async fn training_report(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The brand.")] brand_id: ID,
-        #[graphql(desc = "The programme (agency-wide or the brand's own).")] programme_id: ID,
-    ) -> async_graphql::Result<report::TrainingReport> {
-        Ok(report::report(
-            &ctx.app()?.for_reports(),
-            ctx.caller()?,
-            parse_id("brandId", &brand_id)?,
-            parse_id("programmeId", &programme_id)?,
-        )
-        .await?)
-    }
-
     /// Role holders of a brand's communities whose required certification
     /// is missing, revoked, expired, or expires within `withinDays` days.
     async fn training_gaps(
@@ -191,27 +170,6 @@ pub struct CertificationMutation;
 
 #[Object]
 impl CertificationMutation {
-    /// Pushes results for a brand's trainees (integrations with
-    /// `ingest:training`, or staff): up to 10,000 rows, idempotent by
-    /// statement id, all-or-nothing by default.
-    async fn ingest_training_statements(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The results.")] input: IngestTrainingStatementsInput,
-    ) -> async_graphql::Result<IngestSummary> {
-        Ok(results::ingest(ctx.app()?, ctx.caller()?, input).await?)
-    }
-
-    /// Records one result by hand (staff): workshop attendance, a practicum
-    /// signed off.
-    async fn record_training_result(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The result.")] input: RecordTrainingResultInput,
-    ) -> async_graphql::Result<IngestSummary> {
-        Ok(results::record(ctx.app()?, ctx.caller()?, input).await?)
-    }
-
     /// Makes a role (`HOST`, `MODERATOR`, `AMBASSADOR`) of a community
     /// require a valid certification of a programme (agency-wide or the
     /// brand's own), or, without `programmeId`, no longer. Holders already

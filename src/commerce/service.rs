@@ -363,8 +363,8 @@ fn check_order(i: usize, r: &OrderRowInput, now: DateTime<Utc>) -> Result<OrderR
     let offer_code = match r.offer_code.as_deref() {
         None => None,
         Some(c) => Some(
-            crate::campaign::content::offer_code(c)
-                .ok_or_else(|| reject("offerCode", crate::campaign::content::OFFER_CODE_RULE))?,
+            crate::content::service::offer_code(c)
+                .ok_or_else(|| reject("offerCode", crate::content::service::OFFER_CODE_RULE))?,
         ),
     };
     Ok(OrderRow {

@@ -15,6 +15,7 @@ use super::{
 use crate::{
     context::{parse_id, to_id, ContextExt},
     error::{AppError, AppResult},
+    insight::recommend::{CommunityRecommendation, TagEvidence},
     loaders::{child, first_argument, loader, node_child},
     member::{
         self,
@@ -23,7 +24,6 @@ use crate::{
         service::NestedSelection,
     },
     pagination::{Connection, CursorKey, Page, PageRequest},
-    research::recommend::{CommunityRecommendation, TagEvidence},
 };
 
 /// How often a community may be prompted.

@@ -337,7 +337,7 @@ pub async fn create(
             if a.brand_id != brand_id {
                 return Err(AppError::NotFound("audience"));
             }
-            let r = crate::research::insights::recommendation_for(app, &a).await?;
+            let r = crate::insight::service::recommendation_for(app, &a).await?;
             let frozen = serde_json::to_string(&r)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("recommendation: {e}")))?;
             (Some(a.id), Some(frozen))

@@ -1,9 +1,9 @@
-//! Impact measurement: reports (sales, retention, satisfaction, engagement,
-//! the matched comparison) of members against other customers over what
-//! [`crate::commerce`] takes in, cached by the brand's data version; time
-//! series; frozen snapshots.
+//! Impact measurement: the report's figures (sales, joiners, retention,
+//! satisfaction, engagement, the matched comparison) of members against
+//! other customers, over what [`crate::commerce`] takes in. Definitions in
+//! `report.rs`; the matched comparison in `matched.rs`. Its types are the
+//! GraphQL objects of the report; serving them (the freshness policy, time
+//! series, snapshots, resolvers) is the `reporting` area.
 
-pub mod graphql;
 pub mod matched;
 pub mod report;
-pub mod snapshot;

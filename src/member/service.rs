@@ -313,7 +313,7 @@ pub async fn merge(
         .exec(&txn)
         .await?;
     // Offers they were addressed count against the kept member's cap.
-    crate::campaign::offers::merge(&txn, gone.id, keep.id).await?;
+    crate::schedule::offers::merge(&txn, gone.id, keep.id).await?;
     // Memberships: keep the earlier join where both were in a community.
     let keep_ms = membership::Entity::find()
         .filter(membership::Column::MemberId.eq(keep.id))

@@ -10,8 +10,8 @@ use crate::{
     impact::{
         matched::MatchedEffect,
         report::{CustomerGroup, Figure, GroupFigures, SampleUnit},
-        snapshot::Frozen,
     },
+    reporting::snapshot::Frozen,
 };
 
 /// One figure.

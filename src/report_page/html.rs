@@ -11,9 +11,9 @@ use super::{
     charts::{self, Bar, Series, MEMBERS, OTHERS},
     csv,
 };
-use crate::impact::{
-    report::{CohortRow, CustomerGroup, Figure, GroupFigures, SampleUnit},
-    snapshot::Frozen,
+use crate::{
+    impact::report::{CohortRow, CustomerGroup, Figure, GroupFigures, SampleUnit},
+    reporting::snapshot::Frozen,
 };
 
 /// What the page says about whose report it is.

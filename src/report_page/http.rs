@@ -16,7 +16,7 @@ use crate::{
     auth::{ratelimit::Limit, Principal},
     error::AppError,
     http::{graphql::caller_of, AppState},
-    impact::snapshot::{self, Frozen},
+    reporting::snapshot::{self, Frozen},
 };
 
 /// The query string: a share link's key.

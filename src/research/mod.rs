@@ -1,19 +1,12 @@
-//! Audience research: audiences, the brand's codebook of tags, findings
-//! (recorded, ingested, tagged, searched in full text), gathering places,
-//! insights, and an explained recommendation of community type, platform
-//! and purpose.
+//! Audience research: a brand's audiences (named target groups), the
+//! brand's codebook of tags (with the keyword rule that tags findings), and
+//! the places where an audience already gathers. The evidence itself is the
+//! `finding` area; what it says and the recommendation the `insight` area.
 //!
 //! `service.rs` holds audiences, the codebook and gathering places;
-//! `findings.rs` findings, their tags, ingest and search; `insights.rs` the
-//! figures, suggestions and the recommendation's inputs; `recommend.rs` the
-//! scoring itself (pure); `text.rs` words, keyword matching and the search
-//! syntax; `graphql.rs` types and thin resolvers; `loaders.rs` the
-//! DataLoaders of its relation fields.
+//! `graphql.rs` types and thin resolvers; `loaders.rs` the DataLoaders of
+//! its relation fields.
 
-pub mod findings;
 pub mod graphql;
-pub mod insights;
 pub mod loaders;
-pub mod recommend;
 pub mod service;
-pub mod text;

@@ -590,7 +590,7 @@ fn keywords(field: &str, items: &[String]) -> AppResult<Vec<String>> {
     for (i, k) in items.iter().enumerate() {
         let f = format!("{field}.{i}");
         let k = validation::text(&f, k, 1, 60)?;
-        let words = super::text::words(&k);
+        let words = crate::finding::text::words(&k);
         if words.is_empty() {
             return Err(AppError::bad_input(f, "a keyword needs letters or digits"));
         }
@@ -635,7 +635,7 @@ pub async fn create_tag(
     .insert(&txn)
     .await
     .map_err(|e| AppError::from_db_unique(e, key_taken(&key)))?;
-    let tagged = super::findings::retag(&txn, brand, created.id, &words).await?;
+    let tagged = crate::finding::service::retag(&txn, brand, created.id, &words).await?;
     audit::record_object(
         &txn,
         caller,
@@ -693,7 +693,7 @@ pub async fn update_tag(
         ));
     }
     let tagged = match &words {
-        Some(w) => Some(super::findings::retag(&txn, current.brand_id, id, w).await?),
+        Some(w) => Some(crate::finding::service::retag(&txn, current.brand_id, id, w).await?),
         None => None,
     };
     audit::record_object(

@@ -2,27 +2,27 @@
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::{enrollment, trainee, training_module, training_programme};
+use entity::{training_module, training_programme};
 use uuid::Uuid;
 
 use super::{
-    loaders::{ProgrammeEnrollmentsLoader, ProgrammeLoader, ProgrammeModulesLoader, TraineeLoader},
+    loaders::ProgrammeModulesLoader,
     programmes::{
         self, CreateTrainingProgrammeInput, ModuleKind, MoveOn, ProgrammeStatus,
         TrainingModuleInput, TrainingProgrammeFilter, UpdateTrainingModuleInput,
         UpdateTrainingProgrammeInput,
     },
-    records::{
-        self, CreateTraineeInput, EnrollSummary, EnrollTraineesInput, EnrollmentFilter,
-        EnrollmentStatus, UpdateTraineeInput,
-    },
 };
 use crate::{
-    certification::{graphql::Certification, loaders::EnrollmentCertificationsLoader},
     context::{parse_id, to_id, ContextExt},
     error::{AppError, AppResult},
     loaders::loader,
     pagination::{Connection, CursorKey, Page, PageRequest},
+    trainee::{
+        graphql::Enrollment,
+        loaders::ProgrammeEnrollmentsLoader,
+        service::{ProgrammeEnrollments, ENROLLMENT_CURSOR},
+    },
 };
 
 /// A training programme: agency-wide, or for one brand.
@@ -93,15 +93,15 @@ impl TrainingProgramme {
         ctx: &Context<'_>,
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<Enrollment>> {
-        let page = PageRequest::new(first, None, records::ENROLLMENT_CURSOR, 1, false)?;
+        let page = PageRequest::new(first, None, ENROLLMENT_CURSOR, 1, false)?;
         let rows_loader = loader::<ProgrammeEnrollmentsLoader>(ctx)?;
         let (rows, total) = futures_util::join!(
             rows_loader.load_one((self.uuid, page.first)),
-            crate::loaders::total_of::<records::ProgrammeEnrollments>(ctx, self.uuid)
+            crate::loaders::total_of::<ProgrammeEnrollments>(ctx, self.uuid)
         );
         let (rows, total) = (rows?.unwrap_or_default(), total?);
         let page = Page::from_rows(rows, &page, total, |e| CursorKey {
-            order: records::ENROLLMENT_CURSOR.into(),
+            order: ENROLLMENT_CURSOR.into(),
             keys: vec![e.id.to_string()],
         });
         Ok(page.try_map(Enrollment::try_from)?.into())
@@ -155,140 +155,6 @@ impl TryFrom<training_module::Model> for TrainingModule {
     }
 }
 
-/// A person of a brand's team who is trained.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct Trainee {
-    /// Unique id.
-    pub id: ID,
-    /// The brand.
-    pub brand_id: ID,
-    /// Name.
-    pub name: String,
-    /// E-mail (lower case), unique within the brand.
-    pub email: String,
-    /// Job role.
-    pub job_role: Option<String>,
-    /// Their client user account, if linked.
-    pub user_id: Option<ID>,
-    /// Their community member, if linked.
-    pub member_id: Option<ID>,
-    /// Incremented on every change; pass it as `expectedVersion`.
-    pub version: i32,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<trainee::Model> for Trainee {
-    fn from(m: trainee::Model) -> Self {
-        Self {
-            id: to_id(m.id),
-            brand_id: to_id(m.brand_id),
-            name: m.name,
-            email: m.email,
-            job_role: m.job_role,
-            user_id: m.user_id.map(to_id),
-            member_id: m.member_id.map(to_id),
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
-/// A trainee enrolled in a programme.
-#[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex)]
-pub struct Enrollment {
-    /// Unique id.
-    pub id: ID,
-    /// The trainee's brand.
-    pub brand_id: ID,
-    /// The trainee.
-    pub trainee_id: ID,
-    /// The programme.
-    pub programme_id: ID,
-    /// Where it stands (derived; see `EnrollmentStatus`).
-    pub status: EnrollmentStatus,
-    /// When it should be complete.
-    pub due_at: Option<DateTime<Utc>>,
-    /// First result recorded.
-    pub started_at: Option<DateTime<Utc>>,
-    /// When every required module was satisfied.
-    pub completed_at: Option<DateTime<Utc>>,
-    /// When it was waived.
-    pub waived_at: Option<DateTime<Utc>>,
-    /// Why it was waived.
-    pub waived_reason: Option<String>,
-    /// Incremented on every change.
-    pub version: i32,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    #[graphql(skip)]
-    uuid: Uuid,
-    #[graphql(skip)]
-    trainee: Uuid,
-    #[graphql(skip)]
-    programme: Uuid,
-}
-
-impl TryFrom<enrollment::Model> for Enrollment {
-    type Error = AppError;
-
-    fn try_from(m: enrollment::Model) -> AppResult<Self> {
-        Ok(Self {
-            id: to_id(m.id),
-            brand_id: to_id(m.brand_id),
-            trainee_id: to_id(m.trainee_id),
-            programme_id: to_id(m.programme_id),
-            status: records::status_of(&m, Utc::now()),
-            due_at: m.due_at,
-            started_at: m.started_at,
-            completed_at: m.completed_at,
-            waived_at: m.waived_at,
-            waived_reason: m.waived_reason,
-            version: m.version,
-            created_at: m.created_at,
-            uuid: m.id,
-            trainee: m.trainee_id,
-            programme: m.programme_id,
-        })
-    }
-}
-
-#[ComplexObject]
-impl Enrollment {
-    /// The trainee.
-    async fn trainee(&self, ctx: &Context<'_>) -> async_graphql::Result<Trainee> {
-        Ok(loader::<TraineeLoader>(ctx)?
-            .load_one(self.trainee)
-            .await?
-            .ok_or(AppError::NotFound("trainee"))?
-            .into())
-    }
-
-    /// Its certifications, oldest first (renewals keep the history).
-    async fn certifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Certification>> {
-        Ok(loader::<EnrollmentCertificationsLoader>(ctx)?
-            .load_one(self.uuid)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Certification::from)
-            .collect())
-    }
-
-    /// The programme.
-    async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<TrainingProgramme> {
-        Ok(loader::<ProgrammeLoader>(ctx)?
-            .load_one(self.programme)
-            .await?
-            .ok_or(AppError::NotFound("training programme"))?
-            .try_into()?)
-    }
-}
-
 /// Training queries.
 #[derive(Default)]
 pub struct TrainingQuery;
@@ -313,8 +179,7 @@ impl TrainingQuery {
         let page =
             programmes::list(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
         let ids: Vec<Uuid> = page.rows.iter().map(|(_, p)| p.id).collect();
-        crate::loaders::prefetch_totals::<records::ProgrammeEnrollments>(ctx, "enrollments", &ids)
-            .await?;
+        crate::loaders::prefetch_totals::<ProgrammeEnrollments>(ctx, "enrollments", &ids).await?;
         Ok(page.try_map(TrainingProgramme::try_from)?.into())
     }
 
@@ -329,60 +194,6 @@ impl TrainingQuery {
                 .await?
                 .try_into()?,
         )
-    }
-
-    /// Trainees in your scope, newest first.
-    async fn trainees(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only this brand's trainees.")] brand_id: Option<ID>,
-        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
-    ) -> async_graphql::Result<Connection<Trainee>> {
-        let page = PageRequest::new(
-            first,
-            after.as_deref(),
-            records::TRAINEE_CURSOR,
-            1,
-            ctx.wants_total(),
-        )?;
-        let brand = brand_id.map(|b| parse_id("brandId", &b)).transpose()?;
-        let page = records::trainees(ctx.app()?, ctx.caller()?, brand, page).await?;
-        Ok(page.map(Trainee::from).into())
-    }
-
-    /// One trainee by id.
-    async fn trainee(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The trainee.")] id: ID,
-    ) -> async_graphql::Result<Trainee> {
-        Ok(
-            records::trainee(ctx.app()?, ctx.caller()?, parse_id("id", &id)?)
-                .await?
-                .into(),
-        )
-    }
-
-    /// Enrollments in your scope, newest first.
-    async fn enrollments(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Rows per page: 0-100, default 20.")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
-        #[graphql(desc = "Which enrollments to include.")] filter: Option<EnrollmentFilter>,
-    ) -> async_graphql::Result<Connection<Enrollment>> {
-        let page = PageRequest::new(
-            first,
-            after.as_deref(),
-            records::ENROLLMENT_CURSOR,
-            1,
-            ctx.wants_total(),
-        )?;
-        let page =
-            records::enrollments(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page)
-                .await?;
-        Ok(page.try_map(Enrollment::try_from)?.into())
     }
 }
 
@@ -447,54 +258,6 @@ impl TrainingMutation {
     ) -> async_graphql::Result<TrainingModule> {
         Ok(
             programmes::update_module(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
-                .await?
-                .try_into()?,
-        )
-    }
-
-    /// Adds a trainee to a brand's team.
-    async fn create_trainee(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The trainee.")] input: CreateTraineeInput,
-    ) -> async_graphql::Result<Trainee> {
-        Ok(records::create_trainee(ctx.app()?, ctx.caller()?, input)
-            .await?
-            .into())
-    }
-
-    /// Changes a trainee.
-    async fn update_trainee(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The trainee.")] id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateTraineeInput,
-    ) -> async_graphql::Result<Trainee> {
-        Ok(
-            records::update_trainee(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, input)
-                .await?
-                .into(),
-        )
-    }
-
-    /// Enrolls one or many trainees of a brand in a programme.
-    async fn enroll_trainees(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Who, in what, by when.")] input: EnrollTraineesInput,
-    ) -> async_graphql::Result<EnrollSummary> {
-        Ok(records::enroll(ctx.app()?, ctx.caller()?, input).await?)
-    }
-
-    /// Waives an enrollment that is not complete, with a reason.
-    async fn waive_enrollment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The enrollment.")] id: ID,
-        #[graphql(desc = "Why, 1-1000 characters.")] reason: String,
-    ) -> async_graphql::Result<Enrollment> {
-        Ok(
-            records::waive(ctx.app()?, ctx.caller()?, parse_id("id", &id)?, &reason)
                 .await?
                 .try_into()?,
         )

@@ -3,19 +3,15 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::{enrollment, trainee, training_module, training_programme};
+use entity::{training_module, training_programme};
 use uuid::Uuid;
 
-use super::{programmes, records};
-use crate::loaders::{by_first, group, load_error, request_loaders, LoadError};
+use super::programmes;
+use crate::loaders::{group, load_error, request_loaders, LoadError};
 
 request_loaders! {
     /// Loads the modules of many programmes.
     ProgrammeModulesLoader;
-    /// Loads the newest enrollments of many programmes: key (programme, first).
-    ProgrammeEnrollmentsLoader;
-    /// Loads trainees by id.
-    TraineeLoader;
     /// Loads programmes by id.
     ProgrammeLoader;
 }
@@ -32,43 +28,12 @@ impl Loader<Uuid> for ProgrammeModulesLoader {
     }
 }
 
-impl Loader<(Uuid, u64)> for ProgrammeEnrollmentsLoader {
-    type Value = Vec<enrollment::Model>;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[(Uuid, u64)],
-    ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
-        by_first(
-            keys,
-            |e: &enrollment::Model| e.programme_id,
-            |ids, first| async move {
-                records::first_enrollments_of(&self.0, &self.1, &ids, first).await
-            },
-        )
-        .await
-    }
-}
-
-impl Loader<Uuid> for TraineeLoader {
-    type Value = trainee::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = records::trainees_by_id(&self.0, &self.1, keys)
-            .await
-            .map_err(load_error)?;
-        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
-    }
-}
-
 impl Loader<Uuid> for ProgrammeLoader {
     type Value = training_programme::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = records::programmes_by_id(&self.0, &self.1, keys)
+        let rows = programmes::programmes_by_id(&self.0, &self.1, keys)
             .await
             .map_err(load_error)?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())

@@ -670,3 +670,16 @@ pub async fn modules_of(
         .all(&app.db)
         .await?)
 }
+
+/// Programmes by id that `scope` reads (one statement).
+pub async fn programmes_by_id(
+    app: &AppContext,
+    scope: &BrandScope,
+    ids: &[Uuid],
+) -> AppResult<Vec<training_programme::Model>> {
+    Ok(training_programme::Entity::find()
+        .filter(training_programme::Column::Id.is_in(ids.to_vec()))
+        .filter(visible(scope))
+        .all(&app.db)
+        .await?)
+}

@@ -11,10 +11,6 @@ use entity::{content_item, content_metric};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Set};
 use uuid::Uuid;
 
-use super::{
-    content::{self, ContentKind, ContentStatus},
-    service::{self, CampaignTarget, ContentMetric},
-};
 use crate::{
     auth::{BrandScope, Caller, Principal},
     context::{parse_id, AppContext},
@@ -24,6 +20,10 @@ use crate::{
         check_count, finish, insert_new, may_ingest, sort_rows, stops, IngestMode, IngestSummary,
         RejectedRow,
     },
+};
+use crate::{
+    campaign::service::{self, CampaignTarget, ContentMetric},
+    content::service::{self as content, ContentKind, ContentStatus},
 };
 
 /// One observation of a metric of a published item.

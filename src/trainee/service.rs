@@ -4,13 +4,13 @@
 
 use async_graphql::{InputObject, MaybeUndefined, ID};
 use chrono::{DateTime, Utc};
-use entity::{enrollment, member, trainee, training_programme, user};
+use entity::{enrollment, member, trainee, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use super::programmes::{programme_in, ProgrammeStatus};
+use crate::training::programmes::{programme_in, ProgrammeStatus};
 use crate::{
     audit::service as audit,
     auth::{BrandScope, Caller},
@@ -558,19 +558,6 @@ pub async fn trainees_by_id(
         .filter(trainee::Column::Id.is_in(ids.to_vec()))
         .filter(scope.condition(trainee::Column::BrandId))
         .order_by_asc(trainee::Column::Id)
-        .all(&app.db)
-        .await?)
-}
-
-/// Programmes by id that `scope` reads (one statement).
-pub async fn programmes_by_id(
-    app: &AppContext,
-    scope: &BrandScope,
-    ids: &[Uuid],
-) -> AppResult<Vec<training_programme::Model>> {
-    Ok(training_programme::Entity::find()
-        .filter(training_programme::Column::Id.is_in(ids.to_vec()))
-        .filter(super::programmes::visible(scope))
         .all(&app.db)
         .await?)
 }

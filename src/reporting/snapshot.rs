@@ -6,7 +6,8 @@ use entity::report_snapshot;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::report::{self, ImpactReport, Interval, ReportParams, TimePoint};
+use super::service::{self, Interval, TimePoint};
+use crate::impact::report::{ImpactReport, ReportParams};
 use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,
@@ -57,9 +58,9 @@ pub async fn freeze(
 ) -> AppResult<Frozen> {
     let me = caller.user()?.id;
     caller.write_scope()?.check(params.brand.id(), "brand")?;
-    let (report, _) = report::serve(app, params, fresh).await?;
+    let (report, _) = service::serve(app, params, fresh).await?;
     let report = ImpactReport::clone(&report);
-    let (_, monthly, _) = report::serve_time_series(app, params, Interval::Month, fresh).await?;
+    let (_, monthly, _) = service::serve_time_series(app, params, Interval::Month, fresh).await?;
     let internal = |e: serde_json::Error| AppError::Internal(e.into());
     let json = serde_json::to_string(&report).map_err(internal)?;
     let monthly_json = serde_json::to_string(&monthly).map_err(internal)?;

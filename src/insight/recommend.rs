@@ -26,8 +26,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::service::{GatheringPlatform, TagKind};
 use crate::community::service::{CommunityKind, Platform};
+use crate::research::service::{GatheringPlatform, TagKind};
 
 /// Weight of the audience share in a platform's score.
 pub const W_SHARE: f64 = 0.5;

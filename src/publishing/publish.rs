@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::content::{item_in, save_versioned as update, ContentStatus};
+use crate::content::service::{item_in, save_versioned as update, ContentStatus};
 use crate::{
     audit::service as audit,
     auth::{BrandScope, Caller},

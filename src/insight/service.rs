@@ -10,16 +10,14 @@ use entity::{audience, gathering_place, research_tag};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
 
-use super::{
-    recommend::{self, CommunityRecommendation, FindingEvidence, PlaceEvidence, TagRef},
-    service::{self, FindingSource, GatheringPlatform, TagKind},
-    text,
-};
+use super::recommend::{self, CommunityRecommendation, FindingEvidence, PlaceEvidence, TagRef};
 use crate::{
     auth::Caller,
     context::{to_id, AppContext},
     db,
     error::{AppError, AppResult},
+    finding::text,
+    research::service::{self, FindingSource, GatheringPlatform, TagKind},
 };
 
 /// Figures of one tag over the period.

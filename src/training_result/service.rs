@@ -324,7 +324,7 @@ pub async fn record(
     caller: &Caller,
     input: RecordTrainingResultInput,
 ) -> AppResult<IngestSummary> {
-    let t = crate::training::records::trainee_in(
+    let t = crate::trainee::service::trainee_in(
         &app.db,
         &caller.write_scope()?,
         parse_id("input.traineeId", &input.trainee_id)?,

@@ -1,4 +1,5 @@
-//! GraphQL types and resolvers for impact measurement.
+//! GraphQL types and resolvers for impact reports, their time series and
+//! frozen snapshots.
 
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
@@ -6,7 +7,7 @@ use futures_util::future::BoxFuture;
 use sea_orm::EntityTrait;
 
 use super::{
-    report::{self, ImpactReport, Interval, ReportParams, TimePoint},
+    service::{self, Interval, TimePoint},
     snapshot,
 };
 use crate::{
@@ -14,6 +15,7 @@ use crate::{
     cache::CacheKey,
     context::{parse_id, AppContext, ContextExt},
     error::{AppError, AppResult},
+    impact::report::{ImpactReport, ReportFreshness, ReportParams},
     pagination::{Connection, PageRequest},
     response_cache::{CacheKeyCheck, CachedValue},
     validation,
@@ -65,7 +67,7 @@ pub struct ImpactTimeSeries {
     pub points: Vec<TimePoint>,
     /// Which data the series is computed from, and whether newer data
     /// exists (as for `impactReport`).
-    pub freshness: report::ReportFreshness,
+    pub freshness: ReportFreshness,
 }
 
 /// A report's arguments as sent.
@@ -138,7 +140,7 @@ impl CacheKeyCheck for ReportArgs {
         caller: &'a Caller,
     ) -> BoxFuture<'a, AppResult<CacheKey>> {
         Box::pin(
-            async move { report::key(app, &self.params(app, caller).await?, self.fresh).await },
+            async move { service::key(app, &self.params(app, caller).await?, self.fresh).await },
         )
     }
 }
@@ -195,7 +197,7 @@ impl ImpactQuery {
             fresh: fresh.unwrap_or(false),
         };
         let (report, key) =
-            report::serve(app, &args.params(app, caller).await?, args.fresh).await?;
+            service::serve(app, &args.params(app, caller).await?, args.fresh).await?;
         Ok(CachedValue::new(report, &key).replayable(args))
     }
 
@@ -233,7 +235,7 @@ impl ImpactQuery {
         };
         let p = args.params(app, caller).await?;
         let (currency, points, freshness) =
-            report::serve_time_series(app, &p, interval, args.fresh).await?;
+            service::serve_time_series(app, &p, interval, args.fresh).await?;
         Ok(ImpactTimeSeries {
             currency,
             interval,

@@ -17,10 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    service::{self, FindingSource, GatheringPlatform, TaggedBy},
-    text::{self, Search},
-};
+use super::text::{self, Search};
 use crate::{
     auth::{BrandScope, Caller, Principal},
     context::{parse_id, AppContext},
@@ -31,6 +28,7 @@ use crate::{
         values_cte, Idempotent, IngestMode, IngestSummary, RejectedRow, CHUNK,
     },
     pagination::{CursorKey, Page, PageRequest},
+    research::service::{self, FindingSource, GatheringPlatform, TaggedBy},
     validation,
 };
 

@@ -27,12 +27,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    cadence,
-    content::{ContentFields, ContentKind},
-};
+use super::cadence;
 use crate::{
     auth::BrandScope,
+    content::service::{ContentFields, ContentKind},
     context::AppContext,
     db::{self, WriteTxn},
     db_enum,
