@@ -418,6 +418,24 @@ pub fn month_of(backend: DbBackend, column: &str) -> String {
     }
 }
 
+/// SQL for a value that groups a timestamp column by calendar month (UTC),
+/// cheaper to compute per row than [`month_of`]'s text on PostgreSQL; turn
+/// it into `YYYY-MM` with [`month_key_text`].
+pub fn month_key(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("date_trunc('month', ({column}) AT TIME ZONE 'UTC')"),
+        _ => month_of(backend, column),
+    }
+}
+
+/// SQL for the `YYYY-MM` text of a [`month_key`] value.
+pub fn month_key_text(backend: DbBackend, key: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({key}, 'YYYY-MM')"),
+        _ => key.to_string(),
+    }
+}
+
 /// SQL for the Monday (`YYYY-MM-DD`, UTC) of a timestamp column's week.
 pub fn week_of(backend: DbBackend, column: &str) -> String {
     match backend {

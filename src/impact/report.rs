@@ -322,7 +322,9 @@ pub(crate) fn figure(
 /// (the brand's communities, or one). A customer is linked to a member by
 /// identity (`customer.member_id`, following merges) or by the member's
 /// customer reference (read from the members that have one, through the
-/// customers' reference index); hash joins, not a subquery per customer. `joined`
+/// customers' reference index); hash joins, not a subquery per customer. A
+/// customer linked to one member both ways is listed twice in `links`, which
+/// only `joined` reads, taking the earliest joining per customer. `joined`
 /// holds only the customers who joined (`cid`, `joined_at`): statements
 /// that start from orders or summaries (whose customers are the brand's)
 /// join it directly instead of every customer in `cust`.
@@ -336,7 +338,7 @@ pub fn customers_cte(brand: Uuid, community: Option<Uuid>) -> (String, Vec<sea_o
         "links AS ( \
            SELECT c.id AS cid, COALESCE(m.merged_into, m.id) AS mid FROM customer c JOIN member m ON m.id = c.member_id \
            WHERE c.brand_id = ? AND c.member_id IS NOT NULL \
-           UNION \
+           UNION ALL \
            SELECT c.id AS cid, m.id AS mid FROM member m \
            JOIN customer c ON c.brand_id = m.brand_id AND c.external_ref = m.customer_ref \
            WHERE m.brand_id = ? AND m.customer_ref IS NOT NULL AND m.merged_into IS NULL), \
@@ -457,18 +459,24 @@ pub(crate) async fn currency(app: &AppContext, p: &ReportParams) -> AppResult<Op
         return Ok(Some(c));
     }
     let backend = app.db.get_database_backend();
-    // Candidates from the summaries (customers whose orders span part of
-    // the period), each confirmed by one order in the period.
+    // The brand's currencies, one index probe each (the next currency
+    // after the last one found), each kept when an order in the period
+    // uses it: a handful of index reads, not a scan of the brand's orders
+    // or summaries.
     let rows = CurrencyRow::find_by_statement(db::raw(
         backend,
-        "SELECT c.currency AS currency FROM (SELECT DISTINCT currency FROM customer_order_summary \
-           WHERE brand_id = ? AND first_order_at < ? AND last_order_at >= ?) c \
-         WHERE EXISTS (SELECT 1 FROM customer_order o WHERE o.brand_id = ? AND o.currency = c.currency \
-           AND o.ordered_at >= ? AND o.ordered_at < ?) ORDER BY c.currency",
+        "WITH RECURSIVE cur(c) AS ( \
+           SELECT MIN(currency) FROM customer_order WHERE brand_id = ? \
+           UNION ALL \
+           SELECT (SELECT MIN(o.currency) FROM customer_order o WHERE o.brand_id = ? AND o.currency > cur.c) \
+           FROM cur WHERE cur.c IS NOT NULL) \
+         SELECT cur.c AS currency FROM cur WHERE cur.c IS NOT NULL \
+           AND EXISTS (SELECT 1 FROM customer_order o WHERE o.brand_id = ? AND o.currency = cur.c \
+             AND o.ordered_at >= ? AND o.ordered_at < ?) \
+         ORDER BY cur.c",
         vec![
             p.brand.id().into(),
-            p.to.into(),
-            p.from.into(),
+            p.brand.id().into(),
             p.brand.id().into(),
             p.from.into(),
             p.to.into(),
@@ -498,9 +506,19 @@ async fn sales(
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
     // The population comes from the order summaries (a first order before
     // the end); only the period's orders are read, summed per customer
-    // before they meet the population. The squared deviations are taken
-    // from each group's mean (`g`), for a variance that stays exact when
-    // the spread is small beside the mean.
+    // before they meet the population. The sum of squared deviations from
+    // each group's mean stays exact when the spread is small beside the
+    // mean: PostgreSQL's `var_samp` accumulates it in one pass (Youngs and
+    // Cramer's updates); elsewhere it is taken from each group's mean (`g`).
+    let (mean_cte, spend_ss, mean_join) = if backend == sea_orm::DbBackend::Postgres {
+        ("", "var_samp(pc.spend) * (COUNT(*) - 1)", "")
+    } else {
+        (
+            ", g AS (SELECT grp, AVG(spend) AS mean FROM pc GROUP BY grp)",
+            "SUM((pc.spend - g.mean) * (pc.spend - g.mean))",
+            " JOIN g ON g.grp = pc.grp",
+        )
+    };
     let sql = format!(
         "WITH {cte}, \
          s AS (SELECT o.customer_id AS id, SUM(o.amount_e4) AS spend, COUNT(*) AS orders FROM customer_order o \
@@ -510,14 +528,13 @@ async fn sales(
              CAST(COALESCE(s.spend, 0) AS DOUBLE PRECISION) / CAST(10000 AS DOUBLE PRECISION) AS spend, \
              COALESCE(s.orders, 0) AS orders \
            FROM customer_order_summary f LEFT JOIN joined ON joined.cid = f.customer_id LEFT JOIN s ON s.id = f.customer_id \
-           WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?), \
-         g AS (SELECT grp, AVG(spend) AS mean FROM pc GROUP BY grp) \
+           WHERE f.brand_id = ? AND f.currency = ? AND f.first_order_at < ?){mean_cte} \
          SELECT pc.grp AS grp, COUNT(*) AS n, COALESCE(SUM(pc.spend), 0) AS spend, \
-           COALESCE(SUM((pc.spend - g.mean) * (pc.spend - g.mean)), 0) AS spend_ss, \
+           COALESCE({spend_ss}, 0) AS spend_ss, \
            CAST(COALESCE(SUM(pc.orders), 0) AS BIGINT) AS orders, \
            CAST(COALESCE(SUM(CASE WHEN pc.orders >= 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS buyers, \
            CAST(COALESCE(SUM(CASE WHEN pc.orders >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeaters \
-         FROM pc JOIN g ON g.grp = pc.grp GROUP BY pc.grp"
+         FROM pc{mean_join} GROUP BY pc.grp"
     );
     values.extend([
         p.brand.id().into(),
@@ -629,19 +646,14 @@ async fn joiners(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
     // joined by its end (an order in the period makes its customer one of
     // the population), found by an anti-join; `cum` gives their spend
     // before each joining instant (see `controls_before`).
-    let controls = controls_before(backend);
+    let (totals, controls) = (joiner_totals(backend), controls_before(backend));
     let sql = format!(
         "WITH {cte}, \
          pm AS (SELECT joined.cid AS id, joined.joined_at AS joined_at FROM joined \
                   JOIN customer_order_summary f ON f.customer_id = joined.cid AND f.currency = ? AND f.first_order_at < ? \
                 WHERE joined.joined_at < ?), \
          j AS (SELECT id, joined_at, RANK() OVER (ORDER BY joined_at) AS k FROM pm WHERE joined_at >= ?), \
-         jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, j.k AS k, \
-                  COALESCE(SUM(CASE WHEN o.ordered_at < j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS before, \
-                  COALESCE(SUM(CASE WHEN o.ordered_at >= j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS after \
-                FROM j LEFT JOIN customer_order o ON o.customer_id = j.id AND o.currency = ? \
-                  AND o.ordered_at >= ? AND o.ordered_at < ? \
-                GROUP BY j.id, j.joined_at, j.k), \
+         {totals}, \
          {controls} \
          SELECT CAST(nmt.total AS DOUBLE PRECISION) / 10000.0 AS c_total, x.joined_at AS joined_at, \
            CAST(x.before AS DOUBLE PRECISION) / 10000.0 AS t_before, \
@@ -715,6 +727,30 @@ fn joiner_comparison(p: &ReportParams, rows: &[JoinerRow], controls: i64) -> Joi
     }
 }
 
+/// The CTE `jt`: each joiner of `j` (`jid`, `joined_at`, `k`) with their
+/// spend in the period (currency, from, to: the parameters) before and
+/// after the instant they joined, read through the customer index. On
+/// PostgreSQL each joiner's orders are summed on their own (a lateral
+/// subquery); elsewhere the joiners' orders are grouped per joiner.
+fn joiner_totals(backend: sea_orm::DbBackend) -> &'static str {
+    if backend == sea_orm::DbBackend::Postgres {
+        "jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, j.k AS k, \
+                  COALESCE(x.before, 0) AS before, COALESCE(x.after, 0) AS after \
+                FROM j LEFT JOIN LATERAL ( \
+                  SELECT SUM(CASE WHEN o.ordered_at < j.joined_at THEN o.amount_e4 ELSE 0 END) AS before, \
+                    SUM(CASE WHEN o.ordered_at >= j.joined_at THEN o.amount_e4 ELSE 0 END) AS after \
+                  FROM customer_order o WHERE o.customer_id = j.id AND o.currency = ? \
+                    AND o.ordered_at >= ? AND o.ordered_at < ?) x ON TRUE)"
+    } else {
+        "jt AS (SELECT j.id AS jid, j.joined_at AS joined_at, j.k AS k, \
+                  COALESCE(SUM(CASE WHEN o.ordered_at < j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS before, \
+                  COALESCE(SUM(CASE WHEN o.ordered_at >= j.joined_at THEN o.amount_e4 ELSE 0 END), 0) AS after \
+                FROM j LEFT JOIN customer_order o ON o.customer_id = j.id AND o.currency = ? \
+                  AND o.ordered_at >= ? AND o.ordered_at < ? \
+                GROUP BY j.id, j.joined_at, j.k)"
+    }
+}
+
 /// The CTEs `nmt` (the non-members' total spend in the period) and `cum`
 /// (`jid`, `before`: their spend before each joiner `jt.jid` joined), from
 /// the non-members' orders: the period's orders (brand, currency, from, to)
@@ -752,7 +788,8 @@ fn controls_before(backend: sea_orm::DbBackend) -> &'static str {
 async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec<CohortRow>> {
     let backend = app.db.get_database_backend();
     let (cte, mut values) = customers_cte(p.brand.id(), p.community_id);
-    let month_o = db::month_of(backend, "o.ordered_at");
+    let month_o = db::month_key(backend, "o.ordered_at");
+    let month_text = db::month_key_text(backend, "month");
     let month_j = db::month_of(backend, "joined.joined_at");
     let month_f = db::month_of(backend, "f.first_order_at");
     // The population only: customers with an order before the period's end,
@@ -761,7 +798,8 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
     // non-members from the summaries' first orders in it (by index, never
     // every customer). A cohort's months start with the period's first
     // month, so earlier orders are not read; each customer counts once per
-    // month they ordered in.
+    // month they ordered in, months grouped by their start and written as
+    // `YYYY-MM` once per result row.
     let sql = format!(
         "WITH {cte}, \
          cm AS (SELECT joined.cid AS id, 1 AS grp, {month_j} AS cohort FROM joined \
@@ -776,7 +814,7 @@ async fn cohorts(app: &AppContext, p: &ReportParams, cur: &str) -> AppResult<Vec
                  FROM cm JOIN customer_order o ON o.customer_id = cm.id AND o.currency = ? \
                    AND o.ordered_at >= ? AND o.ordered_at < ? \
                  GROUP BY cm.id, cm.grp, cm.cohort, {month_o}) \
-         SELECT grp, cohort, month, COUNT(*) AS n FROM act GROUP BY grp, cohort, month \
+         SELECT grp, cohort, {month_text} AS month, COUNT(*) AS n FROM act GROUP BY grp, cohort, month \
          UNION ALL \
          SELECT cm.grp AS grp, cm.cohort AS cohort, NULL AS month, COUNT(*) AS n FROM cm GROUP BY cm.grp, cm.cohort"
     );
