@@ -726,6 +726,49 @@ async fn mixed_currencies_are_never_added_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_currency_is_picked_from_the_brands_orders_in_the_period_only() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let other = app.create_brand("Other Brand").await;
+    let ingest = "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted } }";
+    let recent = (Utc::now() - Duration::days(3)).to_rfc3339();
+    // Outside the default period (the 365 days before now).
+    let old = (Utc::now() - Duration::days(400)).to_rfc3339();
+    let push = |b: &str, id: &str, c: &str, at: &str, amount: &str, cur: &str| {
+        json!({ "i": { "brandId": b, "rows": [
+            { "externalId": id, "customerRef": c, "orderedAt": at, "amount": amount, "currency": cur },
+        ] } })
+    };
+    for v in [
+        push(&brand, "e", "c1", &recent, "10", "EUR"),
+        push(&brand, "u", "c2", &old, "1000", "USD"),
+        push(&other, "g", "c9", &recent, "7", "GBP"),
+    ] {
+        app.gql(ingest, v).await.data();
+    }
+    // USD was used only before the period and GBP only by another brand:
+    // EUR is the one currency, and its population is c1 alone (c2 has no
+    // EUR order), so the non-members' spend per customer is 10 / 1 = 10.
+    let d = gql_ok(&app, REPORT, json!({ "b": brand })).await;
+    assert_eq!(d["impactReport"]["sales"]["currency"], "EUR");
+    close(
+        &d["impactReport"]["sales"]["spendPerCustomer"]["nonMembers"]["value"],
+        10.0,
+    );
+    // A second currency in the period: the caller is asked to choose,
+    // every currency of the period named in order (`fresh`: the report
+    // above may otherwise be served for up to a minute).
+    app.gql(ingest, push(&brand, "j", "c3", &recent, "5", "JPY"))
+        .await
+        .data();
+    let a = app.gql(REPORT, json!({ "b": brand, "fresh": true })).await;
+    assert_eq!(a.code(), "BAD_USER_INPUT");
+    assert_eq!(a.body["errors"][0]["extensions"]["field"], "currency");
+    let message = a.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("EUR, JPY"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_and_snapshots_respect_brand_role_and_scope() {
     let app = TestApp::spawn().await;
     let f = fixture(&app).await;
