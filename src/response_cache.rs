@@ -21,7 +21,14 @@ use async_graphql::{
 use futures_util::future::BoxFuture;
 
 use crate::{
-    auth::Caller, cache::CacheKey, config::Settings, context::AppContext, error::AppResult,
+    auth::Caller,
+    cache::{
+        versions::{Subject, VersionsRead},
+        CacheKey,
+    },
+    config::Settings,
+    context::AppContext,
+    error::AppResult,
 };
 
 /// The exact request (POST body or GET query string) being executed: with
@@ -127,11 +134,19 @@ impl<T: OutputType + Send + Sync> OutputType for CachedValue<T> {
 /// version) without resolving anything. A replayed response stands only
 /// while this gives the key it was built from, for the caller at hand.
 pub trait CacheKeyCheck: Send + Sync + 'static {
-    /// The field's key for `caller` now; an error means the field would fail.
+    /// The versions [`CacheKeyCheck::key`] reads (none by default), so that
+    /// a replay can read them with the caller's admission.
+    fn subjects(&self) -> Vec<Subject> {
+        Vec::new()
+    }
+
+    /// The field's key for `caller` now; an error means the field would
+    /// fail. `read` holds versions already read in this request.
     fn key<'a>(
         &'a self,
         app: &'a AppContext,
         caller: &'a Caller,
+        read: &'a VersionsRead,
     ) -> BoxFuture<'a, AppResult<CacheKey>>;
 }
 

@@ -95,19 +95,19 @@ impl RateLimiter {
     /// Counts one event for `key`; `RATE_LIMITED` with the seconds to wait
     /// once the limit for the current minute is used up.
     pub async fn hit(&self, limit: Limit, key: &str) -> AppResult<()> {
-        self.hit_reading(limit, key, None).await.0
+        self.hit_reading(limit, key, &[]).await.0
     }
 
-    /// [`RateLimiter::hit`], also reading the Redis key `also` in the same
-    /// round trip. The read is `Some(value)` when Redis answered, `None`
-    /// when it did not or is not configured (the caller then reads the
-    /// source of truth).
+    /// [`RateLimiter::hit`], also reading the Redis keys `also` in the same
+    /// round trip. The reads are `Some(values)`, one per key, when Redis
+    /// answered; `None` when it did not or is not configured (the caller
+    /// then reads the source of truth).
     pub async fn hit_reading(
         &self,
         limit: Limit,
         key: &str,
-        also: Option<&str>,
-    ) -> (AppResult<()>, Option<Option<String>>) {
+        also: &[String],
+    ) -> (AppResult<()>, Option<Vec<Option<String>>>) {
         if let Some((mut conn, timeout)) = self.cache.redis() {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -124,8 +124,8 @@ impl RateLimiter {
                 .arg(WINDOW.as_secs() + 1)
                 .arg("NX")
                 .ignore();
-            if let Some(also) = also {
-                pipe.get(also);
+            for k in also {
+                pipe.get(k);
             }
             let call = pipe.query_async::<redis::Value>(&mut conn);
             match tokio::time::timeout(timeout, call).await {
@@ -133,12 +133,15 @@ impl RateLimiter {
                     let count = values
                         .first()
                         .and_then(|v| redis::from_redis_value_ref::<u32>(v).ok());
-                    let read = also.map(|_| {
-                        values
-                            .get(1)
-                            .and_then(|v| redis::from_redis_value_ref::<Option<String>>(v).ok())
-                            .flatten()
-                    });
+                    let read = (0..also.len())
+                        .map(|i| {
+                            values
+                                .get(1 + i)
+                                .and_then(|v| redis::from_redis_value_ref::<Option<String>>(v).ok())
+                                .flatten()
+                        })
+                        .collect();
+                    let read = Some(read);
                     if let Some(count) = count {
                         let outcome = if count > self.limit_of(limit) {
                             let retry_after_secs = (window + 1) * WINDOW.as_secs() - now;

@@ -27,7 +27,7 @@ use super::{
     IntegrationPrincipal, Principal, UserPrincipal,
 };
 use crate::{
-    cache::versions::{confirmed, Subject},
+    cache::versions::{confirmed, Subject, VersionsRead},
     context::AppContext,
     error::{AppError, AppResult},
     integration,
@@ -104,33 +104,55 @@ fn subject_of(verified: &Verified) -> Option<Subject> {
 /// caller's access version, in one cache round trip; then checks the token
 /// against what the database says at that version.
 pub async fn admit(app: &AppContext, verified: Verified) -> Result<Principal, Refusal> {
+    admit_reading(app, verified, &[])
+        .await
+        .map(|(principal, _)| principal)
+}
+
+/// [`admit`], also reading the versions of `also` in the same round trip
+/// (what a replayed response checks next); those the mirror confirms come
+/// back with the principal.
+pub async fn admit_reading(
+    app: &AppContext,
+    verified: Verified,
+    also: &[Subject],
+) -> Result<(Principal, VersionsRead), Refusal> {
     let subject = subject_of(&verified).ok_or(Refusal::Token("the subject is not an id"))?;
     let rate_key = match subject {
         Subject::User(id) => format!("u:{id}"),
         Subject::Integration(id) => format!("i:{id}"),
         Subject::BrandData(_) => return Err(Refusal::Token("not a caller")),
     };
-    let version_key = app
-        .versions
-        .in_redis()
-        .then(|| app.versions.redis_key(subject));
+    // The caller's access version first, then `also`.
+    let keys: Vec<String> = if app.versions.in_redis() {
+        std::iter::once(subject)
+            .chain(also.iter().copied())
+            .map(|s| app.versions.redis_key(s))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (limited, read) = app
         .limiter
-        .hit_reading(Limit::Principal, &rate_key, version_key.as_deref())
+        .hit_reading(Limit::Principal, &rate_key, &keys)
         .await;
     limited?;
-    let mirrored = match read {
-        Some(raw) => confirmed(raw.as_deref()),
-        None => app.versions.local(subject),
+    let (mirrored, also_read) = match read {
+        Some(raw) if !raw.is_empty() => (
+            confirmed(raw[0].as_deref()),
+            VersionsRead::from_raw(also, &raw[1..]),
+        ),
+        _ => (app.versions.local(subject), VersionsRead::default()),
     };
     let version = match mirrored {
         Some(v) => v,
         None => app.versions.from_db(&app.db, subject).await?,
     };
-    match verified {
+    let principal = match verified {
         Verified::User(claims) => admit_user(app, &claims, version).await,
         Verified::Integration(claims) => admit_integration(app, &claims, version).await,
-    }
+    }?;
+    Ok((principal, also_read))
 }
 
 /// Checks a token admitted earlier again, as [`admit`] does but without

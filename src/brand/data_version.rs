@@ -6,7 +6,12 @@
 
 use uuid::Uuid;
 
-use crate::{cache::versions::Subject, context::AppContext, db::WriteTxn, error::AppResult};
+use crate::{
+    cache::versions::{Subject, VersionsRead},
+    context::AppContext,
+    db::WriteTxn,
+    error::AppResult,
+};
 
 /// Bumps the brand's version when `txn` commits.
 pub fn bump(txn: &mut WriteTxn, brand: Uuid) {
@@ -17,5 +22,13 @@ pub fn bump(txn: &mut WriteTxn, brand: Uuid) {
 pub async fn current(app: &AppContext, brand: Uuid) -> AppResult<i64> {
     app.versions
         .current(&app.db, Subject::BrandData(brand))
+        .await
+}
+
+/// The brand's version as read earlier in the request (see
+/// [`VersionsRead`]), else as [`current`] reads it.
+pub async fn current_or_read(app: &AppContext, brand: Uuid, read: &VersionsRead) -> AppResult<i64> {
+    app.versions
+        .current_or_read(&app.db, Subject::BrandData(brand), read)
         .await
 }

@@ -203,6 +203,32 @@ pub fn confirmed(raw: Option<&str>) -> Option<i64> {
         .and_then(|r| r.parse().ok())
 }
 
+/// Versions a request read from the mirror along with its caller's
+/// admission, in that one round trip ([`crate::auth::session::admit_reading`]):
+/// a request that knows the versions it will check (a replayed response)
+/// reads them there instead of one round trip each. Only confirmed reads
+/// are kept; any other is read again by [`Versions::current_or_read`].
+#[derive(Debug, Clone, Default)]
+pub struct VersionsRead(Vec<(Subject, i64)>);
+
+impl VersionsRead {
+    /// Keeps the confirmed ones of `raw`, the mirror's values of `subjects`.
+    pub fn from_raw(subjects: &[Subject], raw: &[Option<String>]) -> Self {
+        Self(
+            subjects
+                .iter()
+                .zip(raw)
+                .filter_map(|(s, r)| confirmed(r.as_deref()).map(|v| (*s, v)))
+                .collect(),
+        )
+    }
+
+    /// The version read for `subject`, if any.
+    pub fn get(&self, subject: Subject) -> Option<i64> {
+        self.0.iter().find(|(s, _)| *s == subject).map(|(_, v)| *v)
+    }
+}
+
 /// The mirror of every version, shared by the whole process.
 #[derive(Clone)]
 pub struct Versions {
@@ -293,6 +319,20 @@ impl Versions {
         match mirrored {
             Some(v) => Ok(v),
             None => self.from_db(db, subject).await,
+        }
+    }
+
+    /// `subject`'s version as read earlier in the request (see
+    /// [`VersionsRead`]), else as [`Versions::current`] reads it.
+    pub async fn current_or_read(
+        &self,
+        db: &DatabaseConnection,
+        subject: Subject,
+        read: &VersionsRead,
+    ) -> AppResult<i64> {
+        match read.get(subject) {
+            Some(v) => Ok(v),
+            None => self.current(db, subject).await,
         }
     }
 

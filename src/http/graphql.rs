@@ -37,6 +37,7 @@ use crate::{
         session::{self, Refusal},
         Caller, Principal,
     },
+    cache::versions::{Subject, VersionsRead},
     error::{code, AppError},
     response_cache,
 };
@@ -160,9 +161,10 @@ async fn authenticate(
     req: &HttpRequest,
     state: &AppState,
     format: Format,
-) -> Result<Principal, HttpResponse> {
+    also: &[Subject],
+) -> Result<(Principal, VersionsRead), HttpResponse> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Principal::Anonymous);
+        return Ok((Principal::Anonymous, VersionsRead::default()));
     };
     let token = value
         .to_str()
@@ -178,8 +180,8 @@ async fn authenticate(
         tracing::info!(reason = %e, "token refused");
         unauthorized(format)
     })?;
-    match session::admit(&state.app, verified).await {
-        Ok(principal) => Ok(principal),
+    match session::admit_reading(&state.app, verified, also).await {
+        Ok(admitted) => Ok(admitted),
         Err(Refusal::Token(why)) => {
             tracing::info!(reason = why, "token no longer stands");
             Err(unauthorized(format))
@@ -353,13 +355,14 @@ async fn run(
 ) -> HttpResponse {
     let mut admitted = None;
     if let Some(replay) = state.replays.get(&key) {
-        let caller = match caller(req, state, format).await {
-            Ok(c) => c,
+        // The versions the replay checks are read with the admission.
+        let (caller, read) = match caller_reading(req, state, format, &replay.subjects()).await {
+            Ok(admitted) => admitted,
             Err(response) => return response,
         };
         let valid = tokio::time::timeout(
             state.settings.request_timeout(),
-            replay.still_valid_for(&state.app, &caller),
+            replay.still_valid_for(&state.app, &caller, &read),
         )
         .await;
         if valid.unwrap_or(false) {
@@ -513,11 +516,26 @@ async fn caller(
     state: &AppState,
     format: Format,
 ) -> Result<Caller, HttpResponse> {
-    Ok(Caller {
-        principal: authenticate(req, state, format).await?,
-        request_id: request_id(req),
-        client_ip: client_ip(req, state),
-    })
+    Ok(caller_reading(req, state, format, &[]).await?.0)
+}
+
+/// [`caller`], also reading the versions of `also` in the round trip that
+/// admits the caller (see [`session::admit_reading`]).
+async fn caller_reading(
+    req: &HttpRequest,
+    state: &AppState,
+    format: Format,
+    also: &[Subject],
+) -> Result<(Caller, VersionsRead), HttpResponse> {
+    let (principal, read) = authenticate(req, state, format, also).await?;
+    Ok((
+        Caller {
+            principal,
+            request_id: request_id(req),
+            client_ip: client_ip(req, state),
+        },
+        read,
+    ))
 }
 
 /// The caller of a request to a route other than `/graphql` (the report

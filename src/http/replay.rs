@@ -14,6 +14,7 @@ use async_graphql::parser::types::{ExecutableDocument, SelectionSet};
 use super::limits::root_fields_all;
 use crate::{
     auth::Caller,
+    cache::versions::{Subject, VersionsRead},
     context::AppContext,
     response_cache::{CacheKeyCheck, ReplayableField},
 };
@@ -29,11 +30,29 @@ pub struct KeptResponse {
 }
 
 impl KeptResponse {
+    /// The versions its fields' keys read, to be read with the caller's
+    /// admission.
+    pub fn subjects(&self) -> Vec<Subject> {
+        let mut all: Vec<Subject> = Vec::new();
+        for s in self.fields.iter().flat_map(|(_, k)| k.subjects()) {
+            if !all.contains(&s) {
+                all.push(s);
+            }
+        }
+        all
+    }
+
     /// Whether the response is still valid for `caller`: every field gives
     /// the same key again (an error, such as a refused caller, means no).
-    pub async fn still_valid_for(&self, app: &AppContext, caller: &Caller) -> bool {
+    /// `read` holds versions already read in this request.
+    pub async fn still_valid_for(
+        &self,
+        app: &AppContext,
+        caller: &Caller,
+        read: &VersionsRead,
+    ) -> bool {
         for (key, key_check) in &self.fields {
-            match key_check.key(app, caller).await {
+            match key_check.key(app, caller, read).await {
                 Ok(now) if now.as_str() == key => {}
                 _ => return false,
             }

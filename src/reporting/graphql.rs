@@ -12,7 +12,10 @@ use super::{
 };
 use crate::{
     auth::Caller,
-    cache::CacheKey,
+    cache::{
+        versions::{Subject, VersionsRead},
+        CacheKey,
+    },
     context::{parse_id, AppContext, ContextExt},
     error::{AppError, AppResult},
     impact::report::{ImpactReport, ReportFreshness, ReportParams},
@@ -134,14 +137,21 @@ impl ReportArgs {
 /// A replayed report stands while the same arguments, checked again for
 /// the caller at hand, still give the same cache key.
 impl CacheKeyCheck for ReportArgs {
+    fn subjects(&self) -> Vec<Subject> {
+        parse_id("brandId", &self.brand_id)
+            .map(|b| vec![Subject::BrandData(b)])
+            .unwrap_or_default()
+    }
+
     fn key<'a>(
         &'a self,
         app: &'a AppContext,
         caller: &'a Caller,
+        read: &'a VersionsRead,
     ) -> BoxFuture<'a, AppResult<CacheKey>> {
-        Box::pin(
-            async move { service::key(app, &self.params(app, caller).await?, self.fresh).await },
-        )
+        Box::pin(async move {
+            service::key(app, &self.params(app, caller).await?, self.fresh, read).await
+        })
     }
 }
 

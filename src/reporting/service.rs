@@ -12,6 +12,7 @@ use crate::{
     brand::data_version,
     cache::{
         flight::{self, Served},
+        versions::VersionsRead,
         CacheKey,
     },
     context::AppContext,
@@ -49,9 +50,15 @@ fn max_staleness(app: &AppContext, fresh: bool) -> Option<Duration> {
 }
 
 /// The key that identifies the answer [`serve`] would give now, without
-/// computing: a replayed response stands while it is unchanged.
-pub async fn key(app: &AppContext, p: &ReportParams, fresh: bool) -> AppResult<CacheKey> {
-    let current = data_version::current(app, p.brand.id()).await?;
+/// computing: a replayed response stands while it is unchanged. `read`
+/// holds versions already read in this request.
+pub async fn key(
+    app: &AppContext,
+    p: &ReportParams,
+    fresh: bool,
+    read: &VersionsRead,
+) -> AppResult<CacheKey> {
+    let current = data_version::current_or_read(app, p.brand.id(), read).await?;
     let series = series(p, "impact");
     Ok(
         match app
