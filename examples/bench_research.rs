@@ -24,9 +24,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use hearth::{
-    auth::BrandScope,
-    finding::{service as findings, text::Search},
-    pagination::PageRequest,
+    auth::BrandScope, finding::service as findings, pagination::PageRequest, text::Search,
 };
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set};
 use serde_json::{json, Value};

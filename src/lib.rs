@@ -59,6 +59,7 @@ pub mod schedule; // slots under the cadence guard, the calendar, offers' recipi
 pub mod startup; // build the app from settings; bind; run
 pub mod stats; // Welch intervals, the delta method, a seeded bootstrap
 pub mod telemetry; // logs and Prometheus metrics
+pub mod text; // words, the codebook's keyword rule and the search syntax (research areas)
 pub mod trainee; // a brand's trainees and their enrollments
 pub mod training; // team training: the catalogue of programmes and modules
 pub mod training_result; // training results, the moveOn rules, issuing certifications, the report

@@ -3,11 +3,11 @@
 //! people, and searched in full text with web-search syntax on both
 //! databases. Rules in `docs/research.md`.
 //!
-//! `service.rs` holds findings, their tags, ingest and search; `text.rs`
-//! words, keyword matching and the search syntax; `graphql.rs` types and
-//! thin resolvers; `loaders.rs` the DataLoaders of its relation fields.
+//! `service.rs` holds findings, their tags, ingest and search (words,
+//! keyword matching and the search syntax are [`crate::text`]);
+//! `graphql.rs` types and thin resolvers; `loaders.rs` the DataLoaders of
+//! its relation fields.
 
 pub mod graphql;
 pub mod loaders;
 pub mod service;
-pub mod text;

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::text::{self, Search};
+use crate::text::{self, Search};
 use crate::{
     auth::{BrandScope, Caller, Principal},
     context::{parse_id, AppContext},

@@ -16,8 +16,8 @@ use crate::{
     context::{to_id, AppContext},
     db,
     error::{AppError, AppResult},
-    finding::text,
     research::service::{self, FindingSource, GatheringPlatform, TagKind},
+    text,
 };
 
 /// Figures of one tag over the period.

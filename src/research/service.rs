@@ -590,7 +590,7 @@ fn keywords(field: &str, items: &[String]) -> AppResult<Vec<String>> {
     for (i, k) in items.iter().enumerate() {
         let f = format!("{field}.{i}");
         let k = validation::text(&f, k, 1, 60)?;
-        let words = crate::finding::text::words(&k);
+        let words = crate::text::words(&k);
         if words.is_empty() {
             return Err(AppError::bad_input(f, "a keyword needs letters or digits"));
         }
