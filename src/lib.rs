@@ -33,6 +33,7 @@ pub mod context; // what resolvers can reach, and argument helpers
 pub mod db; // database connection and migrations
 pub mod db_enum; // string-backed enums shared by GraphQL and storage
 pub mod demo; // `hearth demo`: a realistic agency loaded through the API
+pub mod demo_story; // the demo agency as data: its brands, people and seeded draws
 pub mod engagement; // scores, levels, bands, slipping away, community health
 pub mod error; // one error type with stable client codes
 pub mod feedback; // members' feedback, its workflow and statistics

@@ -13,11 +13,15 @@ use serde_json::{json, Value};
 
 use super::{
     client::{text, Gql},
-    generate::{self, Person, Stream},
-    story::{self, Brand, AGENCY_MODULES, AGENCY_PROGRAMME, BRANDS, HOST_MODULES},
     Account, Options,
 };
-use crate::auth::Caller;
+use crate::{
+    auth::Caller,
+    demo_story::{
+        generate::{self, Person, Stream},
+        story::{self, Brand, AGENCY_MODULES, AGENCY_PROGRAMME, BRANDS, HOST_MODULES},
+    },
+};
 
 /// Counts of what was created, by kind, in the order they are printed.
 #[derive(Debug, Default, Clone)]

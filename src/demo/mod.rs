@@ -12,9 +12,7 @@
 //! changes nothing and prints the same summary.
 
 mod client;
-mod generate;
 mod load;
-mod story;
 
 use std::{collections::HashSet, sync::Arc};
 
@@ -24,12 +22,13 @@ use entity::{brand, community, report_snapshot, user};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use sha2::{Digest, Sha256};
 
+pub use crate::demo_story::story::BRANDS;
 pub use load::Counts;
-pub use story::BRANDS;
 
 use crate::{
     account,
     config::{Environment, Settings},
+    demo_story::{generate, story},
     startup,
     telemetry::Metrics,
 };

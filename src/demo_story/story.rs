@@ -5,34 +5,55 @@
 
 /// A research tag of the brand's codebook.
 pub struct Tag {
+    /// Stable key, unique in the codebook.
     pub key: &'static str,
+    /// What people read.
     pub label: &'static str,
+    /// The codebook's kind (`GOAL`, `INTEREST`, `PAIN_POINT`, ...).
     pub kind: &'static str,
+    /// Words or phrases that tag a finding.
     pub keywords: &'static [&'static str],
 }
 
 /// A place where the audience already gathers.
 pub struct Place {
+    /// Where it is (`REDDIT`, `DISCORD`, ...).
     pub platform: &'static str,
+    /// Its name there.
     pub name: &'static str,
+    /// Its address.
     pub url: &'static str,
+    /// How many people it has.
     pub members: i64,
+    /// How busy it is.
     pub posts_per_week: f64,
+    /// Whether the brand already takes part.
     pub brand_present: bool,
+    /// Whether it allows brands to promote themselves.
     pub self_promotion: bool,
+    /// The share of the audience found there (0-1).
     pub audience_share: f64,
 }
 
 /// A community the agency set up.
 pub struct Community {
+    /// Short code, used in the demo's external ids.
     pub code: &'static str,
+    /// Name.
     pub name: &'static str,
+    /// What it is for.
     pub purpose: &'static str,
+    /// Community type (`LIFESTYLE`, `PRODUCT`, `PROFESSIONAL`, ...).
     pub kind: &'static str,
+    /// Where it runs.
     pub platform: &'static str,
+    /// Its address.
     pub url: &'static str,
+    /// IANA time zone of its cadence policy.
     pub time_zone: &'static str,
+    /// The size the agency aims for.
     pub target_size: i64,
+    /// How many members the demo draws.
     pub members: usize,
     /// Channels: name, kind.
     pub channels: &'static [(&'static str, &'static str)],
@@ -40,6 +61,7 @@ pub struct Community {
     pub weekdays: [f64; 7],
     /// Local hours people are most active at.
     pub peak_hours: &'static [u32],
+    /// Its reward programme: name, kind of reward, description.
     pub reward: (&'static str, &'static str, &'static str),
 }
 
@@ -48,11 +70,17 @@ pub type Idea = (&'static str, &'static str, &'static str);
 
 /// A client brand.
 pub struct Brand {
+    /// Short name, used in accounts' e-mail addresses.
     pub slug: &'static str,
+    /// Short code, used in external ids.
     pub code: &'static str,
+    /// Name.
     pub name: &'static str,
+    /// What the brand does.
     pub description: &'static str,
+    /// Its website.
     pub website: &'static str,
+    /// Currency of its orders.
     pub currency: &'static str,
     /// Mean order value in the currency.
     pub order_value: f64,
@@ -60,11 +88,15 @@ pub struct Brand {
     pub order_rate: f64,
     /// Customers who are not community members.
     pub customers: usize,
+    /// The audience researched for it.
     pub audience: Audience,
+    /// Its research codebook.
     pub tags: &'static [Tag],
     /// What people said in research: text, sentiment.
     pub findings: &'static [(&'static str, f64)],
+    /// Where its audience already gathers.
     pub places: &'static [Place],
+    /// The communities set up for it.
     pub communities: &'static [Community],
     /// The options of the published poll.
     pub poll_options: &'static [&'static str],
@@ -74,23 +106,37 @@ pub struct Brand {
     pub published: &'static [Idea],
     /// The upcoming launch.
     pub launch: (&'static str, &'static str),
+    /// Ideas scheduled after the last day.
     pub upcoming: &'static [Idea],
+    /// Members' feedback: text, kind.
     pub feedback: &'static [(&'static str, &'static str)],
+    /// Its own training programme: title, description.
     pub programme: (&'static str, &'static str),
+    /// Its team trained: name, job role.
     pub team: &'static [(&'static str, &'static str)],
 }
 
 /// The audience researched for a brand.
 pub struct Audience {
+    /// Name.
     pub name: &'static str,
+    /// Who they are.
     pub description: &'static str,
+    /// Age bands.
     pub age_bands: &'static [&'static str],
+    /// Where they live.
     pub locations: &'static [&'static str],
+    /// Languages they speak.
     pub languages: &'static [&'static str],
+    /// What they are into.
     pub interests: &'static [&'static str],
+    /// What they care about.
     pub values: &'static [&'static str],
+    /// What they want.
     pub goals: &'static [&'static str],
+    /// What gets in their way.
     pub pain_points: &'static [&'static str],
+    /// Estimated number of people.
     pub size: i64,
 }
 
@@ -443,12 +489,13 @@ pub const BRANDS: &[Brand] = &[
     },
 ];
 
-/// Given names and family names members are drawn from.
+/// Given names members are drawn from (with [`FAMILY`]).
 pub const GIVEN: &[&str] = &[
     "Alex", "Sam", "Jordan", "Taylor", "Robin", "Kim", "Noa", "Lena", "Mila", "Jonas", "Emil",
     "Ava", "Leo", "Nora", "Finn", "Zoe", "Iris", "Omar", "Yara", "Ravi", "Maya", "Theo", "Ella",
     "Luca", "Sofia", "Hugo", "Ida", "Kai", "Mina", "Ezra",
 ];
+/// Family names.
 pub const FAMILY: &[&str] = &[
     "Berg", "Costa", "Novak", "Silva", "Meyer", "Jensen", "Rossi", "Kowalski", "Moreau", "Okafor",
     "Tanaka", "Haddad", "Larsen", "Fischer", "Garcia", "Nguyen", "Schmidt", "Dubois", "Murphy",

@@ -29,10 +29,15 @@ const MEMBER_ORDER_VALUE: f64 = 1.06;
 /// they were.
 #[derive(Clone, Copy)]
 pub enum Stream {
+    /// Members and their activity.
     Members = 1,
+    /// Customers and their orders.
     Customers = 2,
+    /// Survey answers.
     Surveys = 3,
+    /// Research findings.
     Findings = 4,
+    /// Content results.
     Content = 5,
 }
 
@@ -47,6 +52,7 @@ pub fn rng(seed: u64, brand: usize, community: usize, stream: Stream) -> ChaCha8
 pub struct Person {
     /// Their account id on the community's platform.
     pub external_id: String,
+    /// When they joined.
     pub joined_at: DateTime<Utc>,
     /// Active until (last day, churn, or slipping away).
     pub active_until: DateTime<Utc>,
@@ -176,9 +182,11 @@ pub fn members(
 
 /// A customer and their orders.
 pub struct Customer {
+    /// The shop's reference for them.
     pub reference: String,
     /// The member they are (platform, external id), if any.
     pub member: Option<(&'static str, String)>,
+    /// Their order rows, as ingested.
     pub orders: Vec<Value>,
 }
 
@@ -360,7 +368,7 @@ pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::story::BRANDS;
+    use crate::demo_story::story::BRANDS;
 
     fn day() -> DateTime<Utc> {
         start_of(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default())
