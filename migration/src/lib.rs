@@ -26,6 +26,7 @@ mod m20261206_000019_webhooks;
 mod m20261206_000020_event_markers;
 mod m20261206_000021_summary_fillfactor;
 mod m20261206_000022_order_covering_indexes;
+mod m20261206_000023_customer_member_links;
 
 /// Applies this crate's migrations in order.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_event_markers::Migration),
             Box::new(m20261206_000021_summary_fillfactor::Migration),
             Box::new(m20261206_000022_order_covering_indexes::Migration),
+            Box::new(m20261206_000023_customer_member_links::Migration),
         ]
     }
 }

@@ -510,6 +510,10 @@ async fn sales(
     // each group's mean stays exact when the spread is small beside the
     // mean: PostgreSQL's `var_samp` accumulates it in one pass (Youngs and
     // Cramer's updates); elsewhere it is taken from each group's mean (`g`).
+    // Each customer's spend is summed as a double: amounts are whole units
+    // of 1/10,000, so the sum is exact below 2^53 of them (about 900
+    // billion in the currency), and it is the double the figures need, not
+    // an arbitrary-precision number converted once per customer.
     let (mean_cte, spend_ss, mean_join) = if backend == sea_orm::DbBackend::Postgres {
         ("", "var_samp(pc.spend) * (COUNT(*) - 1)", "")
     } else {
@@ -521,7 +525,7 @@ async fn sales(
     };
     let sql = format!(
         "WITH {cte}, \
-         s AS (SELECT o.customer_id AS id, SUM(o.amount_e4) AS spend, COUNT(*) AS orders FROM customer_order o \
+         s AS (SELECT o.customer_id AS id, SUM(CAST(o.amount_e4 AS DOUBLE PRECISION)) AS spend, COUNT(*) AS orders FROM customer_order o \
                WHERE o.brand_id = ? AND o.currency = ? AND o.ordered_at >= ? AND o.ordered_at < ? GROUP BY o.customer_id), \
          pc AS ( \
            SELECT f.customer_id AS id, CASE WHEN joined.joined_at IS NOT NULL AND joined.joined_at < ? THEN 1 ELSE 0 END AS grp, \
