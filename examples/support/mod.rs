@@ -172,11 +172,15 @@ impl Drop for Scratch {
 }
 
 impl Bench {
-    /// Starts an instance; `change` adjusts the settings first.
+    /// Starts an instance; `change` adjusts the settings first. The
+    /// instance runs no webhook delivery worker unless `change` turns it on:
+    /// the worker's polls would otherwise land among the statements a
+    /// capture records for one request (and in the pgbench reference).
     pub async fn start(change: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::default();
         settings.server.port = 0;
+        settings.webhooks.deliver = false;
         settings.rate_limit.requests_per_principal_per_minute = 100_000_000;
         settings.auth.jwt_secret = Some(SecretString::from(
             "benchmark-secret-benchmark-secret-0123456789".to_string(),
