@@ -143,8 +143,11 @@ pub const MAX_ROWS: usize = 10_000;
 /// Rows per multi-row statement.
 pub const CHUNK: usize = 500;
 
-/// Inserts `rows` in multi-row statements of [`CHUNK`] rows, skipping rows
-/// that collide on the `unique` columns; returns how many were inserted.
+/// Inserts `rows`, skipping rows that collide on the `unique` columns;
+/// returns how many were inserted. On PostgreSQL a batch of up to
+/// [`MAX_ROWS`] rows is one statement that reads each column from one array
+/// parameter (see [`unnest_insert`]); elsewhere, or when a column's type
+/// has no array form here, multi-row statements of [`CHUNK`] rows.
 pub async fn insert_new<A, C, I>(db: &C, rows: Vec<A>, unique: I) -> crate::error::AppResult<u64>
 where
     A: sea_orm::ActiveModelTrait + Clone + Send,
@@ -152,6 +155,30 @@ where
     I: IntoIterator<Item = <A::Entity as sea_orm::EntityTrait>::Column> + Clone,
 {
     use sea_orm::EntityTrait;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let unique: Vec<&'static str> = unique
+            .clone()
+            .into_iter()
+            .map(|c| sea_orm::IdenStatic::as_str(&c))
+            .collect();
+        let mut inserted = 0;
+        let mut statements = Vec::new();
+        for chunk in rows.chunks(MAX_ROWS) {
+            match unnest_insert(chunk, &unique) {
+                Some(statement) => statements.push(statement),
+                None => {
+                    statements.clear();
+                    break;
+                }
+            }
+        }
+        if !statements.is_empty() || rows.is_empty() {
+            for statement in statements {
+                inserted += db.execute_raw(statement).await?.rows_affected();
+            }
+            return Ok(inserted);
+        }
+    }
     let mut inserted = 0;
     for chunk in rows.chunks(CHUNK) {
         let result = <A::Entity as EntityTrait>::insert_many(chunk.to_vec())
@@ -163,6 +190,107 @@ where
         }
     }
     Ok(inserted)
+}
+
+/// The array form of a column value: the array's element type, the SQL
+/// array type it is cast to, and the element that stands in for NULL (a
+/// NULL is carried by a separate flag; sea-query's arrays hold no NULLs).
+fn array_form(
+    value: &sea_orm::Value,
+) -> Option<(sea_orm::sea_query::ArrayType, &'static str, sea_orm::Value)> {
+    use sea_orm::{sea_query::ArrayType, Value};
+    Some(match value {
+        Value::Uuid(_) => (ArrayType::Uuid, "UUID[]", Value::Uuid(Some(Uuid::nil()))),
+        Value::String(_) => (
+            ArrayType::String,
+            "TEXT[]",
+            Value::String(Some(String::new())),
+        ),
+        Value::BigInt(_) => (ArrayType::BigInt, "BIGINT[]", Value::BigInt(Some(0))),
+        Value::Int(_) => (ArrayType::Int, "INTEGER[]", Value::Int(Some(0))),
+        Value::Bool(_) => (ArrayType::Bool, "BOOLEAN[]", Value::Bool(Some(false))),
+        Value::Double(_) => (
+            ArrayType::Double,
+            "DOUBLE PRECISION[]",
+            Value::Double(Some(0.0)),
+        ),
+        Value::ChronoDateTimeUtc(_) => (
+            ArrayType::ChronoDateTimeUtc,
+            "TIMESTAMPTZ[]",
+            Value::ChronoDateTimeUtc(Some(chrono::DateTime::UNIX_EPOCH)),
+        ),
+        _ => return None,
+    })
+}
+
+/// `rows` as one PostgreSQL `INSERT ... SELECT ... FROM UNNEST(...) ON
+/// CONFLICT (unique) DO NOTHING`: each set column is one array parameter,
+/// and a column holding NULLs gets a second, boolean array saying which
+/// rows are NULL. `None` when rows set different columns or a column's
+/// type has no array form (the caller then uses multi-row statements).
+fn unnest_insert<A>(rows: &[A], unique: &[&str]) -> Option<sea_orm::Statement>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::{EntityName, EntityTrait, Iterable, Value};
+    let first = rows.first()?;
+    let mut sql_columns = Vec::new();
+    let mut exprs = Vec::new();
+    let mut casts = Vec::new();
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        let Some(sample) = first.get(column).into_value() else {
+            // Not set in the first row: it must be set in none.
+            if rows.iter().any(|r| r.get(column).is_set()) {
+                return None;
+            }
+            continue;
+        };
+        let (array_type, cast, stand_in) = array_form(&sample)?;
+        let mut elements = Vec::with_capacity(rows.len());
+        let mut nulls = Vec::with_capacity(rows.len());
+        for row in rows {
+            let value = row.get(column).into_value()?;
+            if std::mem::discriminant(&value) != std::mem::discriminant(&sample) {
+                return None;
+            }
+            let null = !value.is_some();
+            nulls.push(Value::Bool(Some(null)));
+            elements.push(if null { stand_in.clone() } else { value });
+        }
+        let k = sql_columns.len();
+        sql_columns.push(format!("\"{}\"", sea_orm::IdenStatic::as_str(&column)));
+        casts.push(format!("CAST(? AS {cast})"));
+        names.push(format!("c{k}"));
+        values.push(Value::Array(array_type, Some(Box::new(elements))));
+        if nulls.iter().any(|n| *n == Value::Bool(Some(true))) {
+            casts.push("CAST(? AS BOOLEAN[])".to_string());
+            names.push(format!("n{k}"));
+            values.push(Value::Array(
+                sea_orm::sea_query::ArrayType::Bool,
+                Some(Box::new(nulls)),
+            ));
+            exprs.push(format!("CASE WHEN t.n{k} THEN NULL ELSE t.c{k} END"));
+        } else {
+            exprs.push(format!("t.c{k}"));
+        }
+    }
+    let table = A::Entity::default().table_name().to_string();
+    let conflict = if unique.is_empty() {
+        String::new()
+    } else {
+        let columns: Vec<String> = unique.iter().map(|c| format!("\"{c}\"")).collect();
+        format!("({}) ", columns.join(", "))
+    };
+    let sql = format!(
+        "INSERT INTO \"{table}\" ({}) SELECT {} FROM UNNEST({}) AS t({}) ON CONFLICT {conflict}DO NOTHING",
+        sql_columns.join(", "),
+        exprs.join(", "),
+        casts.join(", "),
+        names.join(", "),
+    );
+    Some(crate::db::raw(sea_orm::DbBackend::Postgres, &sql, values))
 }
 
 /// Sorts checked rows: the first row of each key is kept; rejected rows and
