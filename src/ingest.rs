@@ -264,7 +264,7 @@ where
         casts.push(format!("CAST(? AS {cast})"));
         names.push(format!("c{k}"));
         values.push(Value::Array(array_type, Some(Box::new(elements))));
-        if nulls.iter().any(|n| *n == Value::Bool(Some(true))) {
+        if nulls.contains(&Value::Bool(Some(true))) {
             casts.push("CAST(? AS BOOLEAN[])".to_string());
             names.push(format!("n{k}"));
             values.push(Value::Array(
