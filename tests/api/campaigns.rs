@@ -1037,6 +1037,38 @@ async fn results_use_the_latest_observations_and_match_hand_counts() {
         "{}",
         orders.body
     );
+    // Stored as sent: the codes normalised, the order without one NULL
+    // (one batch, so on PostgreSQL one insert whose NULLs ride a flag array).
+    {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &app.context.db;
+        let stored: Vec<(String, Option<String>)> = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT external_id, offer_code FROM customer_order \
+                 WHERE external_id IN ('o1', 'o2', 'o3', 'o4') ORDER BY external_id",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String>("", "external_id").unwrap(),
+                    r.try_get::<Option<String>>("", "offer_code").unwrap(),
+                )
+            })
+            .collect();
+        let code = |c: &str| Some(c.to_string());
+        assert_eq!(
+            stored,
+            vec![
+                ("o1".to_string(), code("TRAIL10")),
+                ("o2".to_string(), code("TRAIL10")),
+                ("o3".to_string(), code("OTHER1")),
+                ("o4".to_string(), None),
+            ]
+        );
+    }
     let bad_code = app
         .gql(
             "mutation($i: IngestOrdersInput!) { ingestOrders(input: $i) { inserted rejected { field } } }",
