@@ -161,18 +161,12 @@ where
             .into_iter()
             .map(|c| sea_orm::IdenStatic::as_str(&c))
             .collect();
-        let mut inserted = 0;
-        let mut statements = Vec::new();
-        for chunk in rows.chunks(MAX_ROWS) {
-            match unnest_insert(chunk, &unique) {
-                Some(statement) => statements.push(statement),
-                None => {
-                    statements.clear();
-                    break;
-                }
-            }
-        }
-        if !statements.is_empty() || rows.is_empty() {
+        let statements: Option<Vec<_>> = rows
+            .chunks(MAX_ROWS)
+            .map(|chunk| unnest_insert(chunk, &unique))
+            .collect();
+        if let Some(statements) = statements {
+            let mut inserted = 0;
             for statement in statements {
                 inserted += db.execute_raw(statement).await?.rows_affected();
             }
