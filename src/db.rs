@@ -226,24 +226,6 @@ pub fn one_of_sql(backend: DbBackend, column: &str, ids: &[Uuid]) -> (String, Ve
     )
 }
 
-/// [`one_of_sql`] for text keys: `column = ANY(CAST(? AS TEXT[]))` with one
-/// array parameter on PostgreSQL (an index lookup per key, or one hashed
-/// filter), an `IN` list elsewhere. An empty `keys` matches nothing.
-pub fn text_one_of_sql(
-    backend: DbBackend,
-    column: &str,
-    keys: &[String],
-) -> (String, Vec<sea_orm::Value>) {
-    let values = keys.iter().map(|k| k.clone().into()).collect();
-    any_of_sql(
-        backend,
-        column,
-        values,
-        sea_orm::sea_query::ArrayType::String,
-        "TEXT[]",
-    )
-}
-
 /// `column = ANY(?)` over one array of `ty` (cast to `cast` when given) on
 /// PostgreSQL; an `IN` list (or nothing matched) elsewhere.
 fn any_of_sql(

@@ -19,9 +19,9 @@ use crate::{
     db,
     error::AppResult,
     ingest::{
-        check_count, fingerprint, finish, insert_idempotent, insert_new, lookup_chunk, may_ingest,
-        members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode, IngestSummary,
-        RejectedRow, CHUNK,
+        check_count, fingerprint, finish, insert_idempotent, insert_new, keys_cte, lookup_chunk,
+        may_ingest, members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode,
+        IngestSummary, RejectedRow, CHUNK,
     },
 };
 
@@ -222,10 +222,10 @@ async fn find_customers<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut map = HashMap::new();
     for chunk in refs.chunks(lookup_chunk(backend)) {
-        let (cond, mut values) = db::text_one_of_sql(backend, "c.external_ref", chunk);
+        let (cte, mut values) = keys_cte(backend, &["r"], &[chunk.to_vec()]);
         let sql = format!(
-            "SELECT c.id AS id, c.external_ref AS external_ref FROM customer c \
-             WHERE {cond} AND c.brand_id = ?"
+            "{cte} SELECT c.id AS id, c.external_ref AS external_ref \
+             FROM customer c JOIN v ON c.external_ref = v.r WHERE c.brand_id = ?"
         );
         values.push(brand.into());
         for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
@@ -579,7 +579,10 @@ impl SummaryBatch {
     /// [`add_to_summaries`], without reading the orders back.
     async fn upsert<C: ConnectionTrait>(self, db: &C, brand: Uuid) -> AppResult<()> {
         let backend = db.get_database_backend();
-        let rows: Vec<_> = self.0.into_iter().collect();
+        // In key order: the conflict probes then walk the primary key's
+        // pages in order instead of at random (about a tenth faster).
+        let mut rows: Vec<_> = self.0.into_iter().collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (least, greatest) = match backend {
             sea_orm::DbBackend::Postgres => ("LEAST", "GREATEST"),
             _ => ("MIN", "MAX"),
