@@ -81,7 +81,9 @@ impl Format {
 struct Body {
     query: Option<String>,
     operation_name: Option<String>,
-    variables: Option<serde_json::Value>,
+    /// Read straight into GraphQL values: a batch of rows is not built
+    /// twice (as JSON, then as GraphQL values).
+    variables: Option<async_graphql::Value>,
     /// `persistedQuery` (see [`crate::persisted_queries`]).
     extensions: Option<serde_json::Value>,
 }
@@ -316,22 +318,8 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 )
             })?
             .into_inner();
-        // A JSON-valued query parameter, or the answer naming it.
-        let json_param = |value: Option<&str>, what: &str| {
-            value
-                .map(serde_json::from_str::<serde_json::Value>)
-                .transpose()
-                .map_err(|_| {
-                    boxed_error(
-                        StatusCode::BAD_REQUEST,
-                        code::BAD_USER_INPUT,
-                        &format!("{what} must be a JSON object"),
-                        format,
-                    )
-                })
-        };
-        let variables = json_param(params.variables.as_deref(), "variables")?;
-        let extensions = json_param(params.extensions.as_deref(), "extensions")?;
+        let variables = json_param(params.variables.as_deref(), "variables", format)?;
+        let extensions = json_param(params.extensions.as_deref(), "extensions", format)?;
         Ok(Body {
             query: params.query,
             operation_name: params.operation_name,
@@ -340,6 +328,25 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         })
     };
     run(&req, &state, (true, key), format, parse).await
+}
+
+/// A JSON-valued query parameter, or the answer naming it.
+fn json_param<T: serde::de::DeserializeOwned>(
+    value: Option<&str>,
+    what: &str,
+    format: Format,
+) -> Result<Option<T>, Box<HttpResponse>> {
+    value
+        .map(serde_json::from_str::<T>)
+        .transpose()
+        .map_err(|_| {
+            boxed_error(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                &format!("{what} must be a JSON object"),
+                format,
+            )
+        })
 }
 
 /// Answers a request: replayed when a kept response for the same bytes
@@ -585,10 +592,9 @@ async fn execute(
         );
     };
 
-    let nul_at = body.variables.as_ref().and_then(nul_in_variables);
     let variables = match body.variables {
-        None | Some(serde_json::Value::Null) => Variables::default(),
-        Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+        None | Some(async_graphql::Value::Null) => Variables::default(),
+        Some(v @ async_graphql::Value::Object(_)) => Variables::from_value(v),
         Some(_) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
@@ -598,6 +604,7 @@ async fn execute(
             )
         }
     };
+    let nul_at = nul_in_variables(&variables);
     let caller = match admitted {
         Some(caller) => caller,
         None => match caller(req, state, format).await {

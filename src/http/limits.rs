@@ -212,24 +212,31 @@ pub fn argument_of_variable(doc: &ExecutableDocument, name: &str) -> Option<Stri
     })
 }
 
-/// The path of the first variable string that holds a NUL character.
-pub fn nul_in_variables(variables: &serde_json::Value) -> Option<String> {
-    fn walk(v: &serde_json::Value, at: &str) -> Option<String> {
+/// The path of the first variable string that holds a NUL character. The
+/// path is built only for the string found, not for every field walked.
+pub fn nul_in_variables(variables: &async_graphql::Variables) -> Option<String> {
+    use async_graphql::Value;
+    /// The names from the string found up to `v`, innermost first.
+    fn walk(v: &Value) -> Option<Vec<&str>> {
         match v {
-            serde_json::Value::String(s) if s.contains('\0') => Some(at.to_string()),
-            serde_json::Value::Array(items) => items.iter().find_map(|i| walk(i, at)),
-            serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
-                let path = if at.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{at}.{k}")
-                };
-                walk(v, &path)
+            Value::String(s) if s.contains('\0') => Some(Vec::new()),
+            Value::List(items) => items.iter().find_map(walk),
+            Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+                walk(v).map(|mut path| {
+                    path.push(k.as_str());
+                    path
+                })
             }),
             _ => None,
         }
     }
-    walk(variables, "")
+    variables.iter().find_map(|(name, v)| {
+        walk(v).map(|mut path| {
+            path.push(name.as_str());
+            path.reverse();
+            path.join(".")
+        })
+    })
 }
 
 #[cfg(test)]
@@ -269,9 +276,12 @@ mod tests {
         assert_eq!(nul_in_document(&doc).as_deref(), Some("f.y"));
         let clean = async_graphql::parser::parse_query("{ a(s: \"fine\") }").unwrap();
         assert_eq!(nul_in_document(&clean), None);
-        let vars = serde_json::json!({ "filter": { "action": "x\u{0}" } });
+        let vars = async_graphql::Variables::from_json(
+            serde_json::json!({ "a": "b", "filter": { "ok": ["y"], "action": ["x", "x\u{0}"] } }),
+        );
         assert_eq!(nul_in_variables(&vars).as_deref(), Some("filter.action"));
-        assert_eq!(nul_in_variables(&serde_json::json!({ "a": "b" })), None);
+        let clean = async_graphql::Variables::from_json(serde_json::json!({ "a": ["b"] }));
+        assert_eq!(nul_in_variables(&clean), None);
     }
 
     #[test]

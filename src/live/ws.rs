@@ -534,12 +534,6 @@ impl Connection {
                 .register(&state.app.cache, hash, &query)
                 .await;
         }
-        if let Some(path) = payload.variables.as_ref().and_then(nul_in_variables) {
-            return Err((
-                code::BAD_USER_INPUT,
-                format!("variable {path} must not contain a NUL character"),
-            ));
-        }
         let variables = match payload.variables {
             None | Some(Value::Null) => async_graphql::Variables::default(),
             Some(v @ Value::Object(_)) => async_graphql::Variables::from_json(v),
@@ -550,6 +544,12 @@ impl Connection {
                 ))
             }
         };
+        if let Some(path) = nul_in_variables(&variables) {
+            return Err((
+                code::BAD_USER_INPUT,
+                format!("variable {path} must not contain a NUL character"),
+            ));
+        }
         match selected_operation(&doc, payload.operation_name.as_deref()) {
             Some((op, _)) if op.ty != OperationType::Subscription => {
                 return Err((
