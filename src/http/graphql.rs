@@ -687,7 +687,10 @@ async fn execute(
         {
             Ok(r) => {
                 // Validation errors carry no path; anything else was raised later.
-                if !validated && r.errors.iter().all(|e| !e.path.is_empty()) {
+                if !validated
+                    && key.1.len() <= super::VALIDATED_MAX_BYTES
+                    && r.errors.iter().all(|e| !e.path.is_empty())
+                {
                     state.validated.insert(key.1.clone(), ());
                 }
                 r

@@ -56,6 +56,12 @@ pub struct AppState {
 /// whole requests on every call, hence a fast keyed hasher.
 const REQUEST_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// The largest request remembered as validated. Larger ones are batches of
+/// rows, never sent again byte for byte: remembering four 10,000-row
+/// batches would hold 6 MiB of bodies that no request reads again, and push
+/// out the small pages that are repeated.
+pub const VALIDATED_MAX_BYTES: usize = 64 * 1024;
+
 /// A cache of parsed GraphQL documents, bounded by total text size.
 pub fn document_cache() -> moka::sync::Cache<String, Arc<ExecutableDocument>, ahash::RandomState> {
     moka::sync::Cache::builder()
