@@ -553,6 +553,28 @@ pub async fn orders(
     Ok(summary)
 }
 
+/// The columns of `customer_order_summary` every summary insert writes.
+const SUMMARY_COLUMNS: &str =
+    "(customer_id, currency, brand_id, first_order_at, last_order_at, orders, amount_e4)";
+
+/// How an insert into `customer_order_summary` merges into the customer's
+/// existing row: earliest first order, latest last order, counts and totals
+/// added. The one rule both summary writers use, so a summary stays the
+/// aggregate of its orders however they arrived.
+fn summary_merge(backend: sea_orm::DbBackend) -> String {
+    let (least, greatest) = match backend {
+        sea_orm::DbBackend::Postgres => ("LEAST", "GREATEST"),
+        _ => ("MIN", "MAX"),
+    };
+    format!(
+        "ON CONFLICT (customer_id, currency) DO UPDATE SET \
+           first_order_at = {least}(customer_order_summary.first_order_at, excluded.first_order_at), \
+           last_order_at = {greatest}(customer_order_summary.last_order_at, excluded.last_order_at), \
+           orders = customer_order_summary.orders + excluded.orders, \
+           amount_e4 = customer_order_summary.amount_e4 + excluded.amount_e4"
+    )
+}
+
 /// What a batch of new orders adds to their customers' summaries, totalled
 /// per customer and currency as the rows are built.
 #[derive(Default)]
@@ -583,19 +605,7 @@ impl SummaryBatch {
         // pages in order instead of at random (about a tenth faster).
         let mut rows: Vec<_> = self.0.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let (least, greatest) = match backend {
-            sea_orm::DbBackend::Postgres => ("LEAST", "GREATEST"),
-            _ => ("MIN", "MAX"),
-        };
-        let merge = format!(
-            "ON CONFLICT (customer_id, currency) DO UPDATE SET \
-               first_order_at = {least}(customer_order_summary.first_order_at, excluded.first_order_at), \
-               last_order_at = {greatest}(customer_order_summary.last_order_at, excluded.last_order_at), \
-               orders = customer_order_summary.orders + excluded.orders, \
-               amount_e4 = customer_order_summary.amount_e4 + excluded.amount_e4"
-        );
-        let columns =
-            "(customer_id, currency, brand_id, first_order_at, last_order_at, orders, amount_e4)";
+        let merge = summary_merge(backend);
         if backend == sea_orm::DbBackend::Postgres {
             use sea_orm::sea_query::ArrayType;
             let array = |ty: ArrayType, values: Vec<sea_orm::Value>| {
@@ -612,7 +622,7 @@ impl SummaryBatch {
             }
             let [c, cur, f, l, o, a] = cols;
             let sql = format!(
-                "INSERT INTO customer_order_summary {columns} \
+                "INSERT INTO customer_order_summary {SUMMARY_COLUMNS} \
                  SELECT t.c, t.cur, ?, t.f, t.l, t.o, t.a FROM UNNEST(CAST(? AS UUID[]), CAST(? AS TEXT[]), \
                    CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) \
                    AS t(c, cur, f, l, o, a) {merge}"
@@ -631,7 +641,7 @@ impl SummaryBatch {
         }
         for part in rows.chunks(CHUNK) {
             let sql = format!(
-                "INSERT INTO customer_order_summary {columns} VALUES {} {merge}",
+                "INSERT INTO customer_order_summary {SUMMARY_COLUMNS} VALUES {} {merge}",
                 vec!["(?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ")
             );
             let mut values: Vec<sea_orm::Value> = Vec::with_capacity(part.len() * 7);
@@ -659,10 +669,7 @@ impl SummaryBatch {
 /// PostgreSQL; one per [`CHUNK`] ids on SQLite, which has no arrays.
 async fn add_to_summaries<C: ConnectionTrait>(db: &C, brand: Uuid, ids: &[Uuid]) -> AppResult<()> {
     let backend = db.get_database_backend();
-    let (least, greatest) = match backend {
-        sea_orm::DbBackend::Postgres => ("LEAST", "GREATEST"),
-        _ => ("MIN", "MAX"),
-    };
+    let merge = summary_merge(backend);
     let chunk = match backend {
         sea_orm::DbBackend::Postgres => ids.len().max(1),
         _ => CHUNK,
@@ -670,17 +677,11 @@ async fn add_to_summaries<C: ConnectionTrait>(db: &C, brand: Uuid, ids: &[Uuid])
     for part in ids.chunks(chunk) {
         let (cond, mut values) = db::one_of_sql(backend, "id", part);
         let sql = format!(
-            "INSERT INTO customer_order_summary \
-               (customer_id, currency, brand_id, first_order_at, last_order_at, orders, amount_e4) \
+            "INSERT INTO customer_order_summary {SUMMARY_COLUMNS} \
              SELECT customer_id, currency, brand_id, MIN(ordered_at), MAX(ordered_at), \
                CAST(COUNT(*) AS BIGINT), CAST(SUM(amount_e4) AS BIGINT) \
              FROM customer_order WHERE brand_id = ? AND {cond} \
-             GROUP BY customer_id, currency, brand_id \
-             ON CONFLICT (customer_id, currency) DO UPDATE SET \
-               first_order_at = {least}(customer_order_summary.first_order_at, excluded.first_order_at), \
-               last_order_at = {greatest}(customer_order_summary.last_order_at, excluded.last_order_at), \
-               orders = customer_order_summary.orders + excluded.orders, \
-               amount_e4 = customer_order_summary.amount_e4 + excluded.amount_e4"
+             GROUP BY customer_id, currency, brand_id {merge}"
         );
         values.insert(0, brand.into());
         db.execute_raw(db::raw(backend, &sql, values)).await?;
