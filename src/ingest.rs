@@ -244,12 +244,14 @@ where
         let (array_type, cast, stand_in) = array_form(&sample)?;
         let mut elements = Vec::with_capacity(rows.len());
         let mut nulls = Vec::with_capacity(rows.len());
+        let mut any_null = false;
         for row in rows {
             let value = row.get(column).into_value()?;
             if std::mem::discriminant(&value) != std::mem::discriminant(&sample) {
                 return None;
             }
             let null = !value.is_some();
+            any_null |= null;
             nulls.push(Value::Bool(Some(null)));
             elements.push(if null { stand_in.clone() } else { value });
         }
@@ -258,7 +260,7 @@ where
         casts.push(format!("CAST(? AS {cast})"));
         names.push(format!("c{k}"));
         values.push(Value::Array(array_type, Some(Box::new(elements))));
-        if nulls.contains(&Value::Bool(Some(true))) {
+        if any_null {
             casts.push("CAST(? AS BOOLEAN[])".to_string());
             names.push(format!("n{k}"));
             values.push(Value::Array(
