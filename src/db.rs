@@ -262,11 +262,38 @@ pub fn one_of<C: sea_orm::ColumnTrait>(
     column: C,
     ids: &[Uuid],
 ) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::{extension::postgres::PgFunc, Expr, ExprTrait};
     match backend {
-        DbBackend::Postgres => Expr::col(column).eq(PgFunc::any(Expr::val(uuid_array(ids)))),
+        DbBackend::Postgres => any_of(column, uuid_array(ids)),
         _ => column.is_in(ids.iter().copied()),
     }
+}
+
+/// [`one_of`] for a text column: `column = ANY(?)` with one text array on
+/// PostgreSQL, `column IN (...)` elsewhere.
+pub fn text_one_of<C: sea_orm::ColumnTrait>(
+    backend: DbBackend,
+    column: C,
+    values: &[String],
+) -> sea_orm::sea_query::SimpleExpr {
+    match backend {
+        DbBackend::Postgres => any_of(
+            column,
+            sea_orm::Value::Array(
+                sea_orm::sea_query::ArrayType::String,
+                Some(Box::new(values.iter().map(|v| v.clone().into()).collect())),
+            ),
+        ),
+        _ => column.is_in(values.iter().cloned()),
+    }
+}
+
+/// `column = ANY(array)` (PostgreSQL).
+fn any_of<C: sea_orm::ColumnTrait>(
+    column: C,
+    array: sea_orm::Value,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{extension::postgres::PgFunc, Expr, ExprTrait};
+    Expr::col(column).eq(PgFunc::any(Expr::val(array)))
 }
 
 fn uuid_array(ids: &[Uuid]) -> sea_orm::Value {

@@ -26,8 +26,9 @@ use crate::{
     db_enum,
     error::{AppError, AppResult},
     ingest::{
-        check_count, conflicting, fingerprint, finish, insert_new, may_ingest, settle_conflicts,
-        sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow, CHUNK,
+        check_count, conflicting, fingerprint, finish, insert_new, lookup_chunk, may_ingest,
+        settle_conflicts, sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow,
+        CHUNK,
     },
     training::programmes::MoveOn,
 };
@@ -364,12 +365,13 @@ async fn find_in_chunks(
     emails: &HashSet<String>,
 ) -> AppResult<Vec<trainee::Model>> {
     let emails: Vec<String> = emails.iter().cloned().collect();
+    let backend = app.db.get_database_backend();
     let mut out = Vec::new();
-    for chunk in emails.chunks(CHUNK) {
+    for chunk in emails.chunks(lookup_chunk(backend)) {
         out.extend(
             trainee::Entity::find()
                 .filter(trainee::Column::BrandId.eq(brand))
-                .filter(trainee::Column::Email.is_in(chunk.to_vec()))
+                .filter(db::text_one_of(backend, trainee::Column::Email, chunk))
                 .all(&app.db)
                 .await?,
         );
@@ -388,10 +390,11 @@ impl Targets {
     async fn load(app: &AppContext, brand: Uuid, trainees: Vec<Uuid>) -> AppResult<Self> {
         let mut modules = HashSet::new();
         let mut activities = HashSet::new();
-        for chunk in trainees.chunks(CHUNK) {
+        let backend = app.db.get_database_backend();
+        for chunk in trainees.chunks(lookup_chunk(backend)) {
             let enrollments = enrollment::Entity::find()
                 .filter(enrollment::Column::BrandId.eq(brand))
-                .filter(enrollment::Column::TraineeId.is_in(chunk.to_vec()))
+                .filter(db::one_of(backend, enrollment::Column::TraineeId, chunk))
                 .all(&app.db)
                 .await?;
             let programmes: HashSet<Uuid> = enrollments.iter().map(|e| e.programme_id).collect();
@@ -567,7 +570,8 @@ impl Fresh {
 /// Brings the enrollments of the batch's trainees up to date in `txn` (see
 /// the module notes). A trainee whose new results cannot satisfy a module
 /// only has their enrollments started; for the others every result is read
-/// again. One statement per [`CHUNK`] trainees for each kind of row read,
+/// again. One statement per [`lookup_chunk`] trainees for each kind of row
+/// read (the whole batch on PostgreSQL, as one array parameter),
 /// one multi-row update of the enrollments that changed, one multi-row
 /// insert of new certifications.
 async fn bring_up_to_date(
@@ -591,12 +595,13 @@ async fn bring_up_to_date(
     for f in fresh {
         by_trainee.entry(f.trainee).or_default().push(f);
     }
+    let backend = txn.get_database_backend();
     let mut enrollments = Vec::new();
-    for chunk in trainees.chunks(CHUNK) {
+    for chunk in trainees.chunks(lookup_chunk(backend)) {
         enrollments.extend(
             enrollment::Entity::find()
                 .filter(enrollment::Column::BrandId.eq(brand))
-                .filter(enrollment::Column::TraineeId.is_in(chunk.to_vec()))
+                .filter(db::one_of(backend, enrollment::Column::TraineeId, chunk))
                 .filter(enrollment::Column::WaivedAt.is_null())
                 .all(txn)
                 .await?,
@@ -604,10 +609,14 @@ async fn bring_up_to_date(
     }
     let mut statements: HashMap<Uuid, Vec<training_statement::Model>> = HashMap::new();
     let recheck: Vec<Uuid> = satisfying.iter().copied().collect();
-    for chunk in recheck.chunks(CHUNK) {
+    for chunk in recheck.chunks(lookup_chunk(backend)) {
         for s in training_statement::Entity::find()
             .filter(training_statement::Column::BrandId.eq(brand))
-            .filter(training_statement::Column::TraineeId.is_in(chunk.to_vec()))
+            .filter(db::one_of(
+                backend,
+                training_statement::Column::TraineeId,
+                chunk,
+            ))
             .all(txn)
             .await?
         {
@@ -629,9 +638,13 @@ async fn bring_up_to_date(
         .filter(|e| satisfying.contains(&e.trainee_id))
         .map(|e| e.id)
         .collect();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in ids.chunks(lookup_chunk(backend)) {
         for c in certification::Entity::find()
-            .filter(certification::Column::EnrollmentId.is_in(chunk.to_vec()))
+            .filter(db::one_of(
+                backend,
+                certification::Column::EnrollmentId,
+                chunk,
+            ))
             .order_by_asc(certification::Column::Number)
             .all(txn)
             .await?

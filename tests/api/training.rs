@@ -1525,3 +1525,78 @@ async fn the_training_report_matches_figures_worked_out_by_hand() {
         "NOT_FOUND"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_reads_its_trainees_in_a_fixed_number_of_statements() {
+    // 501 trainees: one more than a multi-row chunk. On PostgreSQL each kind
+    // of row an ingest reads (trainees by e-mail, their enrollments, the
+    // enrollments to bring up to date) is one statement with one array
+    // parameter, however many trainees; SQLite has no arrays and reads them
+    // in chunks of 500.
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let (_, consultant) = app.consultant_for(&[&brand]).await;
+    let p = programme(&app, &consultant, Some(&brand), "Moderation").await;
+    let video = p["modules"][0]["id"].clone();
+    let mut ids = Vec::new();
+    for n in 0..501 {
+        let t = app
+            .gql_as(
+                Some(&consultant),
+                TRAINEE,
+                json!({ "i": { "brandId": brand, "name": format!("T{n}"), "email": format!("t{n}@acme.example") } }),
+            )
+            .await;
+        ids.push(t.data()["createTrainee"]["id"].clone());
+    }
+    app.gql_as(
+        Some(&consultant),
+        ENROLL,
+        json!({ "i": { "programmeId": p["id"], "traineeIds": ids } }),
+    )
+    .await
+    .data();
+    let ts = (Utc::now() - Duration::days(1)).to_rfc3339();
+    let launches = |batch: u32, trainees: usize| -> Vec<Value> {
+        (0..trainees)
+            .map(|n| json!({ "statementId": format!("00000000-0000-4000-8{batch:03}-{n:012}"), "actorEmail": format!("t{n}@acme.example"), "verb": "LAUNCHED", "moduleId": video, "timestamp": ts }))
+            .collect()
+    };
+    let ingest = |rows: Vec<Value>| {
+        let (app, consultant, brand) = (&app, &consultant, &brand);
+        async move {
+            let before = app.statements().await;
+            let a = app
+                .gql_as(
+                    Some(consultant),
+                    INGEST,
+                    json!({ "i": { "brandId": brand, "rows": rows } }),
+                )
+                .await;
+            let n = rows_len(&a);
+            (n, app.statements().await - before)
+        }
+    };
+    // Every enrollment starts first, so the counted batches change none.
+    let (started, _) = ingest(launches(0, 501)).await;
+    assert_eq!(started, 501);
+    let (two, few) = ingest(launches(1, 2)).await;
+    assert_eq!(two, 2);
+    let (all, many) = ingest(launches(2, 501)).await;
+    assert_eq!(all, 501);
+    if crate::helpers::postgres_url().is_some() {
+        assert_eq!(many, few, "2 rows: {few}, 501 rows: {many}");
+    } else {
+        // Trainees, their enrollments, the programmes' modules, the
+        // enrollments to bring up to date and the insert of the rows
+        // themselves: one more chunk each.
+        assert_eq!(many - few, 5.0, "2 rows: {few}, 501 rows: {many}");
+    }
+}
+
+/// How many rows an ingest answer says it inserted.
+fn rows_len(a: &crate::helpers::Answer) -> i64 {
+    a.data()["ingestTrainingStatements"]["inserted"]
+        .as_i64()
+        .unwrap()
+}
