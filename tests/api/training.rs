@@ -1573,7 +1573,7 @@ async fn an_ingest_reads_its_trainees_in_a_fixed_number_of_statements() {
                     json!({ "i": { "brandId": brand, "rows": rows } }),
                 )
                 .await;
-            let n = rows_len(&a);
+            let n = inserted_of(&a);
             (n, app.statements().await - before)
         }
     };
@@ -1595,7 +1595,7 @@ async fn an_ingest_reads_its_trainees_in_a_fixed_number_of_statements() {
 }
 
 /// How many rows an ingest answer says it inserted.
-fn rows_len(a: &crate::helpers::Answer) -> i64 {
+fn inserted_of(a: &crate::helpers::Answer) -> i64 {
     a.data()["ingestTrainingStatements"]["inserted"]
         .as_i64()
         .unwrap()
