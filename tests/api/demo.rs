@@ -287,3 +287,42 @@ async fn the_demo_refuses_a_database_with_brands_of_its_own() {
     assert!(refused.to_string().contains("production"), "{refused}");
     assert_eq!(counts(&app).await, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_tells_the_same_story_whichever_day_it_ends_on() {
+    // Activity follows the calendar (weekdays, time zones); the people and
+    // their orders must not, or the report's figures would change with the
+    // day the demo is loaded. Two last days three days apart sit at
+    // different places in the week: the first brand's spend uplift over
+    // the year before each is the same, and its interval excludes 0.
+    let mut uplifts = Vec::new();
+    for days_back in [0, 3] {
+        let app = TestApp::spawn().await;
+        let day = chrono::Utc::now().date_naive() - chrono::Days::new(days_back);
+        let summary = demo::run(
+            app.settings.clone(),
+            Options {
+                until: Some(day),
+                ..options(42)
+            },
+        )
+        .await
+        .unwrap();
+        let client = &summary.accounts[2];
+        let token = app.login(&client.email, &client.password).await;
+        let to = hearth::demo_story::generate::start_of(day);
+        let r = app
+            .gql_as(
+                Some(&token),
+                "query($b: ID!, $f: DateTime!, $t: DateTime!) { impactReport(brandId: $b, from: $f, to: $t) { sales { spendUplift { difference ciLow ciHigh } } } }",
+                json!({ "b": summary.brands[0].id, "f": to - chrono::Duration::days(365), "t": to }),
+            )
+            .await;
+        uplifts.push(r.data()["impactReport"]["sales"]["spendUplift"].clone());
+    }
+    for figure in ["difference", "ciLow", "ciHigh"] {
+        let (a, b) = (f(&uplifts[0][figure]), f(&uplifts[1][figure]));
+        assert!((a - b).abs() < 1e-9, "{figure}: {uplifts:?}");
+    }
+    assert!(f(&uplifts[0]["ciLow"]) > 0.0, "{:?}", uplifts[0]);
+}
