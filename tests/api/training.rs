@@ -578,6 +578,36 @@ async fn programmes_modules_enrollments_run_a_fixed_number_of_statements() {
     }
 }
 
+/// Creates the brand's trainees `people` (name, e-mail) and enrolls them in
+/// `programme`; returns their ids.
+async fn enrolled_trainees(
+    app: &TestApp,
+    token: &str,
+    brand: &str,
+    programme: &Value,
+    people: &[(String, String)],
+) -> Vec<Value> {
+    let mut ids = Vec::new();
+    for (name, email) in people {
+        let t = app
+            .gql_as(
+                Some(token),
+                TRAINEE,
+                json!({ "i": { "brandId": brand, "name": name, "email": email } }),
+            )
+            .await;
+        ids.push(t.data()["createTrainee"]["id"].clone());
+    }
+    app.gql_as(
+        Some(token),
+        ENROLL,
+        json!({ "i": { "programmeId": programme, "traineeIds": ids } }),
+    )
+    .await
+    .data();
+    ids
+}
+
 const INGEST: &str = "mutation($i: IngestTrainingStatementsInput!) { ingestTrainingStatements(input: $i) { inserted duplicates rejected { index field code } } }";
 const ENROLLMENTS: &str = "query($p: ID!) { enrollments(filter: { programmeId: $p }) { edges { node { status startedAt completedAt trainee { name } certifications { id number status issuedAt expiresAt verificationCode revokedReason } } } } }";
 
@@ -620,24 +650,9 @@ async fn results_complete_programmes_and_issue_certifications_that_expire_renew_
         p["modules"][2]["id"].clone(),
     );
     let other_programme = programme(&app, &consultant, Some(&brand), "Not enrolled").await;
-    let mut ids = Vec::new();
-    for (name, email) in [("Ana", "ana@acme.example"), ("Ben", "ben@acme.example")] {
-        let t = app
-            .gql_as(
-                Some(&consultant),
-                TRAINEE,
-                json!({ "i": { "brandId": brand, "name": name, "email": email } }),
-            )
-            .await;
-        ids.push(t.data()["createTrainee"]["id"].clone());
-    }
-    app.gql_as(
-        Some(&consultant),
-        ENROLL,
-        json!({ "i": { "programmeId": p["id"], "traineeIds": ids } }),
-    )
-    .await
-    .data();
+    let people = [("Ana", "ana@acme.example"), ("Ben", "ben@acme.example")]
+        .map(|(name, email)| (name.to_string(), email.to_string()));
+    let ids = enrolled_trainees(&app, &consultant, &brand, &p["id"], &people).await;
 
     let now = Utc::now();
     let day = |d: i64| (now - Duration::days(d)).to_rfc3339();
@@ -1538,24 +1553,10 @@ async fn an_ingest_reads_its_trainees_in_a_fixed_number_of_statements() {
     let (_, consultant) = app.consultant_for(&[&brand]).await;
     let p = programme(&app, &consultant, Some(&brand), "Moderation").await;
     let video = p["modules"][0]["id"].clone();
-    let mut ids = Vec::new();
-    for n in 0..501 {
-        let t = app
-            .gql_as(
-                Some(&consultant),
-                TRAINEE,
-                json!({ "i": { "brandId": brand, "name": format!("T{n}"), "email": format!("t{n}@acme.example") } }),
-            )
-            .await;
-        ids.push(t.data()["createTrainee"]["id"].clone());
-    }
-    app.gql_as(
-        Some(&consultant),
-        ENROLL,
-        json!({ "i": { "programmeId": p["id"], "traineeIds": ids } }),
-    )
-    .await
-    .data();
+    let people: Vec<(String, String)> = (0..501)
+        .map(|n| (format!("T{n}"), format!("t{n}@acme.example")))
+        .collect();
+    enrolled_trainees(&app, &consultant, &brand, &p["id"], &people).await;
     let ts = (Utc::now() - Duration::days(1)).to_rfc3339();
     let launches = |batch: u32, trainees: usize| -> Vec<Value> {
         (0..trainees)
