@@ -92,8 +92,8 @@ pub fn members(
 ) -> anyhow::Result<Vec<Person>> {
     let (b, brand) = brand;
     let (c, community) = community;
+    let mut activity_rng = rng(seed, b, c, Stream::Activity);
     let mut rng = rng(seed, b, c, Stream::Members);
-    let mut activity_rng = self::rng(seed, b, c, Stream::Activity);
     let launch = until - Duration::days(HISTORY_DAYS);
     let tz: chrono_tz::Tz = community.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let rates = LogNormal::new(0.45f64.ln(), 1.0)?;
