@@ -276,13 +276,7 @@ pub fn text_one_of<C: sea_orm::ColumnTrait>(
     values: &[String],
 ) -> sea_orm::sea_query::SimpleExpr {
     match backend {
-        DbBackend::Postgres => any_of(
-            column,
-            sea_orm::Value::Array(
-                sea_orm::sea_query::ArrayType::String,
-                Some(Box::new(values.iter().map(|v| v.clone().into()).collect())),
-            ),
-        ),
+        DbBackend::Postgres => any_of(column, text_array(values)),
         _ => column.is_in(values.iter().cloned()),
     }
 }
@@ -294,6 +288,14 @@ fn any_of<C: sea_orm::ColumnTrait>(
 ) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::{extension::postgres::PgFunc, Expr, ExprTrait};
     Expr::col(column).eq(PgFunc::any(Expr::val(array)))
+}
+
+/// `values` as one PostgreSQL text array parameter.
+pub fn text_array(values: &[String]) -> sea_orm::Value {
+    sea_orm::Value::Array(
+        sea_orm::sea_query::ArrayType::String,
+        Some(Box::new(values.iter().map(|v| v.clone().into()).collect())),
+    )
 }
 
 fn uuid_array(ids: &[Uuid]) -> sea_orm::Value {

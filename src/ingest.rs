@@ -374,12 +374,7 @@ pub fn keys_cte(
                 vec!["CAST(? AS TEXT[])"; columns.len()].join(", ")
             ),
             keys.iter()
-                .map(|column| {
-                    sea_orm::Value::Array(
-                        sea_orm::sea_query::ArrayType::String,
-                        Some(Box::new(column.iter().map(|k| k.clone().into()).collect())),
-                    )
-                })
+                .map(|column| crate::db::text_array(column))
                 .collect(),
         ),
         _ => (
