@@ -365,6 +365,11 @@ pub struct DatabaseSettings {
     pub acquire_timeout_secs: u64,
     /// Longest a single SQL statement may run (PostgreSQL), in milliseconds.
     pub statement_timeout_ms: u64,
+    /// A pooled connection idle at least this long (milliseconds) is checked
+    /// with a round trip before it is handed out, and replaced if the
+    /// database dropped it; one in use more recently goes straight to its
+    /// statement. 0 checks on every use, a round trip per statement.
+    pub ping_idle_after_ms: u64,
     /// Apply pending migrations when the server starts.
     pub auto_migrate: bool,
 }
@@ -377,6 +382,7 @@ impl Default for DatabaseSettings {
             max_connections: 10,
             acquire_timeout_secs: 3,
             statement_timeout_ms: 10_000,
+            ping_idle_after_ms: 1_000,
             auto_migrate: true,
         }
     }

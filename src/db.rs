@@ -84,6 +84,13 @@ pub async fn connect_pool(
     opts.max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
         .connect_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        // A connection used moments ago is alive: checking it on every
+        // acquire would add a round trip (and a wake-up of its backend) to
+        // each statement. Only connections idle long enough to have been
+        // dropped are checked.
+        .test_before_acquire_if_idle_for(Duration::from_millis(
+            settings.database.ping_idle_after_ms,
+        ))
         .sqlx_logging(false);
     match kind {
         DatabaseKind::Postgres => {

@@ -1,9 +1,10 @@
-//! Operational endpoints, CORS, and behaviour when Redis is down.
+//! Operational endpoints, CORS, and behaviour when Redis is down or the
+//! database drops a connection.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{postgres_url, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics() {
@@ -185,4 +186,71 @@ async fn a_dead_redis_slows_nothing_down_and_readiness_stays_green() {
             .await
             >= 1.0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
+    // Pooled connections are checked only once idle for
+    // `database.ping_idle_after_ms`; one the database dropped meanwhile must
+    // be replaced, never handed to a request.
+    let Some(admin_url) = postgres_url() else {
+        // An embedded SQLite file has no server to drop a connection; the
+        // PostgreSQL run covers this.
+        return;
+    };
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = 200).await;
+    let brand = app.create_brand("Acme").await;
+    let create = |name: String| {
+        app.gql(
+            "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Fans\", kind: PRODUCT, platform: DISCORD }) { name } }",
+            json!({ "b": brand, "n": name }),
+        )
+    };
+    for k in 0..3 {
+        let a = create(format!("Before {k}")).await;
+        assert_eq!(a.data()["createCommunity"]["name"], format!("Before {k}"));
+    }
+
+    // The database ends every session of the instance, as a restart or a
+    // proxy's idle cut would.
+    use secrecy::ExposeSecret;
+    let url = app
+        .settings
+        .database
+        .url
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let admin = Database::connect(admin_url.as_str()).await.unwrap();
+    let dropped = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = 'hearth'",
+            [name.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    admin.close().await.ok();
+    assert!(dropped >= 1, "the instance held no connection to drop");
+
+    // Past the idle threshold every request still gets a live connection.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for k in 0..5 {
+        let a = create(format!("After {k}")).await;
+        assert_eq!(a.data()["createCommunity"]["name"], format!("After {k}"));
+    }
 }
