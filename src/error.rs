@@ -118,6 +118,7 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable,
+            _ if is_connection_lost(&err) => Self::Unavailable,
             _ if is_statement_timeout(&err) => Self::Timeout,
             _ => Self::Internal(err.into()),
         }
@@ -134,6 +135,28 @@ fn is_statement_timeout(err: &DbErr) -> bool {
         return matches!(**e, sea_orm::sqlx::Error::PoolTimedOut);
     }
     false
+}
+
+/// The database went away under a statement: its connection was cut (a
+/// restart, a failover, a proxy ending idle sessions) or the server is
+/// shutting down. Transient, so the caller is told to retry
+/// (`SERVICE_UNAVAILABLE`) rather than shown an internal error; the pool
+/// replaces the connection.
+fn is_connection_lost(err: &DbErr) -> bool {
+    use sea_orm::{sqlx::Error, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    match &**e {
+        Error::Io(_) | Error::PoolClosed | Error::WorkerCrashed => true,
+        // Class 08 (connection exception); 57P01-57P03: the server is
+        // shutting down or not accepting connections yet.
+        Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
 }
 
 /// Result of a service call.

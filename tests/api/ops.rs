@@ -188,32 +188,11 @@ async fn a_dead_redis_slows_nothing_down_and_readiness_stays_green() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
-    // Pooled connections are checked only once idle for
-    // `database.ping_idle_after_ms`; one the database dropped meanwhile must
-    // be replaced, never handed to a request.
-    let Some(admin_url) = postgres_url() else {
-        // An embedded SQLite file has no server to drop a connection; the
-        // PostgreSQL run covers this.
-        return;
-    };
+/// Ends every database session of `app`'s instance from the server side,
+/// as a restart, a failover or a proxy's idle cut would (PostgreSQL); how
+/// many it ended.
+async fn end_sessions(app: &TestApp, admin_url: &str) -> i64 {
     use sea_orm::{ConnectionTrait, Database, Statement};
-    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = 200).await;
-    let brand = app.create_brand("Acme").await;
-    let create = |name: String| {
-        app.gql(
-            "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Fans\", kind: PRODUCT, platform: DISCORD }) { name } }",
-            json!({ "b": brand, "n": name }),
-        )
-    };
-    for k in 0..3 {
-        let a = create(format!("Before {k}")).await;
-        assert_eq!(a.data()["createCommunity"]["name"], format!("Before {k}"));
-    }
-
-    // The database ends every session of the instance, as a restart or a
-    // proxy's idle cut would.
     use secrecy::ExposeSecret;
     let url = app
         .settings
@@ -231,8 +210,8 @@ async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
         .next()
         .unwrap()
         .to_string();
-    let admin = Database::connect(admin_url.as_str()).await.unwrap();
-    let dropped = admin
+    let admin = Database::connect(admin_url).await.unwrap();
+    let ended = admin
         .query_one_raw(Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
             "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
@@ -245,7 +224,32 @@ async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
         .try_get::<i64>("", "n")
         .unwrap();
     admin.close().await.ok();
-    assert!(dropped >= 1, "the instance held no connection to drop");
+    ended
+}
+
+const CREATE_COMMUNITY: &str = "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Fans\", kind: PRODUCT, platform: DISCORD }) { name } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
+    // Pooled connections are checked only once idle for
+    // `database.ping_idle_after_ms`; one the database dropped meanwhile must
+    // be replaced, never handed to a request.
+    let Some(admin_url) = postgres_url() else {
+        // An embedded SQLite file has no server to drop a connection; the
+        // PostgreSQL run covers this.
+        return;
+    };
+    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = 200).await;
+    let brand = app.create_brand("Acme").await;
+    let create = |name: String| app.gql(CREATE_COMMUNITY, json!({ "b": brand, "n": name }));
+    for k in 0..3 {
+        let a = create(format!("Before {k}")).await;
+        assert_eq!(a.data()["createCommunity"]["name"], format!("Before {k}"));
+    }
+    assert!(
+        end_sessions(&app, &admin_url).await >= 1,
+        "the instance held no connection"
+    );
 
     // Past the idle threshold every request still gets a live connection.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -253,4 +257,63 @@ async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
         let a = create(format!("After {k}")).await;
         assert_eq!(a.data()["createCommunity"]["name"], format!("After {k}"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_on_a_connection_the_database_cut_answers_retry_later_and_writes_nothing() {
+    // A connection cut while in use (here: before the idle check would see
+    // it) is a passing outage, not an internal error: 503
+    // `SERVICE_UNAVAILABLE` with `Retry-After`, nothing written, and the
+    // pool replaces the connection.
+    let Some(admin_url) = postgres_url() else {
+        // SQLite connections are in-process; the PostgreSQL run covers this.
+        return;
+    };
+    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = 600_000).await;
+    let brand = app.create_brand("Acme").await;
+    let create = |name: String| app.gql(CREATE_COMMUNITY, json!({ "b": brand, "n": name }));
+    for k in 0..3 {
+        create(format!("Before {k}")).await.data();
+    }
+    assert!(
+        end_sessions(&app, &admin_url).await >= 1,
+        "the instance held no connection"
+    );
+
+    // Each cut connection fails one request at most; then they are replaced.
+    let mut refused = Vec::new();
+    let mut created = None;
+    for k in 0..=app.settings.database.max_connections {
+        let name = format!("During {k}");
+        let a = create(name.clone()).await;
+        if a.body.get("errors").is_none() {
+            created = Some(name);
+            break;
+        }
+        assert_eq!(a.code(), "SERVICE_UNAVAILABLE", "{}", a.body);
+        assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(a.header("retry-after").is_some());
+        refused.push(name);
+    }
+    assert!(!refused.is_empty(), "no request met a cut connection");
+    let created = created.expect("the pool never replaced its cut connections");
+
+    // Only the request that succeeded wrote a community.
+    let page = app
+        .gql(
+            "{ communities(first: 50) { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    let mut names: Vec<String> = page.data()["communities"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Before 0", "Before 1", "Before 2", created.as_str()]
+    );
 }
