@@ -266,38 +266,35 @@ fn raw_inserts(
     batch: usize,
 ) -> Vec<sea_orm::Statement> {
     let now = Utc::now();
-    (0..BATCH)
-        .collect::<Vec<_>>()
-        .chunks(500)
-        .map(|chunk| {
-            let models = chunk.iter().map(|i| {
-                let n = batch * BATCH + i;
-                entity::activity::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    brand_id: Set(brand),
-                    community_id: Set(community),
-                    member_id: Set(fans[n % fans.len()]),
-                    channel_id: Set(None),
-                    type_key: Set(KINDS[n % 4].into()),
-                    weight: Set(6),
-                    is_reply: Set(n % 4 == 1),
-                    occurred_at: Set(now - chrono::Duration::minutes((n % 100_000) as i64)),
-                    source_key: Set(format!("raw-{n}")),
-                    properties: Set(None),
-                    created_at: Set(now),
-                    payload_hash: Set(Some(format!("{n:032x}"))),
-                    content_item_id: Set(None),
-                }
-            });
-            sea_orm::QueryTrait::build(
-                &entity::activity::Entity::insert_many(models).on_conflict_do_nothing_on([
-                    entity::activity::Column::BrandId,
-                    entity::activity::Column::SourceKey,
-                ]),
-                bench.ctx.db.get_database_backend(),
-            )
+    let models: Vec<entity::activity::ActiveModel> = (0..BATCH)
+        .map(|i| {
+            let n = batch * BATCH + i;
+            entity::activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                brand_id: Set(brand),
+                community_id: Set(community),
+                member_id: Set(fans[n % fans.len()]),
+                channel_id: Set(None),
+                type_key: Set(KINDS[n % 4].into()),
+                weight: Set(6),
+                is_reply: Set(n % 4 == 1),
+                occurred_at: Set(now - chrono::Duration::minutes((n % 100_000) as i64)),
+                source_key: Set(format!("raw-{n}")),
+                properties: Set(None),
+                created_at: Set(now),
+                payload_hash: Set(Some(format!("{n:032x}"))),
+                content_item_id: Set(None),
+            }
         })
-        .collect()
+        .collect();
+    support::insert_statements(
+        bench.ctx.db.get_database_backend(),
+        &models,
+        &[
+            entity::activity::Column::BrandId,
+            entity::activity::Column::SourceKey,
+        ],
+    )
 }
 
 /// Runs [`raw_inserts`]' statements in one transaction.

@@ -21,7 +21,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use hearth::impact::report;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Set, Statement};
 use serde_json::json;
 use support::{env_number, load_average, Bench, Cpu};
 use uuid::Uuid;
@@ -353,37 +353,32 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
         .to_string();
         api_prep = api_prep.max(prepared.elapsed());
         let prepared = Instant::now();
-        let mut inserts: Vec<Statement> = (0..INGEST_BATCH)
-            .collect::<Vec<_>>()
-            .chunks(500)
-            .map(|chunk| {
-                let models = chunk.iter().map(|i| {
-                    let n = round * INGEST_BATCH + i;
-                    entity::customer_order::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        brand_id: Set(brand_id),
-                        customer_id: Set(customer_of(n)),
-                        external_id: Set(format!("raw-{n}")),
-                        ordered_at: Set(at(n)),
-                        amount_e4: Set(((5 + n % 200) * 10_000 + (n % 100) * 100) as i64),
-                        currency: Set("EUR".into()),
-                        item_count: Set(1),
-                        created_at: Set(now),
-                        payload_hash: Set(Some(format!("{n:032x}"))),
-                        offer_code: Set(None),
-                    }
-                });
-                sea_orm::QueryTrait::build(
-                    &entity::customer_order::Entity::insert_many(models).on_conflict_do_nothing_on(
-                        [
-                            entity::customer_order::Column::BrandId,
-                            entity::customer_order::Column::ExternalId,
-                        ],
-                    ),
-                    DbBackend::Postgres,
-                )
+        let models: Vec<entity::customer_order::ActiveModel> = (0..INGEST_BATCH)
+            .map(|i| {
+                let n = round * INGEST_BATCH + i;
+                entity::customer_order::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    brand_id: Set(brand_id),
+                    customer_id: Set(customer_of(n)),
+                    external_id: Set(format!("raw-{n}")),
+                    ordered_at: Set(at(n)),
+                    amount_e4: Set(((5 + n % 200) * 10_000 + (n % 100) * 100) as i64),
+                    currency: Set("EUR".into()),
+                    item_count: Set(1),
+                    created_at: Set(now),
+                    payload_hash: Set(Some(format!("{n:032x}"))),
+                    offer_code: Set(None),
+                }
             })
             .collect();
+        let mut inserts = support::insert_statements(
+            DbBackend::Postgres,
+            &models,
+            &[
+                entity::customer_order::Column::BrandId,
+                entity::customer_order::Column::ExternalId,
+            ],
+        );
         raw_prep = raw_prep.max(prepared.elapsed());
         // Each side goes first every other round.
         let order = if round % 2 == 0 {

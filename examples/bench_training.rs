@@ -182,22 +182,14 @@ async fn main() {
                 }
             })
             .collect();
-        let inserts: Vec<sea_orm::Statement> = raw
-            .chunks(hearth::ingest::CHUNK)
-            .map(|chunk| {
-                sea_orm::QueryTrait::build(
-                    &entity::training_statement::Entity::insert_many(chunk.to_vec()).on_conflict(
-                        sea_orm::sea_query::OnConflict::columns([
-                            entity::training_statement::Column::BrandId,
-                            entity::training_statement::Column::StatementId,
-                        ])
-                        .do_nothing()
-                        .to_owned(),
-                    ),
-                    ctx.db.get_database_backend(),
-                )
-            })
-            .collect();
+        let inserts = support::insert_statements(
+            ctx.db.get_database_backend(),
+            &raw,
+            &[
+                entity::training_statement::Column::BrandId,
+                entity::training_statement::Column::StatementId,
+            ],
+        );
         let cpu = Cpu::now();
         let t = Instant::now();
         let txn = sea_orm::TransactionTrait::begin(&ctx.db).await.unwrap();

@@ -376,6 +376,28 @@ impl Bench {
     }
 }
 
+/// The reference side of an ingest comparison: `rows` as multi-row
+/// `INSERT ... ON CONFLICT (unique) DO NOTHING` statements of 500 rows,
+/// built before the clock starts (see the README's *Benchmarks*).
+pub fn insert_statements<A>(
+    backend: sea_orm::DbBackend,
+    rows: &[A],
+    unique: &[<A::Entity as sea_orm::EntityTrait>::Column],
+) -> Vec<sea_orm::Statement>
+where
+    A: sea_orm::ActiveModelTrait + Clone,
+{
+    rows.chunks(500)
+        .map(|chunk| {
+            sea_orm::QueryTrait::build(
+                &<A::Entity as sea_orm::EntityTrait>::insert_many(chunk.to_vec())
+                    .on_conflict_do_nothing_on(unique.iter().copied()),
+                backend,
+            )
+        })
+        .collect()
+}
+
 /// A number from the environment, or `default`.
 pub fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -227,34 +227,46 @@ async fn end_sessions(app: &TestApp, admin_url: &str) -> i64 {
     ended
 }
 
-const CREATE_COMMUNITY: &str = "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Fans\", kind: PRODUCT, platform: DISCORD }) { name } }";
+/// Creates community `name` in `brand`.
+async fn create_community(app: &TestApp, brand: &str, name: &str) -> crate::helpers::Answer {
+    app.gql(
+        "mutation($b: ID!, $n: String!) { createCommunity(input: { brandId: $b, name: $n, purpose: \"Fans\", kind: PRODUCT, platform: DISCORD }) { name } }",
+        json!({ "b": brand, "n": name }),
+    )
+    .await
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
-    // Pooled connections are checked only once idle for
-    // `database.ping_idle_after_ms`; one the database dropped meanwhile must
-    // be replaced, never handed to a request.
-    let Some(admin_url) = postgres_url() else {
-        // An embedded SQLite file has no server to drop a connection; the
-        // PostgreSQL run covers this.
-        return;
-    };
-    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = 200).await;
+/// On PostgreSQL: an instance with `ping_idle_after_ms`, whose brand got
+/// communities `Before 0-2` through pooled connections the database then
+/// ended; with that brand. None on SQLite, which has no server to end a
+/// connection (the PostgreSQL run covers these tests).
+async fn sessions_ended_under(ping_idle_after_ms: u64) -> Option<(TestApp, String)> {
+    let admin_url = postgres_url()?;
+    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = ping_idle_after_ms).await;
     let brand = app.create_brand("Acme").await;
-    let create = |name: String| app.gql(CREATE_COMMUNITY, json!({ "b": brand, "n": name }));
     for k in 0..3 {
-        let a = create(format!("Before {k}")).await;
+        let a = create_community(&app, &brand, &format!("Before {k}")).await;
         assert_eq!(a.data()["createCommunity"]["name"], format!("Before {k}"));
     }
     assert!(
         end_sessions(&app, &admin_url).await >= 1,
         "the instance held no connection"
     );
+    Some((app, brand))
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_database_dropped_while_idle_is_replaced_before_use() {
+    // Pooled connections are checked only once idle for
+    // `database.ping_idle_after_ms`; one the database dropped meanwhile must
+    // be replaced, never handed to a request.
+    let Some((app, brand)) = sessions_ended_under(200).await else {
+        return;
+    };
     // Past the idle threshold every request still gets a live connection.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     for k in 0..5 {
-        let a = create(format!("After {k}")).await;
+        let a = create_community(&app, &brand, &format!("After {k}")).await;
         assert_eq!(a.data()["createCommunity"]["name"], format!("After {k}"));
     }
 }
@@ -265,27 +277,15 @@ async fn a_statement_on_a_connection_the_database_cut_answers_retry_later_and_wr
     // it) is a passing outage, not an internal error: 503
     // `SERVICE_UNAVAILABLE` with `Retry-After`, nothing written, and the
     // pool replaces the connection.
-    let Some(admin_url) = postgres_url() else {
-        // SQLite connections are in-process; the PostgreSQL run covers this.
+    let Some((app, brand)) = sessions_ended_under(600_000).await else {
         return;
     };
-    let app = TestApp::spawn_with(|s| s.database.ping_idle_after_ms = 600_000).await;
-    let brand = app.create_brand("Acme").await;
-    let create = |name: String| app.gql(CREATE_COMMUNITY, json!({ "b": brand, "n": name }));
-    for k in 0..3 {
-        create(format!("Before {k}")).await.data();
-    }
-    assert!(
-        end_sessions(&app, &admin_url).await >= 1,
-        "the instance held no connection"
-    );
-
     // Each cut connection fails one request at most; then they are replaced.
     let mut refused = Vec::new();
     let mut created = None;
     for k in 0..=app.settings.database.max_connections {
         let name = format!("During {k}");
-        let a = create(name.clone()).await;
+        let a = create_community(&app, &brand, &name).await;
         if a.body.get("errors").is_none() {
             created = Some(name);
             break;
