@@ -90,9 +90,9 @@ async fn ingest_and_memory(bench: &Bench, brand: Uuid, fan_club: Uuid, seeded_rs
     for round in 1..=INGEST_ROUNDS {
         // Each side's client work (the request body; the insert
         // statements) is done before its clock starts, as a load generator
-        // sends bytes it made beforehand.
-        // One side's batch at a time, so the resident set measured below
-        // holds no more of the benchmark's own data than before.
+        // sends bytes it made beforehand, and for one side at a time, so
+        // the resident set measured below holds no more of the benchmark's
+        // own data than before.
         let body = ingest_body(fan_club, round);
         api_best = api_best.max(ingest(api, &body).await);
         drop(body);
