@@ -125,16 +125,24 @@ impl From<DbErr> for AppError {
     }
 }
 
+/// The driver's error behind a failed statement, if any.
+fn driver_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
 /// PostgreSQL cancels a statement over `statement_timeout` with SQLSTATE 57014.
 fn is_statement_timeout(err: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
-    if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = err {
-        if let Some(db) = e.as_database_error() {
-            return db.code().as_deref() == Some("57014");
-        }
-        return matches!(**e, sea_orm::sqlx::Error::PoolTimedOut);
+    let Some(e) = driver_error(err) else {
+        return false;
+    };
+    if let Some(db) = e.as_database_error() {
+        return db.code().as_deref() == Some("57014");
     }
-    false
+    matches!(e, sea_orm::sqlx::Error::PoolTimedOut)
 }
 
 /// The database went away under a statement: its connection was cut (a
@@ -143,16 +151,12 @@ fn is_statement_timeout(err: &DbErr) -> bool {
 /// (`SERVICE_UNAVAILABLE`) rather than shown an internal error; the pool
 /// replaces the connection.
 fn is_connection_lost(err: &DbErr) -> bool {
-    use sea_orm::{sqlx::Error, RuntimeErr};
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
-    else {
-        return false;
-    };
-    match &**e {
-        Error::Io(_) | Error::PoolClosed | Error::WorkerCrashed => true,
+    use sea_orm::sqlx::Error;
+    match driver_error(err) {
+        Some(Error::Io(_) | Error::PoolClosed | Error::WorkerCrashed) => true,
         // Class 08 (connection exception); 57P01-57P03: the server is
         // shutting down or not accepting connections yet.
-        Error::Database(db) => db
+        Some(Error::Database(db)) => db
             .code()
             .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
         _ => false,
