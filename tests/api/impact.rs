@@ -461,6 +461,28 @@ async fn instances_sharing_redis_serve_one_report_and_see_each_others_writes() {
     assert_late_order_counted(&gql_ok(&a, REPORT, v).await);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_mirrored_in_redis_is_read_again_once_its_lifetime_ends() {
+    // Only Redis mirrors expire: in-process, every write goes through the
+    // mirror itself.
+    if redis_url().is_none() {
+        return;
+    }
+    let app = TestApp::spawn_with(|s| s.cache.version_ttl_secs = 1).await;
+    let f = fixture(&app).await;
+    let v = json!({ "b": f.brand, "from": f.from, "to": f.to, "min": 3, "fresh": true });
+    let first = gql_ok(&app, REPORT, v.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // Past the lifetime the cached report is still what the data says, but
+    // the versions it stands on are read from the database again: the
+    // brand's data version and the caller's access version, one statement
+    // each.
+    let before = app.statements().await;
+    let again = gql_ok(&app, REPORT, v).await;
+    assert_eq!(app.statements().await - before, 2.0);
+    assert_eq!(first, again);
+}
+
 /// How many kept responses were `stored`, replayed (`hit`) or found `stale`.
 async fn replays(app: &TestApp, result: &str) -> f64 {
     app.metric(&format!(

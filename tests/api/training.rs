@@ -1548,11 +1548,7 @@ async fn an_ingest_reads_its_trainees_in_a_fixed_number_of_statements() {
     // enrollments to bring up to date) is one statement with one array
     // parameter, however many trainees; SQLite has no arrays and reads them
     // in chunks of 500.
-    // A version mirrored in Redis is read again from the database once it is
-    // `cache.version_ttl_secs` old: on a loaded machine that re-read of the
-    // caller's access version could land in one counted batch and not the
-    // other, so it is kept out of them.
-    let app = TestApp::spawn_with(|s| s.cache.version_ttl_secs = 3_600).await;
+    let app = TestApp::spawn().await;
     let brand = app.create_brand("Acme").await;
     let (_, consultant) = app.consultant_for(&[&brand]).await;
     let p = programme(&app, &consultant, Some(&brand), "Moderation").await;
