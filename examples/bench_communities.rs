@@ -113,7 +113,7 @@ async fn ingest_and_memory(bench: &Bench, brand: Uuid, fan_club: Uuid, seeded_rs
     let idle_rss = rss_mib();
     println!(
         "\nresident set: {seeded_rss:.0} MiB after seeding, {ingested_rss:.0} MiB after {} ingests, \
-         {idle_rss:.0} MiB after a minute idle ({:+.0}% of seeded; target within 20%)",
+         {idle_rss:.0} MiB after a minute idle ({:+.0}% of seeded; target: at most 20% above)",
         INGEST_ROUNDS + 1,
         (idle_rss / seeded_rss - 1.0) * 100.0
     );

@@ -370,6 +370,11 @@ pub struct DatabaseSettings {
     /// database dropped it; one in use more recently goes straight to its
     /// statement. 0 checks on every use, a round trip per statement.
     pub ping_idle_after_ms: u64,
+    /// SQLite: a pooled connection idle this many seconds is closed, and
+    /// the page cache and prepared statements SQLite keeps per connection
+    /// are freed with it (reopening one is a file open). PostgreSQL
+    /// connections are kept.
+    pub sqlite_idle_close_secs: u64,
     /// Apply pending migrations when the server starts.
     pub auto_migrate: bool,
 }
@@ -383,6 +388,7 @@ impl Default for DatabaseSettings {
             acquire_timeout_secs: 3,
             statement_timeout_ms: 10_000,
             ping_idle_after_ms: 1_000,
+            sqlite_idle_close_secs: 15,
             auto_migrate: true,
         }
     }
@@ -580,6 +586,9 @@ impl Settings {
         }
         if self.database.acquire_timeout_secs == 0 {
             bail!("invalid settings: database.acquire_timeout_secs must be at least 1");
+        }
+        if self.database.sqlite_idle_close_secs == 0 {
+            bail!("invalid settings: database.sqlite_idle_close_secs must be at least 1");
         }
         self.database_kind()?;
         if let Some(url) = &self.redis.url {
@@ -797,6 +806,15 @@ mod tests {
         assert!(format!("{err:#}").contains("server.port"), "{err:#}");
         let err = Settings::load_from(None, &vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(format!("{err:#}").contains("database.url"), "{err:#}");
+        let err = Settings::load_from(
+            None,
+            &vars(&[("HEARTH_DATABASE__SQLITE_IDLE_CLOSE_SECS", "0")]),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("database.sqlite_idle_close_secs must be at least 1"),
+            "{err:#}"
+        );
     }
 
     #[test]

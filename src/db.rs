@@ -109,6 +109,14 @@ pub async fn connect_pool(
             }
         }
         DatabaseKind::Sqlite => {
+            // SQLite keeps each connection's page cache and prepared
+            // statements for as long as the connection lives, which held the
+            // resident set up after a burst of writes. An idle connection is
+            // closed (and its memory freed); opening one again is a file
+            // open, unlike a PostgreSQL connection.
+            opts.idle_timeout(Duration::from_secs(
+                settings.database.sqlite_idle_close_secs,
+            ));
             opts.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

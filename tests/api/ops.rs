@@ -317,3 +317,35 @@ async fn a_statement_on_a_connection_the_database_cut_answers_retry_later_and_wr
         ["Before 0", "Before 1", "Before 2", created.as_str()]
     );
 }
+
+/// Connections open in the instance's pools (idle and in use).
+async fn pooled(app: &TestApp) -> f64 {
+    app.metric("hearth_db_pool_connections").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sqlite_connections_are_closed_and_postgresql_ones_kept() {
+    // SQLite keeps a page cache and prepared statements per connection for
+    // as long as it lives; an idle one is closed to give that memory back.
+    // A PostgreSQL connection costs a handshake to open again, so it stays.
+    let app = TestApp::spawn_with(|s| s.database.sqlite_idle_close_secs = 1).await;
+    let brand = app.create_brand("Acme").await;
+    let names: Vec<String> = (0..8).map(|k| format!("Burst {k}")).collect();
+    let writes = names.iter().map(|n| create_community(&app, &brand, n));
+    for a in futures_util::future::join_all(writes).await {
+        assert!(a.body["errors"].is_null(), "{:?}", a.body);
+    }
+    let busy = pooled(&app).await;
+    assert!(busy >= 1.0, "the burst opened no connection");
+    // The pool looks for idle connections once per idle period.
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    let idle = pooled(&app).await;
+    if postgres_url().is_some() {
+        assert_eq!(idle, busy, "PostgreSQL connections are kept");
+    } else {
+        assert_eq!(idle, 0.0, "every idle SQLite connection was closed");
+    }
+    // The next request opens what it needs, and everything written is there.
+    let list = app.gql("{ communities { totalCount } }", json!({})).await;
+    assert_eq!(list.data()["communities"]["totalCount"], 8);
+}
