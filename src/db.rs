@@ -241,6 +241,25 @@ pub fn one_of_sql(backend: DbBackend, column: &str, ids: &[Uuid]) -> (String, Ve
     )
 }
 
+/// [`one_of_sql`] for a text column: one text array on PostgreSQL. Where
+/// an index leads with the statement's other equalities and then `column`,
+/// PostgreSQL walks it once for the sorted array, whatever the table's size
+/// (a join on the batch's keys as a table hashed the whole table instead).
+pub fn text_one_of_sql(
+    backend: DbBackend,
+    column: &str,
+    values: &[String],
+) -> (String, Vec<sea_orm::Value>) {
+    let values = values.iter().map(|v| v.clone().into()).collect();
+    any_of_sql(
+        backend,
+        column,
+        values,
+        sea_orm::sea_query::ArrayType::String,
+        "TEXT[]",
+    )
+}
+
 /// `column = ANY(?)` over one array of `ty` (cast to `cast` when given) on
 /// PostgreSQL; an `IN` list (or nothing matched) elsewhere.
 fn any_of_sql(

@@ -82,7 +82,8 @@ struct StoredFingerprint {
 /// After an insert-or-skip that skipped rows: the batch rows whose key was
 /// already stored with another fingerprint. `rows` are (input index, key,
 /// fingerprint); `table` and `key_column` are this crate's own names, never
-/// input. One statement per [`lookup_chunk`] keys. Rows stored before fingerprints
+/// input, and `(brand_id, key_column)` is unique in `table`. One statement
+/// per [`lookup_chunk`] keys. Rows stored before fingerprints
 /// were kept count as replays.
 pub async fn conflicting<C: sea_orm::ConnectionTrait>(
     db: &C,
@@ -96,16 +97,12 @@ pub async fn conflicting<C: sea_orm::ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut stored = std::collections::HashMap::new();
     for chunk in rows.chunks(lookup_chunk(backend)) {
-        let (cte, mut values) = keys_cte(
-            backend,
-            &["k"],
-            &[chunk.iter().map(|(_, k, _)| k.clone()).collect()],
-        );
+        let keys: Vec<String> = chunk.iter().map(|(_, k, _)| k.clone()).collect();
+        let (cond, mut values) = crate::db::text_one_of_sql(backend, key_column, &keys);
         let sql = format!(
-            "{cte} SELECT t.{key_column} AS k, t.payload_hash AS payload_hash \
-             FROM {table} t JOIN v ON t.{key_column} = v.k WHERE t.brand_id = ?"
+            "SELECT {key_column} AS k, payload_hash FROM {table} WHERE brand_id = ? AND {cond}"
         );
-        values.push(brand.into());
+        values.insert(0, brand.into());
         for r in StoredFingerprint::find_by_statement(crate::db::raw(backend, &sql, values))
             .all(db)
             .await?

@@ -19,9 +19,9 @@ use crate::{
     db,
     error::AppResult,
     ingest::{
-        check_count, fingerprint, finish, insert_idempotent, insert_new, keys_cte, lookup_chunk,
-        may_ingest, members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode,
-        IngestSummary, RejectedRow, CHUNK,
+        check_count, fingerprint, finish, insert_idempotent, insert_new, lookup_chunk, may_ingest,
+        members_by_identity, plain, sort_rows, stops, Idempotent, IngestMode, IngestSummary,
+        RejectedRow, CHUNK,
     },
 };
 
@@ -222,12 +222,9 @@ async fn find_customers<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut map = HashMap::new();
     for chunk in refs.chunks(lookup_chunk(backend)) {
-        let (cte, mut values) = keys_cte(backend, &["r"], &[chunk.to_vec()]);
-        let sql = format!(
-            "{cte} SELECT c.id AS id, c.external_ref AS external_ref \
-             FROM customer c JOIN v ON c.external_ref = v.r WHERE c.brand_id = ?"
-        );
-        values.push(brand.into());
+        let (cond, mut values) = db::text_one_of_sql(backend, "external_ref", chunk);
+        let sql = format!("SELECT id, external_ref FROM customer WHERE brand_id = ? AND {cond}");
+        values.insert(0, brand.into());
         for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
             .all(db)
             .await?
