@@ -718,6 +718,13 @@ impl Settings {
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") {
                     Ok(DatabaseKind::Postgres)
                 } else if url.starts_with("sqlite:") {
+                    // An in-memory database lives only while a connection to
+                    // it is open, and the pool closes idle ones
+                    // (`database.sqlite_idle_close_secs`): its data would
+                    // vanish whenever the server sat idle.
+                    if url.contains(":memory:") || url.contains("mode=memory") {
+                        bail!("invalid settings: database.url must name an SQLite file, not an in-memory database (its data would be lost once the pool closes idle connections)");
+                    }
                     Ok(DatabaseKind::Sqlite)
                 } else {
                     bail!("invalid settings: database.url must start with postgres://, postgresql:// or sqlite:")
@@ -806,6 +813,16 @@ mod tests {
         assert!(format!("{err:#}").contains("server.port"), "{err:#}");
         let err = Settings::load_from(None, &vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(format!("{err:#}").contains("database.url"), "{err:#}");
+        for memory in [
+            "sqlite::memory:",
+            "sqlite://file:db?mode=memory&cache=shared",
+        ] {
+            let err = Settings::load_from(None, &vars(&[("DATABASE_URL", memory)])).unwrap_err();
+            assert!(
+                format!("{err:#}").contains("database.url must name an SQLite file"),
+                "{err:#}"
+            );
+        }
         let err = Settings::load_from(
             None,
             &vars(&[("HEARTH_DATABASE__SQLITE_IDLE_CLOSE_SECS", "0")]),
