@@ -329,6 +329,10 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
     let now = chrono::Utc::now();
     let at = |n: usize| now - chrono::Duration::minutes((n % 500_000) as i64);
     let (mut api_best, mut raw_best) = (0.0_f64, 0.0_f64);
+    // CPU per row of each side's cheapest batch: this process (the server,
+    // or the raw side's client) plus PostgreSQL, in µs.
+    let (mut api_cpu, mut raw_cpu) = (f64::MAX, f64::MAX);
+    let per_row = |used: Cpu| (used.server + used.database) * 1e6 / INGEST_BATCH as f64;
     // Batches per side (BENCH_INGEST_ROUNDS): the best of each side is kept,
     // so more rounds tell more reliably what each side can do.
     let rounds = env_number("BENCH_INGEST_ROUNDS", 6).max(1);
@@ -388,11 +392,14 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
         };
         for api_side in order {
             if api_side {
+                let cpu = Cpu::now();
                 let started = Instant::now();
                 let r = bench.api.post_body(&body).await;
                 assert_eq!(r["data"]["ingestOrders"]["inserted"], INGEST_BATCH as i64);
                 api_best = api_best.max(INGEST_BATCH as f64 / started.elapsed().as_secs_f64());
+                api_cpu = api_cpu.min(per_row(Cpu::since(cpu)));
             } else {
+                let cpu = Cpu::now();
                 let started = Instant::now();
                 let txn = sea_orm::TransactionTrait::begin(&bench.ctx.db)
                     .await
@@ -402,6 +409,7 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
                 }
                 txn.commit().await.unwrap();
                 raw_best = raw_best.max(INGEST_BATCH as f64 / started.elapsed().as_secs_f64());
+                raw_cpu = raw_cpu.min(per_row(Cpu::since(cpu)));
             }
         }
     }
@@ -409,8 +417,8 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
         "\ningest of {INGEST_BATCH} orders, best of {rounds} batches per side (load {}):",
         load_average()
     );
-    println!("  ingestOrders (with summaries):     {api_best:>8.0} rows/s");
-    println!("  INSERT ... ON CONFLICT DO NOTHING: {raw_best:>8.0} rows/s");
+    println!("  ingestOrders (with summaries):     {api_best:>8.0} rows/s  ({api_cpu:.1} µs CPU per row)");
+    println!("  INSERT ... ON CONFLICT DO NOTHING: {raw_best:>8.0} rows/s  ({raw_cpu:.1} µs CPU per row)");
     println!("  ratio {:.2}  (target >= 0.70)", api_best / raw_best);
     println!(
         "  prepared before the clock, longest batch: request body {:.0} ms, insert statements {:.0} ms",
