@@ -141,36 +141,52 @@ pub const MAX_ROWS: usize = 10_000;
 pub const CHUNK: usize = 500;
 
 /// Inserts `rows`, skipping rows that collide on the `unique` columns;
-/// returns how many were inserted. On PostgreSQL a batch of up to
-/// [`MAX_ROWS`] rows is one statement that reads each column from one array
-/// parameter (see [`unnest_insert`]); elsewhere, or when a column's type
-/// has no array form here, multi-row statements of [`CHUNK`] rows.
-pub async fn insert_new<A, C, I>(db: &C, rows: Vec<A>, unique: I) -> crate::error::AppResult<u64>
+/// returns how many were inserted. Each value is moved out of its model
+/// into the statement (no query builder in between). On PostgreSQL a batch
+/// of up to [`MAX_ROWS`] rows is one statement that reads each column from
+/// one array parameter (see [`unnest_insert`]); elsewhere, or when a
+/// column's type has no array form here, multi-row statements of [`CHUNK`]
+/// rows (see [`values_inserts`]). Rows that set different columns go
+/// through the query builder, which fills in the defaults.
+pub async fn insert_new<A, C, I>(
+    db: &C,
+    mut rows: Vec<A>,
+    unique: I,
+) -> crate::error::AppResult<u64>
 where
     A: sea_orm::ActiveModelTrait + Clone + Send,
     C: sea_orm::ConnectionTrait,
     I: IntoIterator<Item = <A::Entity as sea_orm::EntityTrait>::Column> + Clone,
 {
     use sea_orm::EntityTrait;
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        let unique: Vec<&'static str> = unique
-            .clone()
-            .into_iter()
-            .map(|c| sea_orm::IdenStatic::as_str(&c))
-            .collect();
-        let statements: Option<Vec<_>> = rows
-            .chunks(MAX_ROWS)
-            .map(|chunk| unnest_insert(chunk, &unique))
-            .collect();
-        if let Some(statements) = statements {
-            let mut inserted = 0;
-            for statement in statements {
-                inserted += db.execute_raw(statement).await?.rows_affected();
-            }
-            return Ok(inserted);
+    let backend = db.get_database_backend();
+    let unique_names: Vec<&'static str> = unique
+        .clone()
+        .into_iter()
+        .map(|c| sea_orm::IdenStatic::as_str(&c))
+        .collect();
+    let statements = match set_columns(&rows) {
+        Some(columns) => {
+            let forms = (backend == sea_orm::DbBackend::Postgres)
+                .then(|| array_forms(&rows, &columns))
+                .flatten();
+            Some(match forms {
+                Some(forms) => rows
+                    .chunks_mut(MAX_ROWS)
+                    .map(|chunk| unnest_insert(chunk, &columns, &forms, &unique_names))
+                    .collect::<crate::error::AppResult<Vec<_>>>()?,
+                None => values_inserts(backend, &mut rows, &columns, &unique_names),
+            })
         }
-    }
+        None => None,
+    };
     let mut inserted = 0;
+    if let Some(statements) = statements {
+        for statement in statements {
+            inserted += db.execute_raw(statement).await?.rows_affected();
+        }
+        return Ok(inserted);
+    }
     for chunk in rows.chunks(CHUNK) {
         let result = <A::Entity as EntityTrait>::insert_many(chunk.to_vec())
             .on_conflict_do_nothing_on(unique.clone())
@@ -183,12 +199,53 @@ where
     Ok(inserted)
 }
 
-/// The array form of a column value: the array's element type, the SQL
+/// The columns every row sets, in the entity's order; `None` when rows set
+/// different columns (or none).
+#[allow(
+    clippy::type_complexity,
+    reason = "the entity's own column type, spelled out"
+)]
+fn set_columns<A>(rows: &[A]) -> Option<Vec<<A::Entity as sea_orm::EntityTrait>::Column>>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::{EntityTrait, Iterable};
+    let first = rows.first()?;
+    let mut columns = Vec::new();
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        let set = !first.is_not_set(column);
+        if rows.iter().any(|r| r.is_not_set(column) == set) {
+            return None;
+        }
+        if set {
+            columns.push(column);
+        }
+    }
+    (!columns.is_empty()).then_some(columns)
+}
+
+/// The array form of each column value: the array's element type, the SQL
 /// array type it is cast to, and the element that stands in for NULL (a
 /// NULL is carried by a separate flag; sea-query's arrays hold no NULLs).
-fn array_form(
-    value: &sea_orm::Value,
-) -> Option<(sea_orm::sea_query::ArrayType, &'static str, sea_orm::Value)> {
+type ArrayForm = (sea_orm::sea_query::ArrayType, &'static str, sea_orm::Value);
+
+/// The [`ArrayForm`] of each of `columns`, read off the first row; `None`
+/// when a column's type has none here.
+fn array_forms<A>(
+    rows: &[A],
+    columns: &[<A::Entity as sea_orm::EntityTrait>::Column],
+) -> Option<Vec<ArrayForm>>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    let first = rows.first()?;
+    columns
+        .iter()
+        .map(|c| array_form(&first.get(*c).into_value()?))
+        .collect()
+}
+
+fn array_form(value: &sea_orm::Value) -> Option<ArrayForm> {
     use sea_orm::{sea_query::ArrayType, Value};
     Some(match value {
         Value::Uuid(_) => (ArrayType::Uuid, "UUID[]", Value::Uuid(Some(Uuid::nil()))),
@@ -214,49 +271,67 @@ fn array_form(
     })
 }
 
+/// `ON CONFLICT (unique) ` (or `ON CONFLICT `), ready for `DO NOTHING`.
+fn on_conflict(unique: &[&str]) -> String {
+    if unique.is_empty() {
+        return "ON CONFLICT ".into();
+    }
+    let columns: Vec<String> = unique.iter().map(|c| format!("\"{c}\"")).collect();
+    format!("ON CONFLICT ({}) ", columns.join(", "))
+}
+
+/// The quoted names of `columns`.
+fn column_names<C: sea_orm::IdenStatic>(columns: &[C]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|c| format!("\"{}\"", sea_orm::IdenStatic::as_str(c)))
+        .collect()
+}
+
 /// `rows` as one PostgreSQL `INSERT ... SELECT ... FROM UNNEST(...) ON
-/// CONFLICT (unique) DO NOTHING`: each set column is one array parameter,
-/// and a column holding NULLs gets a second, boolean array saying which
-/// rows are NULL. `None` when rows set different columns or a column's
-/// type has no array form (the caller then uses multi-row statements).
-fn unnest_insert<A>(rows: &[A], unique: &[&str]) -> Option<sea_orm::Statement>
+/// CONFLICT (unique) DO NOTHING`: each of `columns` (set in every row, of
+/// the array forms `forms`) is one array parameter, and a column holding
+/// NULLs gets a second, boolean array saying which rows are NULL. The
+/// values are moved out of the rows.
+fn unnest_insert<A>(
+    rows: &mut [A],
+    columns: &[<A::Entity as sea_orm::EntityTrait>::Column],
+    forms: &[ArrayForm],
+    unique: &[&str],
+) -> crate::error::AppResult<sea_orm::Statement>
 where
     A: sea_orm::ActiveModelTrait,
 {
-    use sea_orm::{EntityName, EntityTrait, Iterable, Value};
-    let first = rows.first()?;
-    let mut sql_columns = Vec::new();
+    use sea_orm::{EntityName, Value};
     let mut exprs = Vec::new();
     let mut casts = Vec::new();
     let mut names = Vec::new();
     let mut values = Vec::new();
-    for column in <A::Entity as EntityTrait>::Column::iter() {
-        let Some(sample) = first.get(column).into_value() else {
-            // Not set in the first row: it must be set in none.
-            if rows.iter().any(|r| r.get(column).is_set()) {
-                return None;
-            }
-            continue;
-        };
-        let (array_type, cast, stand_in) = array_form(&sample)?;
+    for (k, (column, (array_type, cast, stand_in))) in columns.iter().zip(forms).enumerate() {
         let mut elements = Vec::with_capacity(rows.len());
         let mut nulls = Vec::with_capacity(rows.len());
         let mut any_null = false;
-        for row in rows {
-            let value = row.get(column).into_value()?;
-            if std::mem::discriminant(&value) != std::mem::discriminant(&sample) {
-                return None;
-            }
+        for row in rows.iter_mut() {
+            let value = row.take(*column).into_value();
+            let value = match value {
+                Some(v) if std::mem::discriminant(&v) == std::mem::discriminant(stand_in) => v,
+                // A model's column holds one type, and every row sets it
+                // (checked by the caller).
+                _ => {
+                    return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                        "column {} is unset or of another type in some rows",
+                        sea_orm::IdenStatic::as_str(column)
+                    )))
+                }
+            };
             let null = !value.is_some();
             any_null |= null;
             nulls.push(Value::Bool(Some(null)));
             elements.push(if null { stand_in.clone() } else { value });
         }
-        let k = sql_columns.len();
-        sql_columns.push(format!("\"{}\"", sea_orm::IdenStatic::as_str(&column)));
         casts.push(format!("CAST(? AS {cast})"));
         names.push(format!("c{k}"));
-        values.push(Value::Array(array_type, Some(Box::new(elements))));
+        values.push(Value::Array(array_type.clone(), Some(Box::new(elements))));
         if any_null {
             casts.push("CAST(? AS BOOLEAN[])".to_string());
             names.push(format!("n{k}"));
@@ -270,20 +345,58 @@ where
         }
     }
     let table = A::Entity::default().table_name().to_string();
-    let conflict = if unique.is_empty() {
-        String::new()
-    } else {
-        let columns: Vec<String> = unique.iter().map(|c| format!("\"{c}\"")).collect();
-        format!("({}) ", columns.join(", "))
-    };
     let sql = format!(
-        "INSERT INTO \"{table}\" ({}) SELECT {} FROM UNNEST({}) AS t({}) ON CONFLICT {conflict}DO NOTHING",
-        sql_columns.join(", "),
+        "INSERT INTO \"{table}\" ({}) SELECT {} FROM UNNEST({}) AS t({}) {}DO NOTHING",
+        column_names(columns).join(", "),
         exprs.join(", "),
         casts.join(", "),
         names.join(", "),
+        on_conflict(unique),
     );
-    Some(crate::db::raw(sea_orm::DbBackend::Postgres, &sql, values))
+    Ok(crate::db::raw(sea_orm::DbBackend::Postgres, &sql, values))
+}
+
+/// `rows` as multi-row `INSERT INTO t (columns) VALUES (?, ...), ... ON
+/// CONFLICT (unique) DO NOTHING` statements of [`CHUNK`] rows, one SQL text
+/// for every full chunk. `columns` are set in every row (checked by the
+/// caller); their values are moved out of the rows.
+fn values_inserts<A>(
+    backend: sea_orm::DbBackend,
+    rows: &mut [A],
+    columns: &[<A::Entity as sea_orm::EntityTrait>::Column],
+    unique: &[&str],
+) -> Vec<sea_orm::Statement>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::EntityName;
+    let table = A::Entity::default().table_name().to_string();
+    let names = column_names(columns).join(", ");
+    let conflict = on_conflict(unique);
+    let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
+    let sql = |n: usize| {
+        format!(
+            "INSERT INTO \"{table}\" ({names}) VALUES {} {conflict}DO NOTHING",
+            vec![tuple.as_str(); n].join(", ")
+        )
+    };
+    let full = sql(CHUNK);
+    rows.chunks_mut(CHUNK)
+        .map(|chunk| {
+            let mut values = Vec::with_capacity(chunk.len() * columns.len());
+            for row in chunk.iter_mut() {
+                for c in columns {
+                    values.extend(row.take(*c).into_value());
+                }
+            }
+            let text = if chunk.len() == CHUNK {
+                full.clone()
+            } else {
+                sql(chunk.len())
+            };
+            crate::db::raw(backend, &text, values)
+        })
+        .collect()
 }
 
 /// Sorts checked rows: the first row of each key is kept; rejected rows and
@@ -551,4 +664,105 @@ pub async fn finish(
     }
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use chrono::Utc;
+    use entity::activity;
+    use sea_orm::{ActiveModelTrait, DbBackend, Set, Value};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn row(n: usize, properties: Option<&str>) -> activity::ActiveModel {
+        activity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            brand_id: Set(Uuid::nil()),
+            community_id: Set(Uuid::nil()),
+            member_id: Set(Uuid::nil()),
+            channel_id: Set(None),
+            type_key: Set("message".into()),
+            weight: Set(6),
+            is_reply: Set(false),
+            occurred_at: Set(Utc::now()),
+            source_key: Set(format!("k-{n}")),
+            properties: Set(properties.map(str::to_string)),
+            created_at: Set(Utc::now()),
+            payload_hash: Set(None),
+            content_item_id: Set(None),
+        }
+    }
+
+    fn unique() -> [&'static str; 2] {
+        ["brand_id", "source_key"]
+    }
+
+    #[test]
+    fn rows_setting_different_columns_are_left_to_the_query_builder() {
+        let mut rows: Vec<_> = (0..3).map(|n| row(n, None)).collect();
+        assert_eq!(set_columns(&rows).unwrap().len(), 14);
+        rows[2].channel_id = sea_orm::ActiveValue::NotSet;
+        assert!(set_columns(&rows).is_none());
+        assert!(set_columns::<activity::ActiveModel>(&[]).is_none());
+    }
+
+    #[test]
+    fn multi_row_inserts_take_every_value_in_chunks() {
+        let mut rows: Vec<_> = (0..CHUNK + 1).map(|n| row(n, None)).collect();
+        let columns = set_columns(&rows).unwrap();
+        let statements = values_inserts(DbBackend::Sqlite, &mut rows, &columns, &unique());
+        assert_eq!(statements.len(), 2);
+        let (full, last) = (&statements[0], &statements[1]);
+        assert_eq!(full.values.as_ref().unwrap().0.len(), CHUNK * 14);
+        assert_eq!(full.sql.matches('?').count(), CHUNK * 14);
+        assert_eq!(last.values.as_ref().unwrap().0.len(), 14);
+        assert!(last.sql.starts_with("INSERT INTO \"activity\" (\"id\", "));
+        assert!(last.sql.ends_with(
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"brand_id\", \"source_key\") DO NOTHING"
+        ));
+        // The last row's key is the last chunk's, in column order.
+        let key = columns
+            .iter()
+            .position(|c| sea_orm::IdenStatic::as_str(c) == "source_key")
+            .unwrap();
+        assert_eq!(
+            last.values.as_ref().unwrap().0[key],
+            Value::String(Some(format!("k-{CHUNK}")))
+        );
+        // The values moved out of the models.
+        assert!(rows
+            .iter()
+            .all(|r| r.is_not_set(activity::Column::SourceKey)));
+    }
+
+    #[test]
+    fn array_inserts_flag_nulls_beside_their_column() {
+        let mut rows = vec![row(0, Some("{}")), row(1, None)];
+        let columns = set_columns(&rows).unwrap();
+        let forms = array_forms(&rows, &columns).unwrap();
+        let statement = unnest_insert(&mut rows, &columns, &forms, &unique()).unwrap();
+        let values = &statement.values.as_ref().unwrap().0;
+        // One array per column, and one flag array for each column holding
+        // NULLs (channel, properties, payload hash, content item).
+        assert_eq!(values.len(), 14 + 4);
+        assert!(statement.sql.contains("CASE WHEN t.n"));
+        assert!(statement
+            .sql
+            .ends_with("ON CONFLICT (\"brand_id\", \"source_key\") DO NOTHING"));
+        let flags: Vec<&Value> = values
+            .iter()
+            .filter(|v| matches!(v, Value::Array(sea_orm::sea_query::ArrayType::Bool, _)))
+            .collect();
+        // is_reply's values, then the four flag arrays.
+        assert_eq!(flags.len(), 5);
+        assert!(flags.contains(&&Value::Array(
+            sea_orm::sea_query::ArrayType::Bool,
+            Some(Box::new(vec![
+                Value::Bool(Some(false)),
+                Value::Bool(Some(true))
+            ]))
+        )));
+    }
 }

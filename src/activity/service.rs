@@ -431,11 +431,12 @@ pub async fn ingest(
     let (member_of, members_created) =
         resolve_members(&txn, brand, community.id, &rows, now).await?;
     let channels = resolve_channels(&txn, community.id, &rows).await?;
+    // The rows are not needed after this: their values move into the models.
     let models: Vec<activity::ActiveModel> = rows
-        .iter()
+        .into_iter()
         .zip(&keyed)
         .filter_map(|(r, (_, _, fp))| {
-            let member = member_of.get(&(r.platform.clone(), r.external_id.clone()))?;
+            let member = member_of.get(&(r.platform, r.external_id))?;
             Some(activity::ActiveModel {
                 payload_hash: Set(Some(fp.clone())),
                 id: Set(Uuid::now_v7()),
@@ -443,12 +444,12 @@ pub async fn ingest(
                 community_id: Set(community.id),
                 member_id: Set(*member),
                 channel_id: Set(r.channel.as_ref().and_then(|c| channels.get(c).copied())),
-                type_key: Set(r.kind.clone()),
                 weight: Set(weights.get(&r.kind).copied().unwrap_or(FALLBACK_WEIGHT)),
+                type_key: Set(r.kind),
                 is_reply: Set(r.is_reply),
                 occurred_at: Set(r.occurred_at),
-                source_key: Set(r.source_key.clone()),
-                properties: Set(r.properties.clone()),
+                source_key: Set(r.source_key),
+                properties: Set(r.properties),
                 created_at: Set(now),
                 content_item_id: Set(r.content_item),
             })

@@ -500,8 +500,10 @@ pub async fn orders(
         .collect();
     let mut ids = Vec::with_capacity(good.len());
     let mut batch = SummaryBatch::default();
+    // The checked rows are not needed after this: their values move into
+    // the models.
     let rows: Vec<customer_order::ActiveModel> = good
-        .iter()
+        .into_iter()
         .zip(&keyed)
         .filter_map(|((_, o), (_, _, fp))| {
             let id = Uuid::now_v7();
@@ -513,13 +515,13 @@ pub async fn orders(
                 id: Set(id),
                 brand_id: Set(brand),
                 customer_id: Set(customer_id),
-                external_id: Set(o.external_id.clone()),
+                external_id: Set(o.external_id),
                 ordered_at: Set(o.ordered_at),
                 amount_e4: Set(o.amount_e4),
-                currency: Set(o.currency.clone()),
+                currency: Set(o.currency),
                 item_count: Set(o.item_count),
                 created_at: Set(now),
-                offer_code: Set(o.offer_code.clone()),
+                offer_code: Set(o.offer_code),
             })
         })
         .collect();
