@@ -15,7 +15,10 @@ use chrono::{DateTime, Duration, Months, Utc};
 use entity::{
     certification, enrollment, trainee, training_module, training_programme, training_statement,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::rules::{self, Attempt, Satisfaction, Verb};
@@ -182,12 +185,12 @@ pub async fn ingest(
         .iter()
         .map(|r| r.actor_email.trim().to_lowercase())
         .collect();
-    let trainees: HashMap<String, trainee::Model> = find_in_chunks(app, brand, &emails)
-        .await?
-        .into_iter()
-        .map(|t| (t.email.clone(), t))
-        .collect();
-    let targets = Targets::load(app, brand, trainees.values().map(|t| t.id).collect()).await?;
+    // Trainees and enrollments are read in the write's transaction, once:
+    // the same rows check the batch and are brought up to date.
+    let txn = WriteTxn::outside_reports(app, brand).await?;
+    let trainees: HashMap<String, Uuid> = trainee_ids(&txn, brand, &emails).await?;
+    let ids: Vec<Uuid> = trainees.values().copied().collect();
+    let targets = Targets::load(&txn, brand, &ids).await?;
     let now = Utc::now();
     let (user, integration) = match &caller.principal {
         Principal::Integration(i) => (None, Some(i.id)),
@@ -203,14 +206,14 @@ pub async fn ingest(
             let statement = Uuid::parse_str(r.statement_id.trim())
                 .map_err(|_| reject("statementId", "statementId is a UUID"))?
                 .to_string();
-            let t = trainees
+            let t = *trainees
                 .get(&r.actor_email.trim().to_lowercase())
                 .ok_or_else(|| reject("actorEmail", "no trainee of the brand has this e-mail"))?;
             let (module_id, activity_id) = match (&r.module_id, r.activity_id.as_deref()) {
                 (Some(m), None) => {
                     let m = Uuid::parse_str(m.as_str())
                         .ok()
-                        .filter(|m| targets.module_for(t.id, *m))
+                        .filter(|m| targets.module_for(t, *m))
                         .ok_or_else(|| {
                             reject("moduleId", "not a module of a programme the trainee is enrolled in")
                         })?;
@@ -218,7 +221,7 @@ pub async fn ingest(
                 }
                 (None, Some(a)) => {
                     let a = a.trim();
-                    if !targets.activity_for(t.id, a) {
+                    if !targets.activity_for(t, a) {
                         return Err(reject(
                             "activityId",
                             "no module of a programme the trainee is enrolled in has this activity id",
@@ -240,7 +243,7 @@ pub async fn ingest(
                 return Err(reject("timestamp", "timestamp is in the future"));
             }
             let hash = fingerprint(&[
-                &t.id.to_string(),
+                &t.to_string(),
                 r.verb.as_str(),
                 &module_id.map(|m| m.to_string()).unwrap_or_default(),
                 activity_id.as_deref().unwrap_or_default(),
@@ -253,7 +256,7 @@ pub async fn ingest(
                     id: Set(Uuid::now_v7()),
                     brand_id: Set(brand),
                     statement_id: Set(statement),
-                    trainee_id: Set(t.id),
+                    trainee_id: Set(t),
                     verb: Set(r.verb.as_str().into()),
                     module_id: Set(module_id),
                     activity_id: Set(activity_id),
@@ -270,7 +273,7 @@ pub async fn ingest(
             ))
         })
         .collect();
-    let (good, mut summary) = sort_rows(checked, |(_, s)| format!("{:?}", s.statement_id));
+    let (good, mut summary) = sort_rows(checked, |(_, s)| s.statement_id.clone().unwrap());
     if stops(input.mode, &mut summary) {
         return Ok(summary);
     }
@@ -286,7 +289,6 @@ pub async fn ingest(
         .collect();
     let fresh: Vec<Fresh> = good.iter().map(|(_, s)| Fresh::of(s)).collect();
     let rows = good.len() as i32;
-    let txn = WriteTxn::outside_reports(app, brand).await?;
     let inserted = insert_new(
         &txn,
         good.into_iter().map(|(_, s)| s).collect(),
@@ -313,7 +315,7 @@ pub async fn ingest(
         }
     }
     if inserted > 0 {
-        bring_up_to_date(&txn, brand, &fresh, now).await?;
+        bring_up_to_date(&txn, brand, &fresh, &targets, now).await?;
     }
     finish(caller, txn, brand, "training.ingest_statements", &summary).await?;
     Ok(summary)
@@ -359,67 +361,112 @@ pub async fn record(
     Ok(summary)
 }
 
-async fn find_in_chunks(
-    app: &AppContext,
+/// The brand's trainees with these e-mails: e-mail to id. One statement
+/// per [`lookup_chunk`] e-mails.
+async fn trainee_ids<C: ConnectionTrait>(
+    db: &C,
     brand: Uuid,
     emails: &HashSet<String>,
-) -> AppResult<Vec<trainee::Model>> {
+) -> AppResult<HashMap<String, Uuid>> {
     let emails: Vec<String> = emails.iter().cloned().collect();
-    let backend = app.db.get_database_backend();
-    let mut out = Vec::new();
+    let backend = db.get_database_backend();
+    let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(lookup_chunk(backend)) {
         out.extend(
             trainee::Entity::find()
+                .select_only()
+                .columns([trainee::Column::Email, trainee::Column::Id])
                 .filter(trainee::Column::BrandId.eq(brand))
                 .filter(db::text_one_of(backend, trainee::Column::Email, chunk))
-                .all(&app.db)
+                .into_tuple::<(String, Uuid)>()
+                .all(db)
                 .await?,
         );
     }
     Ok(out)
 }
 
-/// What results may name: per trainee, the modules and activity ids of the
-/// programmes they are enrolled in.
+/// An enrollment as an ingest reads it: what checking a result and
+/// bringing the enrollment up to date need.
+#[derive(FromQueryResult)]
+struct Enrolled {
+    id: Uuid,
+    trainee_id: Uuid,
+    programme_id: Uuid,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    waived_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+/// The batch's trainees' enrollments and what results may name: the
+/// modules and activity ids of the programmes they are enrolled in.
 struct Targets {
-    modules: HashSet<(Uuid, Uuid)>,
-    activities: HashSet<(Uuid, String)>,
+    enrollments: Vec<Enrolled>,
+    /// Each trainee's programmes.
+    programmes: HashMap<Uuid, Vec<Uuid>>,
+    /// Each programme's modules, in order.
+    modules: HashMap<Uuid, Vec<training_module::Model>>,
 }
 
 impl Targets {
-    async fn load(app: &AppContext, brand: Uuid, trainees: Vec<Uuid>) -> AppResult<Self> {
-        let mut modules = HashSet::new();
-        let mut activities = HashSet::new();
-        let backend = app.db.get_database_backend();
+    /// One statement per [`lookup_chunk`] trainees, and one for the
+    /// programmes' modules.
+    async fn load<C: ConnectionTrait>(db: &C, brand: Uuid, trainees: &[Uuid]) -> AppResult<Self> {
+        let backend = db.get_database_backend();
+        let mut enrollments = Vec::new();
         for chunk in trainees.chunks(lookup_chunk(backend)) {
-            let enrollments = enrollment::Entity::find()
-                .filter(enrollment::Column::BrandId.eq(brand))
-                .filter(db::one_of(backend, enrollment::Column::TraineeId, chunk))
-                .all(&app.db)
-                .await?;
-            let programmes: HashSet<Uuid> = enrollments.iter().map(|e| e.programme_id).collect();
-            let by_programme = modules_by_programme(&app.db, programmes).await?;
-            for e in enrollments {
-                for m in by_programme.get(&e.programme_id).into_iter().flatten() {
-                    modules.insert((e.trainee_id, m.id));
-                    if let Some(a) = &m.activity_id {
-                        activities.insert((e.trainee_id, a.clone()));
-                    }
-                }
-            }
+            enrollments.extend(
+                enrollment::Entity::find()
+                    .select_only()
+                    .columns([
+                        enrollment::Column::Id,
+                        enrollment::Column::TraineeId,
+                        enrollment::Column::ProgrammeId,
+                        enrollment::Column::StartedAt,
+                        enrollment::Column::CompletedAt,
+                        enrollment::Column::WaivedAt,
+                        enrollment::Column::CreatedAt,
+                    ])
+                    .filter(enrollment::Column::BrandId.eq(brand))
+                    .filter(db::one_of(backend, enrollment::Column::TraineeId, chunk))
+                    .into_model::<Enrolled>()
+                    .all(db)
+                    .await?,
+            );
         }
+        let mut programmes: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for e in &enrollments {
+            programmes
+                .entry(e.trainee_id)
+                .or_default()
+                .push(e.programme_id);
+        }
+        let all: HashSet<Uuid> = enrollments.iter().map(|e| e.programme_id).collect();
+        let modules = modules_by_programme(db, all).await?;
         Ok(Self {
+            enrollments,
+            programmes,
             modules,
-            activities,
         })
     }
 
+    /// The modules of the programmes `trainee` is enrolled in.
+    fn modules_of(&self, trainee: Uuid) -> impl Iterator<Item = &training_module::Model> {
+        self.programmes
+            .get(&trainee)
+            .into_iter()
+            .flatten()
+            .flat_map(|p| self.modules.get(p).into_iter().flatten())
+    }
+
     fn module_for(&self, trainee: Uuid, module: Uuid) -> bool {
-        self.modules.contains(&(trainee, module))
+        self.modules_of(trainee).any(|m| m.id == module)
     }
 
     fn activity_for(&self, trainee: Uuid, activity: &str) -> bool {
-        self.activities.contains(&(trainee, activity.to_string()))
+        self.modules_of(trainee)
+            .any(|m| m.activity_id.as_deref() == Some(activity))
     }
 }
 
@@ -578,14 +625,10 @@ async fn bring_up_to_date(
     txn: &WriteTxn,
     brand: Uuid,
     fresh: &[Fresh],
+    targets: &Targets,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let trainees: Vec<Uuid> = fresh
-        .iter()
-        .map(|f| f.trainee)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let trainees: HashSet<Uuid> = fresh.iter().map(|f| f.trainee).collect();
     let satisfying: HashSet<Uuid> = fresh
         .iter()
         .filter(|f| f.can_satisfy)
@@ -596,17 +639,12 @@ async fn bring_up_to_date(
         by_trainee.entry(f.trainee).or_default().push(f);
     }
     let backend = txn.get_database_backend();
-    let mut enrollments = Vec::new();
-    for chunk in trainees.chunks(lookup_chunk(backend)) {
-        enrollments.extend(
-            enrollment::Entity::find()
-                .filter(enrollment::Column::BrandId.eq(brand))
-                .filter(db::one_of(backend, enrollment::Column::TraineeId, chunk))
-                .filter(enrollment::Column::WaivedAt.is_null())
-                .all(txn)
-                .await?,
-        );
-    }
+    // Read in this transaction by `Targets::load`.
+    let enrollments: Vec<&Enrolled> = targets
+        .enrollments
+        .iter()
+        .filter(|e| e.waived_at.is_none() && trainees.contains(&e.trainee_id))
+        .collect();
     let mut statements: HashMap<Uuid, Vec<training_statement::Model>> = HashMap::new();
     let recheck: Vec<Uuid> = satisfying.iter().copied().collect();
     for chunk in recheck.chunks(lookup_chunk(backend)) {
@@ -624,7 +662,7 @@ async fn bring_up_to_date(
         }
     }
     let programmes: HashSet<Uuid> = enrollments.iter().map(|e| e.programme_id).collect();
-    let modules = modules_by_programme(txn, programmes.clone()).await?;
+    let modules = &targets.modules;
     let validity: HashMap<Uuid, Option<i32>> = training_programme::Entity::find()
         .filter(training_programme::Column::Id.is_in(programmes))
         .all(txn)
@@ -654,7 +692,7 @@ async fn bring_up_to_date(
     }
     let mut changed: Vec<Progress> = Vec::new();
     let mut issued: Vec<certification::ActiveModel> = Vec::new();
-    for e in &enrollments {
+    for e in enrollments {
         let ms = modules
             .get(&e.programme_id)
             .map(Vec::as_slice)
