@@ -12,9 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Duration, Months, Utc};
-use entity::{
-    certification, enrollment, trainee, training_module, training_programme, training_statement,
-};
+use entity::{certification, enrollment, training_module, training_programme, training_statement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -29,9 +27,9 @@ use crate::{
     db_enum,
     error::{AppError, AppResult},
     ingest::{
-        check_count, conflicting, fingerprint, finish, insert_new, lookup_chunk, may_ingest,
-        settle_conflicts, sort_rows, stops, values_cte, IngestMode, IngestSummary, RejectedRow,
-        CHUNK,
+        check_count, conflicting, fingerprint, finish, insert_new, keys_cte, lookup_chunk,
+        may_ingest, settle_conflicts, sort_rows, stops, values_cte, IngestMode, IngestSummary,
+        RejectedRow, CHUNK,
     },
     training::programmes::MoveOn,
 };
@@ -362,7 +360,10 @@ pub async fn record(
 }
 
 /// The brand's trainees with these e-mails: e-mail to id. One statement
-/// per [`lookup_chunk`] e-mails.
+/// per [`lookup_chunk`] e-mails, joined as a table: planning `email =
+/// ANY(...)` estimates each of the array's elements against the column's
+/// most common values, about 28 ms for 10,000 e-mails once e-mails repeat
+/// across brands, where the join is planned in about 1 ms.
 async fn trainee_ids<C: ConnectionTrait>(
     db: &C,
     brand: Uuid,
@@ -372,16 +373,15 @@ async fn trainee_ids<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(lookup_chunk(backend)) {
-        out.extend(
-            trainee::Entity::find()
-                .select_only()
-                .columns([trainee::Column::Email, trainee::Column::Id])
-                .filter(trainee::Column::BrandId.eq(brand))
-                .filter(db::text_one_of(backend, trainee::Column::Email, chunk))
-                .into_tuple::<(String, Uuid)>()
-                .all(db)
-                .await?,
+        let (cte, mut values) = keys_cte(backend, &["e"], &[chunk.to_vec()]);
+        let sql = format!(
+            "{cte} SELECT t.email AS email, t.id AS id FROM trainee t JOIN v ON t.email = v.e \
+             WHERE t.brand_id = ?"
         );
+        values.push(brand.into());
+        for row in db.query_all_raw(db::raw(backend, &sql, values)).await? {
+            out.insert(row.try_get("", "email")?, row.try_get("", "id")?);
+        }
     }
     Ok(out)
 }
@@ -615,12 +615,13 @@ impl Fresh {
 }
 
 /// Brings the enrollments of the batch's trainees up to date in `txn` (see
-/// the module notes). A trainee whose new results cannot satisfy a module
-/// only has their enrollments started; for the others every result is read
+/// the module notes), as [`Targets::load`] read them in the same
+/// transaction. A trainee whose new results cannot satisfy a module only
+/// has their enrollments started; for the others every result is read
 /// again. One statement per [`lookup_chunk`] trainees for each kind of row
-/// read (the whole batch on PostgreSQL, as one array parameter),
-/// one multi-row update of the enrollments that changed, one multi-row
-/// insert of new certifications.
+/// read (results, certifications; the whole batch on PostgreSQL, as one
+/// array parameter), one multi-row update of the enrollments that changed,
+/// one multi-row insert of new certifications.
 async fn bring_up_to_date(
     txn: &WriteTxn,
     brand: Uuid,
