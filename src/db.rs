@@ -245,12 +245,12 @@ pub fn one_of_sql(backend: DbBackend, column: &str, ids: &[Uuid]) -> (String, Ve
 /// an index leads with the statement's other equalities and then `column`,
 /// PostgreSQL walks it once for the sorted array, whatever the table's size
 /// (a join on the batch's keys as a table hashed the whole table instead).
-pub fn text_one_of_sql(
+pub fn text_one_of_sql<'a>(
     backend: DbBackend,
     column: &str,
-    values: &[String],
+    values: impl IntoIterator<Item = &'a str>,
 ) -> (String, Vec<sea_orm::Value>) {
-    let values = values.iter().map(|v| v.clone().into()).collect();
+    let values = values.into_iter().map(|v| v.into()).collect();
     any_of_sql(
         backend,
         column,
@@ -299,19 +299,6 @@ pub fn one_of<C: sea_orm::ColumnTrait>(
     match backend {
         DbBackend::Postgres => any_of(column, uuid_array(ids)),
         _ => column.is_in(ids.iter().copied()),
-    }
-}
-
-/// [`one_of`] for a text column: `column = ANY(?)` with one text array on
-/// PostgreSQL, `column IN (...)` elsewhere.
-pub fn text_one_of<C: sea_orm::ColumnTrait>(
-    backend: DbBackend,
-    column: C,
-    values: &[String],
-) -> sea_orm::sea_query::SimpleExpr {
-    match backend {
-        DbBackend::Postgres => any_of(column, text_array(values)),
-        _ => column.is_in(values.iter().cloned()),
     }
 }
 

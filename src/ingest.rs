@@ -97,8 +97,8 @@ pub async fn conflicting<C: sea_orm::ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut stored = std::collections::HashMap::new();
     for chunk in rows.chunks(lookup_chunk(backend)) {
-        let keys: Vec<String> = chunk.iter().map(|(_, k, _)| k.clone()).collect();
-        let (cond, mut values) = crate::db::text_one_of_sql(backend, key_column, &keys);
+        let keys = chunk.iter().map(|(_, k, _)| k.as_str());
+        let (cond, mut values) = crate::db::text_one_of_sql(backend, key_column, keys);
         let sql = format!(
             "SELECT {key_column} AS k, payload_hash FROM {table} WHERE brand_id = ? AND {cond}"
         );

@@ -222,7 +222,8 @@ async fn find_customers<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut map = HashMap::new();
     for chunk in refs.chunks(lookup_chunk(backend)) {
-        let (cond, mut values) = db::text_one_of_sql(backend, "external_ref", chunk);
+        let (cond, mut values) =
+            db::text_one_of_sql(backend, "external_ref", chunk.iter().map(String::as_str));
         let sql = format!("SELECT id, external_ref FROM customer WHERE brand_id = ? AND {cond}");
         values.insert(0, brand.into());
         for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
