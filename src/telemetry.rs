@@ -53,6 +53,9 @@ pub struct Metrics {
     pub cache: CacheMetrics,
     /// Kept GraphQL responses by result (`stored`, `hit`, `stale`).
     pub replays: IntCounterVec,
+    /// Ingest batches whose rows were read straight from the request's
+    /// JSON into their input type (see `http::rows`).
+    pub batches_read_directly: IntCounter,
     /// The statements run while it is recording (off unless asked).
     pub statement_log: StatementLog,
     /// Open WebSocket connections and running subscriptions (`connections`,
@@ -154,6 +157,10 @@ impl Metrics {
             ),
             &["result"],
         )?;
+        let batches_read_directly = IntCounter::new(
+            "ingest_batches_read_directly_total",
+            "Ingest batches whose rows were read straight from the request's JSON",
+        )?;
         let live = IntGaugeVec::new(
             Opts::new(
                 "live_open",
@@ -170,6 +177,7 @@ impl Metrics {
         registry.register(Box::new(db_pool.clone()))?;
         registry.register(Box::new(db_pool_max.clone()))?;
         registry.register(Box::new(cache_requests.clone()))?;
+        registry.register(Box::new(batches_read_directly.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -182,6 +190,7 @@ impl Metrics {
                 requests: cache_requests,
             },
             replays,
+            batches_read_directly,
             statement_log: StatementLog::default(),
             live,
         })

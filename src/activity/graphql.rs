@@ -1,5 +1,6 @@
 //! GraphQL resolvers for activity types and activity ingest.
 
+use crate::ingest::ReadRows;
 use async_graphql::{Context, Object, ID};
 
 use super::service::{
@@ -45,6 +46,10 @@ impl ActivityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The batch.")] input: IngestActivitiesInput,
     ) -> async_graphql::Result<IngestResult> {
+        let input = IngestActivitiesInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(service::ingest(ctx.app()?, ctx.caller()?, input).await?)
     }
 }

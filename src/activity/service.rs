@@ -69,7 +69,10 @@ pub struct SetActivityTypeInput {
 }
 
 /// One activity pushed by an integration.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActivityRowInput {
     /// The sender's unique key for this activity (idempotency), 1-200 characters.
     pub source_key: String,

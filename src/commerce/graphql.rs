@@ -1,5 +1,6 @@
 //! GraphQL resolvers for pushing customers, orders and survey responses.
 
+use crate::ingest::ReadRows;
 use async_graphql::{Context, Object};
 
 use super::service::{self, IngestCustomersInput, IngestOrdersInput, IngestSurveysInput};
@@ -17,6 +18,10 @@ impl CommerceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The batch.")] input: IngestCustomersInput,
     ) -> async_graphql::Result<IngestSummary> {
+        let input = IngestCustomersInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(service::customers(ctx.app()?, ctx.caller()?, input).await?)
     }
 
@@ -26,6 +31,10 @@ impl CommerceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The batch.")] input: IngestOrdersInput,
     ) -> async_graphql::Result<IngestSummary> {
+        let input = IngestOrdersInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(service::orders(ctx.app()?, ctx.caller()?, input).await?)
     }
 
@@ -35,6 +44,10 @@ impl CommerceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The batch.")] input: IngestSurveysInput,
     ) -> async_graphql::Result<IngestSummary> {
+        let input = IngestSurveysInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(service::surveys(ctx.app()?, ctx.caller()?, input).await?)
     }
 }

@@ -26,7 +26,10 @@ use crate::{
 };
 
 /// A customer of the brand.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerRowInput {
     /// The brand's customer reference (unique per brand).
     pub external_ref: String,
@@ -48,7 +51,10 @@ pub struct IngestCustomersInput {
 }
 
 /// An order.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderRowInput {
     /// The shop's order id (unique per brand).
     pub external_id: String,
@@ -79,7 +85,8 @@ pub struct IngestOrdersInput {
 }
 
 /// Survey kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SurveyKind {
     /// Net Promoter Score, 0-10.
     Nps,
@@ -108,7 +115,10 @@ impl SurveyKind {
 }
 
 /// A survey response.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SurveyRowInput {
     /// The survey tool's id for the answer (unique per brand).
     pub external_id: String,

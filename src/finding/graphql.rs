@@ -1,5 +1,6 @@
 //! GraphQL types and resolvers for findings and their tags.
 
+use crate::ingest::ReadRows;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::research_finding;
@@ -217,6 +218,10 @@ impl FindingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The batch.")] input: IngestFindingsInput,
     ) -> async_graphql::Result<IngestSummary> {
+        let input = IngestFindingsInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(findings::ingest(ctx.app()?, ctx.caller()?, input).await?)
     }
 }

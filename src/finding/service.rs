@@ -56,7 +56,10 @@ pub struct CreateFindingInput {
 }
 
 /// A finding in a batch.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FindingRowInput {
     /// The sender's id for it (unique per brand): a replay stores nothing.
     pub external_id: String,

@@ -15,13 +15,13 @@ use async_graphql::{
         parse_query,
         types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
     },
-    ErrorExtensionValues, Response, ServerError, Value, Variables,
+    ErrorExtensionValues, Response, ServerError, Value,
 };
 use std::sync::Arc;
 
 use futures_util::StreamExt;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, value::RawValue};
 
 use super::{
     limits::{
@@ -30,6 +30,7 @@ use super::{
     },
     observe::{OperationLabel, RequestId},
     replay::{self, ReplayKey},
+    rows::{self, RawVariables},
     AppState,
 };
 use crate::{
@@ -81,9 +82,10 @@ impl Format {
 struct Body {
     query: Option<String>,
     operation_name: Option<String>,
-    /// Read straight into GraphQL values: a batch of rows is not built
-    /// twice (as JSON, then as GraphQL values).
-    variables: Option<async_graphql::Value>,
+    /// Kept as sent until the operation is known: an ingest batch's rows
+    /// may then be read straight into their input type (see [`rows`]), and
+    /// everything else is read once, into GraphQL values.
+    variables: Option<Box<RawValue>>,
     /// `persistedQuery` (see [`crate::persisted_queries`]).
     extensions: Option<serde_json::Value>,
 }
@@ -592,19 +594,18 @@ async fn execute(
         );
     };
 
-    let variables = match body.variables {
-        None | Some(async_graphql::Value::Null) => Variables::default(),
-        Some(v @ async_graphql::Value::Object(_)) => Variables::from_value(v),
-        Some(_) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "variables must be a JSON object",
-                format,
-            )
-        }
+    let raw_variables = match body.variables.as_deref().map(RawValue::get) {
+        None | Some("null") => Ok(RawVariables::default()),
+        Some(json) => serde_json::from_str::<RawVariables>(json),
     };
-    let nul_at = nul_in_variables(&variables);
+    let Ok(raw_variables) = raw_variables else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "variables must be a JSON object",
+            format,
+        );
+    };
     let caller = match admitted {
         Some(caller) => caller,
         None => match caller(req, state, format).await {
@@ -622,7 +623,17 @@ async fn execute(
             .register(&state.app.cache, hash, &query)
             .await;
     }
-    if let Some(path) = nul_at {
+    let operation = selected_operation(&doc, body.operation_name.as_deref());
+    let batch = operation.and_then(|(op, _)| rows::batch_variable(&doc, op));
+    let Ok((variables, read_rows)) = rows::variables(raw_variables, batch) else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "variables must hold JSON values GraphQL can read (numbers within range)",
+            format,
+        );
+    };
+    if let Some(path) = nul_in_variables(&variables) {
         // Named as the argument the variable is passed to, like any input.
         let (var, rest) = path.split_once('.').unwrap_or((path.as_str(), ""));
         let arg = argument_of_variable(&doc, var).unwrap_or_else(|| var.to_string());
@@ -633,7 +644,6 @@ async fn execute(
         };
         return nul_refused(&field, format);
     }
-    let operation = selected_operation(&doc, body.operation_name.as_deref());
     let signed_in = !matches!(caller.principal, Principal::Anonymous);
     let label = state
         .labels
@@ -669,7 +679,12 @@ async fn execute(
     request.set_parsed_query(ExecutableDocument::clone(&doc));
     let rid = caller.request_id.clone();
     let record = response_cache::ReplayableFields::default();
-    let request = crate::loaders::attach(request)
+    let mut request = crate::loaders::attach(request);
+    if let Some(read) = read_rows {
+        state.metrics.batches_read_directly.inc();
+        request = request.data(read);
+    }
+    let request = request
         .data(caller)
         .data(record.clone())
         .data(response_cache::RequestBytes(key.1.clone()));

@@ -6,6 +6,7 @@ pub mod limits;
 pub mod observe;
 pub mod ops;
 pub mod replay;
+pub mod rows;
 
 use std::sync::{atomic::AtomicBool, Arc};
 

@@ -1,6 +1,7 @@
 //! GraphQL types and resolvers for publishing: claims under a lease,
 //! publishing reports, pushed metrics and content performance.
 
+use crate::ingest::ReadRows;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::content_item;
@@ -150,6 +151,10 @@ impl PublishingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The batch.")] input: IngestContentMetricsInput,
     ) -> async_graphql::Result<IngestSummary> {
+        let input = IngestContentMetricsInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(results::ingest(ctx.app()?, ctx.caller()?, input).await?)
     }
 

@@ -27,7 +27,10 @@ use crate::{
 };
 
 /// One observation of a metric of a published item.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContentMetricRowInput {
     /// The item (published, of the brand).
     pub item_id: ID,

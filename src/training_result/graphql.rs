@@ -1,5 +1,6 @@
 //! GraphQL resolvers for training results and the training report.
 
+use crate::ingest::ReadRows;
 use async_graphql::{Context, Object, ID};
 
 use super::{
@@ -50,6 +51,10 @@ impl TrainingResultMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The results.")] input: IngestTrainingStatementsInput,
     ) -> async_graphql::Result<IngestSummary> {
+        let input = IngestTrainingStatementsInput {
+            rows: ReadRows::take_or(ctx, input.rows)?,
+            ..input
+        };
         Ok(service::ingest(ctx.app()?, ctx.caller()?, input).await?)
     }
 

@@ -76,7 +76,10 @@ impl TrainingVerb {
 }
 
 /// One result.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+// Read like the GraphQL input type when a batch is read from JSON
+// (`ingest::ReadRows`): the same names, no other field.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrainingStatementRow {
     /// The statement's id, a UUID; sending it again stores nothing.
     pub statement_id: String,

@@ -337,6 +337,102 @@ async fn ingest_is_idempotent_reports_rejects_and_creates_members() {
     assert_eq!(a.code(), "BAD_USER_INPUT");
 }
 
+/// A batch sent as the whole input of an ingest has its rows read straight
+/// from the JSON into their input type (counted by the metric). The same
+/// batch with a directive on the field is read as GraphQL values: both
+/// answer alike and store alike, and what GraphQL refuses is refused alike,
+/// with nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_read_straight_from_json_answers_and_stores_as_graphql_values_do() {
+    const METRIC: &str = "hearth_ingest_batches_read_directly_total";
+    const USUAL: &str = "mutation($i: IngestActivitiesInput!) { ingestActivities(input: $i) @include(if: true) { inserted duplicates membersCreated rejected { index field reason } } }";
+    let app = TestApp::spawn().await;
+    // Two brands: source keys are unique per brand.
+    let acme = app.create_brand("Acme").await;
+    let beta = app.create_brand("Beta").await;
+    let direct = community(&app, &acme, "Direct").await;
+    let usual = community(&app, &beta, "Usual").await;
+    let mut rich = row("k-1", "ana", "reply", 1);
+    rich["platform"] = json!("DISCORD");
+    rich["isReply"] = json!(true);
+    rich["channelExternalId"] = json!("general");
+    rich["properties"] = json!({ "thread": [1, 2.5, "x", null, { "pinned": false }] });
+    let mut bad_kind = row("k-3", "cy", "Not A Kind!", 0);
+    bad_kind["kind"] = json!("Not A Kind!");
+    let batch = vec![
+        rich,
+        row("k-2", "bo", "like", 2),
+        bad_kind,
+        row("k-2", "bo", "like", 2),
+    ];
+    let send = |query: &'static str, c: &str, rows: Vec<Value>| {
+        let vars = json!({ "i": { "communityId": c, "rows": rows, "mode": "PER_ROW" } });
+        let app = &app;
+        async move { app.gql(query, vars).await }
+    };
+    let members = |c: String| {
+        let app = &app;
+        async move {
+            let a = app.gql(
+                "query($c: ID!) { communityMembers(communityId: $c, orderBy: JOINED_DESC) { totalCount edges { node { engagement { activityCount } member { displayName identities { platform externalId handle } } } } } }",
+                json!({ "c": c }),
+            )
+            .await;
+            let page = &a.data()["communityMembers"];
+            // By name: members joined in one batch may tie on their join time.
+            let mut edges = page["edges"].as_array().unwrap().clone();
+            edges.sort_by_key(|e| e["node"]["member"]["displayName"].to_string());
+            json!({ "totalCount": page["totalCount"], "edges": edges })
+        }
+    };
+
+    let before = app.metric(METRIC).await;
+    let a = send(INGEST, &direct, batch.clone()).await;
+    assert_eq!(
+        app.metric(METRIC).await,
+        before + 1.0,
+        "read straight from JSON"
+    );
+    let b = send(USUAL, &usual, batch.clone()).await;
+    assert_eq!(
+        app.metric(METRIC).await,
+        before + 1.0,
+        "read as GraphQL values"
+    );
+    // 2 inserted (k-1, k-2), the repeated k-2 a duplicate, row 2 rejected.
+    assert_eq!(a.data()["ingestActivities"]["inserted"], 2, "{}", a.body);
+    assert_eq!(a.data()["ingestActivities"]["duplicates"], 1);
+    assert_eq!(a.data(), b.data());
+    let stored = members(direct.clone()).await;
+    assert_eq!(stored["totalCount"], 2, "{stored}");
+    assert_eq!(stored, members(usual.clone()).await);
+
+    // Refused by GraphQL, read either way: the same answer, nothing stored.
+    let mut wrong_type = row("k-9", "dee", "like", 0);
+    wrong_type["kind"] = json!(5);
+    // A scalar GraphQL checks only when it reads it.
+    let mut not_a_time = row("k-9", "dee", "like", 0);
+    not_a_time["occurredAt"] = json!(5);
+    let mut nul = row("k-9", "dee", "like", 0);
+    nul["handle"] = json!("d\u{0}e");
+    let mut unknown = row("k-9", "dee", "like", 0);
+    unknown["mood"] = json!("happy");
+    for (bad, code) in [
+        (wrong_type, "GRAPHQL_VALIDATION_FAILED"),
+        (not_a_time, "BAD_USER_INPUT"),
+        (nul, "BAD_USER_INPUT"),
+        (unknown, "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        let rows = vec![row("k-8", "dee", "like", 0), bad];
+        let a = send(INGEST, &direct, rows.clone()).await;
+        let b = send(USUAL, &usual, rows).await;
+        assert_eq!(a.code(), code, "{}", a.body);
+        assert_eq!(a.body["errors"], b.body["errors"]);
+    }
+    assert_eq!(app.metric(METRIC).await, before + 1.0);
+    assert_eq!(members(direct).await, stored, "nothing written");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_by_integrations_needs_the_scope_and_the_brand() {
     let app = TestApp::spawn().await;
