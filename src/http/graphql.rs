@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use serde::Deserialize;
-use serde_json::{json, value::RawValue};
+use serde_json::json;
 
 use super::{
     limits::{
@@ -30,7 +30,7 @@ use super::{
     },
     observe::{OperationLabel, RequestId},
     replay::{self, ReplayKey},
-    rows::{self, RawVariables},
+    rows::{self, RawVariables, SentVariables},
     AppState,
 };
 use crate::{
@@ -85,7 +85,8 @@ struct Body {
     /// Kept as sent until the operation is known: an ingest batch's rows
     /// may then be read straight into their input type (see [`rows`]), and
     /// everything else is read once, into GraphQL values.
-    variables: Option<Box<RawValue>>,
+    #[serde(default)]
+    variables: SentVariables,
     /// `persistedQuery` (see [`crate::persisted_queries`]).
     extensions: Option<serde_json::Value>,
 }
@@ -320,7 +321,8 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 )
             })?
             .into_inner();
-        let variables = json_param(params.variables.as_deref(), "variables", format)?;
+        let variables =
+            json_param(params.variables.as_deref(), "variables", format)?.unwrap_or_default();
         let extensions = json_param(params.extensions.as_deref(), "extensions", format)?;
         Ok(Body {
             query: params.query,
@@ -594,17 +596,17 @@ async fn execute(
         );
     };
 
-    let raw_variables = match body.variables.as_deref().map(RawValue::get) {
-        None | Some("null") => Ok(RawVariables::default()),
-        Some(json) => serde_json::from_str::<RawVariables>(json),
-    };
-    let Ok(raw_variables) = raw_variables else {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            "variables must be a JSON object",
-            format,
-        );
+    let raw_variables = match body.variables {
+        SentVariables::None => RawVariables::default(),
+        SentVariables::Object(vars) => vars,
+        SentVariables::NotAnObject => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "variables must be a JSON object",
+                format,
+            )
+        }
     };
     let caller = match admitted {
         Some(caller) => caller,
