@@ -416,45 +416,6 @@ pub async fn count_per_parent(
         .collect())
 }
 
-/// The rows of `select` (hand-written SQL with `?` placeholders selecting
-/// exactly two columns) as pairs. On PostgreSQL the rows come back as one
-/// row of two arrays (`array_agg` over the same rows, so their elements stay
-/// paired): the driver decodes two arrays instead of one row per pair,
-/// each found by column name, which for the 10,000 keys of an ingest batch
-/// was a fifth of the server's time. An empty result is an empty list.
-pub async fn pairs<C, A, B>(
-    db: &C,
-    select: &str,
-    values: Vec<sea_orm::Value>,
-) -> AppResult<Vec<(A, B)>>
-where
-    C: ConnectionTrait,
-    A: sea_orm::TryGetable,
-    B: sea_orm::TryGetable,
-    Vec<A>: sea_orm::TryGetable,
-    Vec<B>: sea_orm::TryGetable,
-{
-    let backend = db.get_database_backend();
-    if backend == DbBackend::Postgres {
-        let sql = format!("SELECT array_agg(p.a), array_agg(p.b) FROM ({select}) AS p(a, b)");
-        let Some(row) = db.query_one_raw(raw(backend, &sql, values)).await? else {
-            return Ok(Vec::new());
-        };
-        let a: Option<Vec<A>> = row.try_get_by_index(0)?;
-        let b: Option<Vec<B>> = row.try_get_by_index(1)?;
-        return Ok(a
-            .unwrap_or_default()
-            .into_iter()
-            .zip(b.unwrap_or_default())
-            .collect());
-    }
-    db.query_all_raw(raw(backend, select, values))
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
-        .collect()
-}
-
 /// SQL for the UTC calendar day of a timestamp column.
 pub fn day_of(backend: DbBackend, column: &str) -> String {
     match backend {

@@ -9,7 +9,7 @@ use async_graphql::{Enum, InputObject, ID};
 use chrono::{DateTime, Duration, Utc};
 use entity::{customer, customer_order, survey_response};
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, FromQueryResult, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -218,6 +218,12 @@ async fn customers_for<C: ConnectionTrait>(
     Ok((map, missing.into_iter().collect()))
 }
 
+#[derive(FromQueryResult)]
+struct RefRow {
+    id: Uuid,
+    external_ref: String,
+}
+
 async fn find_customers<C: ConnectionTrait>(
     db: &C,
     brand: Uuid,
@@ -228,9 +234,14 @@ async fn find_customers<C: ConnectionTrait>(
     for chunk in refs.chunks(lookup_chunk(backend)) {
         let (cond, mut values) =
             db::text_one_of_sql(backend, "external_ref", chunk.iter().map(String::as_str));
-        let sql = format!("SELECT external_ref, id FROM customer WHERE brand_id = ? AND {cond}");
+        let sql = format!("SELECT id, external_ref FROM customer WHERE brand_id = ? AND {cond}");
         values.insert(0, brand.into());
-        map.extend(db::pairs::<_, String, Uuid>(db, &sql, values).await?);
+        for c in RefRow::find_by_statement(db::raw(backend, &sql, values))
+            .all(db)
+            .await?
+        {
+            map.insert(c.external_ref, c.id);
+        }
     }
     Ok(map)
 }

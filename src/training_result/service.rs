@@ -382,7 +382,9 @@ async fn trainee_ids<C: ConnectionTrait>(
              WHERE t.brand_id = ?"
         );
         values.push(brand.into());
-        out.extend(db::pairs::<_, String, Uuid>(db, &sql, values).await?);
+        for row in db.query_all_raw(db::raw(backend, &sql, values)).await? {
+            out.insert(row.try_get("", "email")?, row.try_get("", "id")?);
+        }
     }
     Ok(out)
 }
