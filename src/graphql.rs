@@ -299,4 +299,39 @@ mod tests {
         }
         assert!(rows_reader("createBrand").is_none());
     }
+
+    #[test]
+    fn every_mutation_taking_a_batch_of_rows_has_a_reader() {
+        use async_graphql::parser::{
+            parse_schema,
+            types::{BaseType, TypeKind, TypeSystemDefinition},
+        };
+        let doc = parse_schema(super::sdl()).unwrap();
+        let types: std::collections::HashMap<String, &TypeKind> = doc
+            .definitions
+            .iter()
+            .filter_map(|d| match d {
+                TypeSystemDefinition::Type(t) => Some((t.node.name.node.to_string(), &t.node.kind)),
+                _ => None,
+            })
+            .collect();
+        let TypeKind::Object(mutation) = types["Mutation"] else {
+            panic!("Mutation is an object type")
+        };
+        let mut batches = 0;
+        for field in &mutation.fields {
+            let takes_rows = field.node.arguments.iter().any(|arg| {
+                let BaseType::Named(ty) = &arg.node.ty.node.base else {
+                    return false;
+                };
+                arg.node.name.node == "input"
+                    && matches!(types.get(ty.as_str()), Some(TypeKind::InputObject(o))
+                        if o.fields.iter().any(|f| f.node.name.node == "rows"))
+            });
+            let name = field.node.name.node.as_str();
+            assert_eq!(takes_rows, rows_reader(name).is_some(), "{name}");
+            batches += usize::from(takes_rows);
+        }
+        assert_eq!(batches, 7, "the seven ingest mutations");
+    }
 }
