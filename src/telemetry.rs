@@ -54,7 +54,7 @@ pub struct Metrics {
     /// Kept GraphQL responses by result (`stored`, `hit`, `stale`).
     pub replays: IntCounterVec,
     /// Ingest batches whose rows were read straight from the request's
-    /// JSON into their input type (see `http::rows`).
+    /// JSON into their input type (see `ingest::from_json`).
     pub batches_read_directly: IntCounter,
     /// The statements run while it is recording (off unless asked).
     pub statement_log: StatementLog,

@@ -30,7 +30,7 @@ use super::{
     },
     observe::{OperationLabel, RequestId},
     replay::{self, ReplayKey},
-    rows::{self, RawVariables, SentVariables},
+    variables::{RawVariables, SentVariables},
     AppState,
 };
 use crate::{
@@ -83,7 +83,7 @@ struct Body {
     query: Option<String>,
     operation_name: Option<String>,
     /// Kept as sent until the operation is known: an ingest batch's rows
-    /// may then be read straight into their input type (see [`rows`]), and
+    /// may then be read straight into their input type (see [`crate::ingest::from_json`]), and
     /// everything else is read once, into GraphQL values.
     #[serde(default)]
     variables: SentVariables,
@@ -626,8 +626,9 @@ async fn execute(
             .await;
     }
     let operation = selected_operation(&doc, body.operation_name.as_deref());
-    let batch = operation.and_then(|(op, _)| rows::batch_variable(&doc, op));
-    let Ok((variables, read_rows)) = rows::variables(raw_variables, batch) else {
+    let batch = operation.and_then(|(op, _)| crate::ingest::from_json::batch_variable(&doc, op));
+    let Ok((variables, read_rows)) = crate::ingest::from_json::variables(raw_variables, batch)
+    else {
         return request_error(
             StatusCode::BAD_REQUEST,
             code::BAD_USER_INPUT,

@@ -6,7 +6,7 @@ pub mod limits;
 pub mod observe;
 pub mod ops;
 pub mod replay;
-pub mod rows;
+pub mod variables;
 
 use std::sync::{atomic::AtomicBool, Arc};
 

@@ -5,6 +5,9 @@ use async_graphql::{Enum, SimpleObject};
 use serde_json::json;
 use uuid::Uuid;
 
+pub mod from_json;
+pub use from_json::ReadRows;
+
 use crate::{
     audit::service::{self as audit, Event},
     auth::{Caller, Principal},
@@ -134,47 +137,6 @@ pub struct IngestSummary {
     pub duplicates: i32,
     /// Rows refused, with their index and reason.
     pub rejected: Vec<RejectedRow>,
-}
-
-/// A batch's rows that the HTTP layer read from the request's JSON straight
-/// into their input type (see `http::rows`). The GraphQL layer then sees
-/// the batch with `rows: []`, and the resolver takes these rows instead:
-/// a 10,000-row batch is not built as GraphQL values, checked value by
-/// value, copied and converted again. Rows that do not read as their type
-/// are left to the GraphQL layer, which answers with its own error.
-pub struct ReadRows(std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>);
-
-impl ReadRows {
-    /// Rows of type `T`, read from `json` (a JSON list), or `None` when
-    /// the text is not a list of `T` as the GraphQL input type reads it.
-    pub fn read<T: serde::de::DeserializeOwned + Send + 'static>(json: &str) -> Option<Self> {
-        let rows: Vec<T> = serde_json::from_str(json).ok()?;
-        Some(Self(std::sync::Mutex::new(Some(Box::new(rows)))))
-    }
-
-    /// The rows, once, if they are of type `T`.
-    pub(crate) fn take<T: Send + 'static>(&self) -> Option<Vec<T>> {
-        let rows = self.0.lock().ok()?.take()?;
-        rows.downcast::<Vec<T>>().ok().map(|rows| *rows)
-    }
-
-    /// The batch's rows: those read from the request when there are
-    /// (`given` is then the empty list the GraphQL layer saw), else `given`.
-    /// Rows read but not of type `T`, or already taken, are an internal
-    /// error rather than an empty batch.
-    pub fn take_or<T: Send + 'static>(
-        ctx: &async_graphql::Context<'_>,
-        given: Vec<T>,
-    ) -> AppResult<Vec<T>> {
-        let Some(read) = ctx.data_opt::<ReadRows>().filter(|_| given.is_empty()) else {
-            return Ok(given);
-        };
-        read.take().ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "the rows read from the request are not this mutation's rows"
-            ))
-        })
-    }
 }
 
 /// 1-`max` characters, no control characters.

@@ -21,68 +21,72 @@ use async_graphql::{
 use async_graphql_value::Value as DocValue;
 use serde_json::value::RawValue;
 
-use crate::{graphql::MAX_RECURSIVE_DEPTH, ingest::ReadRows};
+use crate::{
+    error::{AppError, AppResult},
+    graphql::MAX_RECURSIVE_DEPTH,
+    http::variables::RawVariables,
+};
 
-/// The variables as sent: each one's JSON text, in the order sent.
-pub type RawVariables = IndexMap<String, Box<RawValue>>;
+/// A batch's rows that the HTTP layer read from the request's JSON straight
+/// into their input type (see this module). The GraphQL layer then sees
+/// the batch with `rows: []`, and the resolver takes these rows instead:
+/// a 10,000-row batch is not built as GraphQL values, checked value by
+/// value, copied and converted again. Rows that do not read as their type
+/// are left to the GraphQL layer, which answers with its own error.
+pub struct ReadRows(std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>);
 
-/// The `variables` of a request, read in the same pass as the rest of the
-/// body: each variable kept as its JSON text until the operation is known.
-#[derive(Debug, Default)]
-pub enum SentVariables {
-    /// `null`, or none sent.
-    #[default]
-    None,
-    /// An object: the variables by name.
-    Object(RawVariables),
-    /// Anything else, which is refused.
-    NotAnObject,
+impl ReadRows {
+    /// Rows of type `T`, read from `json` (a JSON list), or `None` when
+    /// the text is not a list of `T` as the GraphQL input type reads it.
+    pub fn read<T: serde::de::DeserializeOwned + Send + 'static>(json: &str) -> Option<Self> {
+        let rows: Vec<T> = serde_json::from_str(json).ok()?;
+        Some(Self(std::sync::Mutex::new(Some(Box::new(rows)))))
+    }
+
+    /// The rows, once, if they are of type `T`.
+    pub(crate) fn take<T: Send + 'static>(&self) -> Option<Vec<T>> {
+        let rows = self.0.lock().ok()?.take()?;
+        rows.downcast::<Vec<T>>().ok().map(|rows| *rows)
+    }
+
+    /// The batch's rows: those read from the request when there are
+    /// (`given` is then the empty list the GraphQL layer saw), else `given`.
+    /// Rows read but not of type `T`, or already taken, are an internal
+    /// error rather than an empty batch.
+    pub fn take_or<T: Send + 'static>(
+        ctx: &async_graphql::Context<'_>,
+        given: Vec<T>,
+    ) -> AppResult<Vec<T>> {
+        let Some(read) = ctx.data_opt::<ReadRows>().filter(|_| given.is_empty()) else {
+            return Ok(given);
+        };
+        read.take().ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "the rows read from the request are not this mutation's rows"
+            ))
+        })
+    }
 }
 
-impl<'de> serde::Deserialize<'de> for SentVariables {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-        struct Sent;
-        impl<'de> Visitor<'de> for Sent {
-            type Value = SentVariables;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("the variables")
-            }
-            fn visit_unit<E>(self) -> Result<SentVariables, E> {
-                Ok(SentVariables::None)
-            }
-            fn visit_none<E>(self) -> Result<SentVariables, E> {
-                Ok(SentVariables::None)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SentVariables, A::Error> {
-                let mut vars = RawVariables::with_capacity(map.size_hint().unwrap_or(1));
-                while let Some((name, value)) = map.next_entry::<String, Box<RawValue>>()? {
-                    vars.insert(name, value);
-                }
-                Ok(SentVariables::Object(vars))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SentVariables, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(SentVariables::NotAnObject)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<SentVariables, E> {
-                Ok(SentVariables::NotAnObject)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<SentVariables, E> {
-                Ok(SentVariables::NotAnObject)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<SentVariables, E> {
-                Ok(SentVariables::NotAnObject)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<SentVariables, E> {
-                Ok(SentVariables::NotAnObject)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<SentVariables, E> {
-                Ok(SentVariables::NotAnObject)
-            }
+/// How to read the rows of an ingest mutation's batch (`input.rows`)
+/// straight from JSON, by the mutation's field name; see
+/// [`ReadRows`]. Every mutation whose input has `rows` is
+/// listed (a test checks it against the schema).
+pub fn rows_reader(field: &str) -> Option<fn(&str) -> Option<ReadRows>> {
+    Some(match field {
+        "ingestActivities" => ReadRows::read::<crate::activity::service::ActivityRowInput>,
+        "ingestFindings" => ReadRows::read::<crate::finding::service::FindingRowInput>,
+        "ingestContentMetrics" => {
+            ReadRows::read::<crate::publishing::results::ContentMetricRowInput>
         }
-        deserializer.deserialize_any(Sent)
-    }
+        "ingestTrainingStatements" => {
+            ReadRows::read::<crate::training_result::service::TrainingStatementRow>
+        }
+        "ingestCustomers" => ReadRows::read::<crate::commerce::service::CustomerRowInput>,
+        "ingestOrders" => ReadRows::read::<crate::commerce::service::OrderRowInput>,
+        "ingestSurveyResponses" => ReadRows::read::<crate::commerce::service::SurveyRowInput>,
+        _ => return None,
+    })
 }
 
 /// Reads the rows of one mutation's batch from JSON.
@@ -108,7 +112,7 @@ pub fn batch_variable<'a>(
     if !field.node.directives.is_empty() {
         return None;
     }
-    let reader = crate::graphql::rows_reader(&field.node.name.node)?;
+    let reader = rows_reader(&field.node.name.node)?;
     let [(arg, value)] = field.node.arguments.as_slice() else {
         return None;
     };
@@ -302,7 +306,7 @@ mod tests {
     }
 
     fn orders() -> Option<(&'static str, RowsReader)> {
-        Some(("i", crate::graphql::rows_reader("ingestOrders").unwrap()))
+        Some(("i", rows_reader("ingestOrders").unwrap()))
     }
 
     const ROW: &str = r#"{"externalId":"o1","customerRef":"c1","orderedAt":"2026-01-02T03:04:05Z","amount":"9.90","currency":"EUR"}"#;
@@ -347,23 +351,151 @@ mod tests {
     }
 
     #[test]
-    fn sent_variables_are_an_object_null_or_refused() {
-        let read = |json: &str| serde_json::from_str::<SentVariables>(json).unwrap();
-        assert!(matches!(read("null"), SentVariables::None));
-        let SentVariables::Object(vars) = read(r#"{"a": [1, {"b": "c"}], "d": null}"#) else {
-            panic!("an object")
-        };
-        assert_eq!(vars["a"].get(), r#"[1, {"b": "c"}]"#);
-        assert_eq!(vars["d"].get(), "null");
-        for other in ["[1, 2]", "[]", "1", "-1", "1.5", "true", r#""x""#] {
-            assert!(matches!(read(other), SentVariables::NotAnObject), "{other}");
-        }
-        assert!(serde_json::from_str::<SentVariables>("[1,").is_err());
-    }
-
-    #[test]
     fn a_number_out_of_range_is_an_error() {
         assert!(variables(raw(r#"{"x": 1e400}"#), None).is_err());
         assert!(variables(raw(r#"{"i": {"brandId": 1e400, "rows": []}}"#), orders()).is_err());
+    }
+
+    use async_graphql::{EnumType, InputType};
+    use serde::de::DeserializeOwned;
+    use std::fmt::Debug;
+
+    /// `rows`, read by `field`'s reader and by the GraphQL input type,
+    /// give the same rows.
+    fn read_alike<T: InputType + Debug + Send + 'static>(field: &str, rows: &str) {
+        let read = rows_reader(field).unwrap()(rows)
+            .unwrap_or_else(|| panic!("{field}: {rows}"))
+            .take::<T>()
+            .unwrap();
+        let value: async_graphql::Value = serde_json::from_str(rows).unwrap();
+        let parsed = <Vec<T> as InputType>::parse(Some(value)).unwrap();
+        assert_eq!(format!("{read:?}"), format!("{parsed:?}"), "{field}");
+    }
+
+    #[test]
+    fn every_reader_reads_rows_as_the_graphql_input_type_does() {
+        use crate::{activity, commerce, finding, publishing, training_result};
+        // Every field set, then only the required ones (the others absent or null).
+        read_alike::<activity::service::ActivityRowInput>(
+            "ingestActivities",
+            r#"[{"sourceKey":"k1","externalId":"u1","platform":"MIGHTY_NETWORKS","handle":"h",
+                 "kind":"message","occurredAt":"2026-01-02T03:04:05.123+02:00","channelExternalId":"c",
+                 "isReply":true,"properties":{"a":[1,2.5,"x",null,{"b":false}]},"contentItemId":"i1"},
+                {"sourceKey":"k2","externalId":"u2","kind":"reaction","occurredAt":"2026-01-02T03:04:05Z",
+                 "platform":null,"properties":null}]"#,
+        );
+        read_alike::<finding::service::FindingRowInput>(
+            "ingestFindings",
+            r#"[{"externalId":"f1","source":"INTERVIEW","platform":"REDDIT","text":"t","url":"https://x",
+                 "collectedAt":"2026-01-02T03:04:05Z","sentiment":-0.5,"weight":2,"tags":["a","b"]},
+                {"externalId":"f2","source":"SURVEY","text":"t","collectedAt":"2026-01-02T03:04:05Z"}]"#,
+        );
+        read_alike::<publishing::results::ContentMetricRowInput>(
+            "ingestContentMetrics",
+            r#"[{"itemId":"i1","metric":"VOTES","option":"A","observedAt":"2026-01-02T03:04:05Z","value":3},
+                {"itemId":"i2","metric":"REVENUE","observedAt":"2026-01-02T03:04:05Z","value":12.75}]"#,
+        );
+        read_alike::<training_result::service::TrainingStatementRow>(
+            "ingestTrainingStatements",
+            r#"[{"statementId":"s1","actorEmail":"a@b.c","verb":"PASSED","moduleId":"m1","activityId":"x",
+                 "scoreScaled":0.9,"success":true,"completion":false,"duration":"PT1H","timestamp":"2026-01-02T03:04:05Z"},
+                {"statementId":"s2","actorEmail":"a@b.c","verb":"COMPLETED","timestamp":"2026-01-02T03:04:05Z"}]"#,
+        );
+        read_alike::<commerce::service::CustomerRowInput>(
+            "ingestCustomers",
+            r#"[{"externalRef":"c1","memberPlatform":"DISCORD","memberExternalId":"u1"},{"externalRef":"c2"}]"#,
+        );
+        read_alike::<commerce::service::OrderRowInput>(
+            "ingestOrders",
+            r#"[{"externalId":"o1","customerRef":"c1","orderedAt":"2026-01-02T03:04:05Z","amount":"9.90",
+                 "currency":"EUR","itemCount":3,"offerCode":"X"},
+                {"externalId":"o2","customerRef":"c1","orderedAt":"2026-01-02T03:04:05Z","amount":"1","currency":"EUR"}]"#,
+        );
+        read_alike::<commerce::service::SurveyRowInput>(
+            "ingestSurveyResponses",
+            r#"[{"externalId":"s1","kind":"CSAT","score":4,"comment":"ok","customerRef":"c1","memberPlatform":"SLACK",
+                 "memberExternalId":"u1","respondedAt":"2026-01-02T03:04:05Z"},
+                {"externalId":"s2","kind":"NPS","score":9,"respondedAt":"2026-01-02T03:04:05Z"}]"#,
+        );
+    }
+
+    /// Every value of `T` reads from its GraphQL name.
+    fn names_read_alike<T: EnumType + DeserializeOwned + Debug>() {
+        for item in T::items() {
+            let read: T = serde_json::from_str(&format!("\"{}\"", item.name)).unwrap();
+            assert!(read == item.value, "{} read as {read:?}", item.name);
+        }
+    }
+
+    #[test]
+    fn every_enum_in_a_row_reads_from_its_graphql_name() {
+        names_read_alike::<crate::community::service::Platform>();
+        names_read_alike::<crate::research::service::FindingSource>();
+        names_read_alike::<crate::research::service::GatheringPlatform>();
+        names_read_alike::<crate::campaign::service::ContentMetric>();
+        names_read_alike::<crate::training_result::service::TrainingVerb>();
+        names_read_alike::<crate::commerce::service::SurveyKind>();
+    }
+
+    #[test]
+    fn what_graphql_would_refuse_or_read_otherwise_is_not_read() {
+        let orders = rows_reader("ingestOrders").unwrap();
+        let row = r#"{"externalId":"o1","customerRef":"c1","orderedAt":"2026-01-02T03:04:05Z","amount":"9.90","currency":"EUR"}"#;
+        for rows in [
+            row.to_string(),
+            format!("[{}]", row.replace("\"9.90\"", "9.9")),
+            format!("[{}]", row.replace("\"EUR\"", "\"EUR\",\"x\":1")),
+            format!("[{}]", row.replace(",\"currency\":\"EUR\"", "")),
+            format!("[{}]", row.replace("\"o1\"", "null")),
+            format!("[{}]", row.replace("2026-01-02T03:04:05Z", "yesterday")),
+        ] {
+            assert!(orders(&rows).is_none(), "{rows}");
+        }
+        let surveys = rows_reader("ingestSurveyResponses").unwrap();
+        let row =
+            r#"{"externalId":"s","kind":"NPS","score":9,"respondedAt":"2026-01-02T03:04:05Z"}"#;
+        for rows in [
+            row.replace("NPS", "nps"),
+            row.replace("9", "9.5"),
+            row.replace("9", "3000000000"),
+        ] {
+            assert!(surveys(&format!("[{rows}]")).is_none(), "{rows}");
+        }
+        assert!(rows_reader("createBrand").is_none());
+    }
+
+    #[test]
+    fn every_mutation_taking_a_batch_of_rows_has_a_reader() {
+        use async_graphql::parser::{
+            parse_schema,
+            types::{BaseType, TypeKind, TypeSystemDefinition},
+        };
+        let doc = parse_schema(crate::graphql::sdl()).unwrap();
+        let types: std::collections::HashMap<String, &TypeKind> = doc
+            .definitions
+            .iter()
+            .filter_map(|d| match d {
+                TypeSystemDefinition::Type(t) => Some((t.node.name.node.to_string(), &t.node.kind)),
+                _ => None,
+            })
+            .collect();
+        let TypeKind::Object(mutation) = types["Mutation"] else {
+            panic!("Mutation is an object type")
+        };
+        let mut batches = 0;
+        for field in &mutation.fields {
+            let takes_rows = field.node.arguments.iter().any(|arg| {
+                let BaseType::Named(ty) = &arg.node.ty.node.base else {
+                    return false;
+                };
+                arg.node.name.node == "input"
+                    && matches!(types.get(ty.as_str()), Some(TypeKind::InputObject(o))
+                        if o.fields.iter().any(|f| f.node.name.node == "rows"))
+            });
+            let name = field.node.name.node.as_str();
+            assert_eq!(takes_rows, rows_reader(name).is_some(), "{name}");
+            batches += usize::from(takes_rows);
+        }
+        assert_eq!(batches, 7, "the seven ingest mutations");
     }
 }
