@@ -300,7 +300,11 @@ fn column_names<C: sea_orm::IdenStatic>(columns: &[C]) -> Vec<String> {
 /// `rows` as one PostgreSQL `INSERT ... SELECT ... FROM UNNEST(...) ON
 /// CONFLICT (unique) DO NOTHING`: each of `columns` (set in every row, of
 /// the array forms `forms`) is one array parameter, and a column holding
-/// NULLs gets a second, boolean array saying which rows are NULL. The
+/// NULLs gets a second, boolean array saying which rows are NULL. A column
+/// with one value in every row (a batch's brand and time, mostly) is sent
+/// once, as a single parameter, and a column NULL in every row not at all,
+/// so neither side encodes, sends or unpacks an array of copies; the first
+/// column (the id) is always an array, which gives the row count. The
 /// values are moved out of the rows.
 fn unnest_insert<A>(
     rows: &mut [A],
@@ -315,11 +319,13 @@ where
     let mut exprs = Vec::new();
     let mut casts = Vec::new();
     let mut names = Vec::new();
-    let mut values = Vec::new();
+    // The single values come first: their placeholders are in the SELECT
+    // list, before UNNEST's.
+    let mut singles = Vec::new();
+    let mut arrays = Vec::new();
     for (k, (column, (array_type, cast, stand_in))) in columns.iter().zip(forms).enumerate() {
         let mut elements = Vec::with_capacity(rows.len());
-        let mut nulls = Vec::with_capacity(rows.len());
-        let mut any_null = false;
+        let mut nulls = 0;
         for row in rows.iter_mut() {
             let value = row.take(*column).into_value();
             let value = match value {
@@ -333,23 +339,42 @@ where
                     )))
                 }
             };
-            let null = !value.is_some();
-            any_null |= null;
-            nulls.push(Value::Bool(Some(null)));
-            elements.push(if null { stand_in.clone() } else { value });
+            nulls += usize::from(!value.is_some());
+            elements.push(value);
+        }
+        let one = cast.trim_end_matches("[]");
+        if k > 0 && nulls == elements.len() {
+            exprs.push(format!("CAST(NULL AS {one})"));
+            continue;
+        }
+        if k > 0 && nulls == 0 && elements.windows(2).all(|w| w[0] == w[1]) {
+            exprs.push(format!("CAST(? AS {one})"));
+            singles.extend(elements.into_iter().next());
+            continue;
         }
         casts.push(format!("CAST(? AS {cast})"));
         names.push(format!("c{k}"));
-        values.push(Value::Array(array_type.clone(), Some(Box::new(elements))));
-        if any_null {
+        if nulls > 0 {
+            let flags = elements
+                .iter_mut()
+                .map(|e| {
+                    let null = !e.is_some();
+                    if null {
+                        *e = stand_in.clone();
+                    }
+                    Value::Bool(Some(null))
+                })
+                .collect();
+            arrays.push(Value::Array(array_type.clone(), Some(Box::new(elements))));
             casts.push("CAST(? AS BOOLEAN[])".to_string());
             names.push(format!("n{k}"));
-            values.push(Value::Array(
+            arrays.push(Value::Array(
                 sea_orm::sea_query::ArrayType::Bool,
-                Some(Box::new(nulls)),
+                Some(Box::new(flags)),
             ));
             exprs.push(format!("CASE WHEN t.n{k} THEN NULL ELSE t.c{k} END"));
         } else {
+            arrays.push(Value::Array(array_type.clone(), Some(Box::new(elements))));
             exprs.push(format!("t.c{k}"));
         }
     }
@@ -362,7 +387,8 @@ where
         names.join(", "),
         on_conflict(unique),
     );
-    Ok(crate::db::raw(sea_orm::DbBackend::Postgres, &sql, values))
+    singles.append(&mut arrays);
+    Ok(crate::db::raw(sea_orm::DbBackend::Postgres, &sql, singles))
 }
 
 /// `rows` as multi-row `INSERT INTO t (columns) VALUES (?, ...), ... ON
@@ -757,9 +783,32 @@ mod tests {
             .all(|r| r.is_not_set(activity::Column::SourceKey)));
     }
 
+    /// [`row`] with every column's value differing between `n`s, and each
+    /// nullable column set for even `n` and NULL for odd.
+    fn varied_row(n: u128) -> activity::ActiveModel {
+        let at = chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(n as i64);
+        let some = |v: Uuid| (n % 2 == 0).then_some(v);
+        activity::ActiveModel {
+            id: Set(Uuid::from_u128(n)),
+            brand_id: Set(Uuid::from_u128(100 + n)),
+            community_id: Set(Uuid::from_u128(200 + n)),
+            member_id: Set(Uuid::from_u128(300 + n)),
+            channel_id: Set(some(Uuid::from_u128(400 + n))),
+            type_key: Set(format!("type-{n}")),
+            weight: Set(n as i32),
+            is_reply: Set(n % 2 == 0),
+            occurred_at: Set(at),
+            source_key: Set(format!("k-{n}")),
+            properties: Set((n % 2 == 0).then(|| "{}".to_string())),
+            created_at: Set(at + chrono::Duration::days(1)),
+            payload_hash: Set((n % 2 == 0).then(|| format!("h-{n}"))),
+            content_item_id: Set(some(Uuid::from_u128(500 + n))),
+        }
+    }
+
     #[test]
     fn array_inserts_flag_nulls_beside_their_column() {
-        let mut rows = vec![row(0, Some("{}")), row(1, None)];
+        let mut rows = vec![varied_row(0), varied_row(1)];
         let columns = set_columns(&rows).unwrap();
         let forms = array_forms(&rows, &columns).unwrap();
         let statement = unnest_insert(&mut rows, &columns, &forms, &unique()).unwrap();
@@ -784,5 +833,62 @@ mod tests {
                 Value::Bool(Some(true))
             ]))
         )));
+    }
+    #[test]
+    fn a_column_with_one_value_is_sent_once_and_one_all_null_not_at_all() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let mut rows: Vec<_> = (0..3)
+            .map(|n| {
+                let mut r = row(n, None);
+                r.occurred_at = Set(at + chrono::Duration::seconds(n as i64));
+                r.created_at = Set(at);
+                r
+            })
+            .collect();
+        let ids: Vec<Value> = rows.iter().map(|r| r.id.clone().unwrap().into()).collect();
+        let columns = set_columns(&rows).unwrap();
+        let forms = array_forms(&rows, &columns).unwrap();
+        let statement = unnest_insert(&mut rows, &columns, &forms, &unique()).unwrap();
+        let sql = statement.sql.as_str();
+        let values = &statement.values.as_ref().unwrap().0;
+        // Arrays: id, occurred_at and source_key, the columns that differ.
+        // Single values: brand, community, member, type, weight, is_reply
+        // and created_at. NULL in every row: channel, properties, payload
+        // hash and content item.
+        assert!(sql.contains(
+            "SELECT t.c0, CAST($1 AS UUID), CAST($2 AS UUID), CAST($3 AS UUID), CAST(NULL AS UUID), \
+             CAST($4 AS TEXT), CAST($5 AS INTEGER), CAST($6 AS BOOLEAN), t.c8, t.c9, CAST(NULL AS TEXT), \
+             CAST($7 AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS UUID) \
+             FROM UNNEST(CAST($8 AS UUID[]), CAST($9 AS TIMESTAMPTZ[]), CAST($10 AS TEXT[])) AS t(c0, c8, c9)"
+        ), "{sql}");
+        assert_eq!(values.len(), 10);
+        assert_eq!(values[0], Value::Uuid(Some(Uuid::nil())));
+        assert_eq!(values[3], Value::String(Some("message".into())));
+        assert_eq!(values[4], Value::Int(Some(6)));
+        assert_eq!(values[6], Value::ChronoDateTimeUtc(Some(at)));
+        assert_eq!(
+            values[7],
+            Value::Array(sea_orm::sea_query::ArrayType::Uuid, Some(Box::new(ids)))
+        );
+        assert_eq!(
+            values[9],
+            Value::Array(
+                sea_orm::sea_query::ArrayType::String,
+                Some(Box::new((0..3).map(|n| format!("k-{n}").into()).collect()))
+            )
+        );
+    }
+
+    #[test]
+    fn one_row_keeps_its_id_as_an_array_for_the_row_count() {
+        let mut rows = vec![row(0, Some("{}"))];
+        let columns = set_columns(&rows).unwrap();
+        let forms = array_forms(&rows, &columns).unwrap();
+        let statement = unnest_insert(&mut rows, &columns, &forms, &unique()).unwrap();
+        assert!(statement
+            .sql
+            .contains("FROM UNNEST(CAST($11 AS UUID[])) AS t(c0)"));
+        // Ten single values (the three NULL columns take none), then the id.
+        assert_eq!(statement.values.as_ref().unwrap().0.len(), 11);
     }
 }
