@@ -179,8 +179,24 @@ pub fn format_amount(e4: i64) -> String {
     }
 }
 
-fn currency_ok(c: &str) -> bool {
-    c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())
+/// An ISO 4217 currency code: three ASCII capitals, kept without an
+/// allocation per order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Currency([u8; 3]);
+
+impl Currency {
+    /// The code in `c` (already trimmed and upper-cased), if it is one.
+    fn parse(c: &str) -> Option<Self> {
+        let code: [u8; 3] = c.as_bytes().try_into().ok()?;
+        code.iter()
+            .all(u8::is_ascii_uppercase)
+            .then_some(Self(code))
+    }
+
+    fn as_str(&self) -> &str {
+        // Three ASCII capitals (checked in `parse`) are UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// Customers for refs, creating the unknown ones (whose refs are returned
@@ -287,7 +303,13 @@ fn order_fingerprint(o: &OrderRow) -> String {
     let at = o.ordered_at.timestamp_micros().to_string();
     let amount = o.amount_e4.to_string();
     let items = o.item_count.to_string();
-    let mut parts = vec![o.customer_ref.as_str(), &at, &amount, &o.currency, &items];
+    let mut parts = vec![
+        o.customer_ref.as_str(),
+        &at,
+        &amount,
+        o.currency.as_str(),
+        &items,
+    ];
     // Only when named, so orders stored before codes were kept keep their
     // fingerprint.
     if let Some(code) = &o.offer_code {
@@ -334,7 +356,7 @@ struct OrderRow {
     customer_ref: String,
     ordered_at: DateTime<Utc>,
     amount_e4: i64,
-    currency: String,
+    currency: Currency,
     item_count: i32,
     offer_code: Option<String>,
 }
@@ -351,13 +373,12 @@ fn check_order(i: usize, r: &OrderRowInput, now: DateTime<Utc>) -> Result<OrderR
         ));
     }
     let amount_e4 = parse_amount(&r.amount).map_err(|why| reject("amount", why))?;
-    let currency = r.currency.trim().to_uppercase();
-    if !currency_ok(&currency) {
+    let Some(currency) = Currency::parse(&r.currency.trim().to_uppercase()) else {
         return Err(reject(
             "currency",
             "currency must be an ISO 4217 code such as EUR",
         ));
-    }
+    };
     if !not_future(r.ordered_at, now) {
         return Err(reject(
             "orderedAt",
@@ -504,13 +525,16 @@ pub async fn orders(
     }
     let txn = crate::db::WriteTxn::for_brand(app, brand).await?;
     let refs: HashSet<String> = good.iter().map(|(_, o)| o.customer_ref.clone()).collect();
-    let (customers, _) = customers_for(&txn, brand, &refs, now).await?;
-    let keyed: Vec<(usize, String, String)> = good
-        .iter()
-        .map(|(i, o)| (*i, o.external_id.clone(), order_fingerprint(o)))
-        .collect();
+    // The fingerprints are worked out while the database looks the
+    // customers up (the lookup is sent before the block runs).
+    let (customers, keyed) = futures_util::join!(customers_for(&txn, brand, &refs, now), async {
+        good.iter()
+            .map(|(i, o)| (*i, o.external_id.clone(), order_fingerprint(o)))
+            .collect::<Vec<(usize, String, String)>>()
+    });
+    let (customers, _) = customers?;
     let mut ids = Vec::with_capacity(good.len());
-    let mut batch = SummaryBatch::default();
+    let mut added = Vec::with_capacity(good.len());
     // The checked rows are not needed after this: their values move into
     // the models.
     let rows: Vec<customer_order::ActiveModel> = good
@@ -520,7 +544,7 @@ pub async fn orders(
             let id = Uuid::now_v7();
             let customer_id = *customers.get(&o.customer_ref)?;
             ids.push(id);
-            batch.add(customer_id, &o.currency, o.ordered_at, o.amount_e4);
+            added.push((customer_id, o.currency, o.ordered_at, o.amount_e4));
             Some(customer_order::ActiveModel {
                 payload_hash: Set(Some(fp.clone())),
                 id: Set(id),
@@ -529,7 +553,7 @@ pub async fn orders(
                 external_id: Set(o.external_id),
                 ordered_at: Set(o.ordered_at),
                 amount_e4: Set(o.amount_e4),
-                currency: Set(o.currency),
+                currency: Set(o.currency.as_str().to_string()),
                 item_count: Set(o.item_count),
                 created_at: Set(now),
                 offer_code: Set(o.offer_code),
@@ -549,13 +573,21 @@ pub async fn orders(
         mode: input.mode,
     };
     let rows_count = rows.len();
-    if insert_idempotent(&txn, rows, unique, by, &mut summary).await? {
+    // The summaries' statements are built while the database inserts.
+    let backend = txn.get_database_backend();
+    let (stop, summaries) = futures_util::join!(
+        insert_idempotent(&txn, rows, unique, by, &mut summary),
+        async { SummaryBatch::of(added).statements(backend, brand) }
+    );
+    if stop? {
         return Ok(summary);
     }
     let candidates = rows_count as i32;
     if summary.inserted == candidates {
         // Every row is new: the batch's own totals are what it adds.
-        batch.upsert(&txn, brand).await?;
+        for statement in summaries {
+            txn.execute_raw(statement).await?;
+        }
     } else if summary.inserted > 0 {
         add_to_summaries(&txn, brand, &ids).await?;
     }
@@ -586,31 +618,31 @@ fn summary_merge(backend: sea_orm::DbBackend) -> String {
 }
 
 /// What a batch of new orders adds to their customers' summaries, totalled
-/// per customer and currency as the rows are built.
-#[derive(Default)]
-struct SummaryBatch(HashMap<(Uuid, String), Totals>);
+/// per customer and currency.
+struct SummaryBatch(HashMap<(Uuid, Currency), Totals>);
 
 /// First and last order, count and total (in ten-thousandths).
 type Totals = (DateTime<Utc>, DateTime<Utc>, i64, i64);
 
 impl SummaryBatch {
-    fn add(&mut self, customer: Uuid, currency: &str, at: DateTime<Utc>, amount_e4: i64) {
-        let e = self
-            .0
-            .entry((customer, currency.to_string()))
-            .or_insert((at, at, 0, 0));
-        e.0 = e.0.min(at);
-        e.1 = e.1.max(at);
-        e.2 += 1;
-        e.3 += amount_e4;
+    /// Totals the batch's (customer, currency, time, amount) rows.
+    fn of(rows: Vec<(Uuid, Currency, DateTime<Utc>, i64)>) -> Self {
+        let mut totals: HashMap<(Uuid, Currency), Totals> = HashMap::with_capacity(rows.len());
+        for (customer, currency, at, amount_e4) in rows {
+            let e = totals.entry((customer, currency)).or_insert((at, at, 0, 0));
+            e.0 = e.0.min(at);
+            e.1 = e.1.max(at);
+            e.2 += 1;
+            e.3 += amount_e4;
+        }
+        Self(totals)
     }
 
-    /// Adds the totals to `customer_order_summary` in the batch's
-    /// transaction: one statement from arrays on PostgreSQL, one per
-    /// [`CHUNK`] customers on SQLite. The same merge as
-    /// [`add_to_summaries`], without reading the orders back.
-    async fn upsert<C: ConnectionTrait>(self, db: &C, brand: Uuid) -> AppResult<()> {
-        let backend = db.get_database_backend();
+    /// The statements adding the totals to `customer_order_summary`: one
+    /// from arrays on PostgreSQL, one per [`CHUNK`] customers on SQLite.
+    /// The same merge as [`add_to_summaries`], without reading the orders
+    /// back.
+    fn statements(self, backend: sea_orm::DbBackend, brand: Uuid) -> Vec<sea_orm::Statement> {
         // In key order: the conflict probes then walk the primary key's
         // pages in order instead of at random (about a tenth faster).
         let mut rows: Vec<_> = self.0.into_iter().collect();
@@ -624,7 +656,7 @@ impl SummaryBatch {
             let mut cols: [Vec<sea_orm::Value>; 6] = Default::default();
             for ((customer, currency), (first, last, orders, amount)) in rows {
                 cols[0].push(customer.into());
-                cols[1].push(currency.into());
+                cols[1].push(currency.as_str().into());
                 cols[2].push(first.into());
                 cols[3].push(last.into());
                 cols[4].push(orders.into());
@@ -646,29 +678,29 @@ impl SummaryBatch {
                 array(ArrayType::BigInt, o),
                 array(ArrayType::BigInt, a),
             ];
-            db.execute_raw(db::raw(backend, &sql, values)).await?;
-            return Ok(());
+            return vec![db::raw(backend, &sql, values)];
         }
-        for part in rows.chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO customer_order_summary {SUMMARY_COLUMNS} VALUES {} {merge}",
-                vec!["(?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ")
-            );
-            let mut values: Vec<sea_orm::Value> = Vec::with_capacity(part.len() * 7);
-            for ((customer, currency), (first, last, orders, amount)) in part {
-                values.extend([
-                    (*customer).into(),
-                    currency.clone().into(),
-                    brand.into(),
-                    (*first).into(),
-                    (*last).into(),
-                    (*orders).into(),
-                    (*amount).into(),
-                ]);
-            }
-            db.execute_raw(db::raw(backend, &sql, values)).await?;
-        }
-        Ok(())
+        rows.chunks(CHUNK)
+            .map(|part| {
+                let sql = format!(
+                    "INSERT INTO customer_order_summary {SUMMARY_COLUMNS} VALUES {} {merge}",
+                    vec!["(?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ")
+                );
+                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(part.len() * 7);
+                for ((customer, currency), (first, last, orders, amount)) in part {
+                    values.extend([
+                        (*customer).into(),
+                        currency.as_str().into(),
+                        brand.into(),
+                        (*first).into(),
+                        (*last).into(),
+                        (*orders).into(),
+                        (*amount).into(),
+                    ]);
+                }
+                db::raw(backend, &sql, values)
+            })
+            .collect()
     }
 }
 
