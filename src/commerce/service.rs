@@ -646,7 +646,7 @@ impl SummaryBatch {
         // In key order: the conflict probes then walk the primary key's
         // pages in order instead of at random (about a tenth faster).
         let mut rows: Vec<_> = self.0.into_iter().collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        rows.sort_unstable_by_key(|a| a.0);
         let merge = summary_merge(backend);
         if backend == sea_orm::DbBackend::Postgres {
             use sea_orm::sea_query::ArrayType;

@@ -787,7 +787,7 @@ mod tests {
     /// nullable column set for even `n` and NULL for odd.
     fn varied_row(n: u128) -> activity::ActiveModel {
         let at = chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(n as i64);
-        let some = |v: Uuid| (n % 2 == 0).then_some(v);
+        let some = |v: Uuid| n.is_multiple_of(2).then_some(v);
         activity::ActiveModel {
             id: Set(Uuid::from_u128(n)),
             brand_id: Set(Uuid::from_u128(100 + n)),
@@ -796,12 +796,12 @@ mod tests {
             channel_id: Set(some(Uuid::from_u128(400 + n))),
             type_key: Set(format!("type-{n}")),
             weight: Set(n as i32),
-            is_reply: Set(n % 2 == 0),
+            is_reply: Set(n.is_multiple_of(2)),
             occurred_at: Set(at),
             source_key: Set(format!("k-{n}")),
-            properties: Set((n % 2 == 0).then(|| "{}".to_string())),
+            properties: Set(n.is_multiple_of(2).then(|| "{}".to_string())),
             created_at: Set(at + chrono::Duration::days(1)),
-            payload_hash: Set((n % 2 == 0).then(|| format!("h-{n}"))),
+            payload_hash: Set(n.is_multiple_of(2).then(|| format!("h-{n}"))),
             content_item_id: Set(some(Uuid::from_u128(500 + n))),
         }
     }
