@@ -394,7 +394,11 @@ where
 /// `rows` as multi-row `INSERT INTO t (columns) VALUES (?, ...), ... ON
 /// CONFLICT (unique) DO NOTHING` statements of [`CHUNK`] rows, one SQL text
 /// for every full chunk. `columns` are set in every row (checked by the
-/// caller); their values are moved out of the rows.
+/// caller); their values are moved out of the rows. On SQLite a column with
+/// one value in every row of a chunk (the batch's brand and time, mostly) is
+/// bound once: `INSERT ... SELECT column1, ?, ... FROM (VALUES (...), ...)
+/// WHERE true` (SQLite's form of an upsert from a SELECT) with only the other
+/// columns in the rows.
 fn values_inserts<A>(
     backend: sea_orm::DbBackend,
     rows: &mut [A],
@@ -424,6 +428,43 @@ where
                     values.extend(row.take(*c).into_value());
                 }
             }
+            let same = one_value_columns(&values, columns.len());
+            if backend == sea_orm::DbBackend::Sqlite && same.contains(&true) {
+                let mut select = Vec::with_capacity(columns.len());
+                let mut varying = 0;
+                for &one in &same {
+                    if one {
+                        select.push("?".to_string());
+                    } else {
+                        varying += 1;
+                        select.push(format!("column{varying}"));
+                    }
+                }
+                // Placeholders in order: the single values, then the rows'.
+                let mut bound: Vec<sea_orm::Value> = Vec::with_capacity(values.len());
+                bound.extend(
+                    values
+                        .iter()
+                        .take(columns.len())
+                        .zip(&same)
+                        .filter(|(_, one)| **one)
+                        .map(|(v, _)| v.clone()),
+                );
+                bound.extend(
+                    values
+                        .into_iter()
+                        .zip(same.iter().cycle())
+                        .filter(|(_, one)| !**one)
+                        .map(|(v, _)| v),
+                );
+                let tuple = format!("({})", vec!["?"; varying].join(", "));
+                let text = format!(
+                    "INSERT INTO \"{table}\" ({names}) SELECT {} FROM (VALUES {}) WHERE true {conflict}DO NOTHING",
+                    select.join(", "),
+                    vec![tuple.as_str(); chunk.len()].join(", ")
+                );
+                return crate::db::raw(backend, &text, bound);
+            }
             let text = if chunk.len() == CHUNK {
                 full.clone()
             } else {
@@ -431,6 +472,16 @@ where
             };
             crate::db::raw(backend, &text, values)
         })
+        .collect()
+}
+
+/// For a chunk's `values` (row by row, `width` per row), which columns have
+/// one value in every row; never the first (the id), and none in a chunk
+/// of one row.
+fn one_value_columns(values: &[sea_orm::Value], width: usize) -> Vec<bool> {
+    let rows = values.len() / width.max(1);
+    (0..width)
+        .map(|c| c > 0 && rows > 1 && (1..rows).all(|r| values[r * width + c] == values[c]))
         .collect()
 }
 
@@ -756,7 +807,8 @@ mod tests {
 
     #[test]
     fn multi_row_inserts_take_every_value_in_chunks() {
-        let mut rows: Vec<_> = (0..CHUNK + 1).map(|n| row(n, None)).collect();
+        // Every column differs between rows, so every value is in the rows.
+        let mut rows: Vec<_> = (0..CHUNK as u128 + 1).map(varied_row).collect();
         let columns = set_columns(&rows).unwrap();
         let statements = values_inserts(DbBackend::Sqlite, &mut rows, &columns, &unique());
         assert_eq!(statements.len(), 2);
@@ -890,5 +942,48 @@ mod tests {
             .contains("FROM UNNEST(CAST($11 AS UUID[])) AS t(c0)"));
         // Ten single values (the three NULL columns take none), then the id.
         assert_eq!(statement.values.as_ref().unwrap().0.len(), 11);
+    }
+    #[test]
+    fn on_sqlite_a_column_with_one_value_in_a_chunk_is_bound_once() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let mut rows: Vec<_> = (0..CHUNK + 2)
+            .map(|n| {
+                let mut r = row(n, None);
+                r.occurred_at = Set(at + chrono::Duration::seconds(n as i64));
+                r.created_at = Set(at);
+                r
+            })
+            .collect();
+        let ids: Vec<Value> = rows.iter().map(|r| r.id.clone().unwrap().into()).collect();
+        let columns = set_columns(&rows).unwrap();
+        let statements = values_inserts(DbBackend::Sqlite, &mut rows, &columns, &unique());
+        assert_eq!(statements.len(), 2);
+        let (full, last) = (&statements[0], &statements[1]);
+        // Differing: id, occurred_at and source_key. One value: the other
+        // eleven, NULLs included.
+        assert!(full.sql.starts_with(
+            "INSERT INTO \"activity\" (\"id\", \"brand_id\", \"community_id\", \"member_id\", \"channel_id\", \
+             \"type_key\", \"weight\", \"is_reply\", \"occurred_at\", \"source_key\", \"properties\", \"created_at\", \
+             \"payload_hash\", \"content_item_id\") \
+             SELECT column1, ?, ?, ?, ?, ?, ?, ?, column2, column3, ?, ?, ?, ? FROM (VALUES (?, ?, ?), (?, ?, ?), "
+        ), "{}", &full.sql[..400]);
+        assert!(full.sql.ends_with(
+            "(?, ?, ?)) WHERE true ON CONFLICT (\"brand_id\", \"source_key\") DO NOTHING"
+        ));
+        assert_eq!(full.sql.matches('?').count(), 11 + CHUNK * 3);
+        let values = &full.values.as_ref().unwrap().0;
+        assert_eq!(values.len(), 11 + CHUNK * 3);
+        // The single values in column order, then each row's three.
+        assert_eq!(values[0], Value::Uuid(Some(Uuid::nil())));
+        assert_eq!(values[3], Value::Uuid(None));
+        assert_eq!(values[4], Value::String(Some("message".into())));
+        assert_eq!(values[8], Value::ChronoDateTimeUtc(Some(at)));
+        assert_eq!(values[11], ids[0]);
+        assert_eq!(values[12], Value::ChronoDateTimeUtc(Some(at)));
+        assert_eq!(values[13], Value::String(Some("k-0".into())));
+        assert_eq!(values[11 + 3 * (CHUNK - 1)], ids[CHUNK - 1]);
+        // The last chunk's two rows are a chunk of their own.
+        assert_eq!(last.values.as_ref().unwrap().0.len(), 11 + 2 * 3);
+        assert_eq!(last.values.as_ref().unwrap().0[11], ids[CHUNK]);
     }
 }
