@@ -886,10 +886,12 @@ mod tests {
             ]))
         )));
     }
-    #[test]
-    fn a_column_with_one_value_is_sent_once_and_one_all_null_not_at_all() {
+
+    /// `count` rows of [`row`] whose ids, times and keys differ and whose
+    /// other columns are the same, created at the epoch; with their ids.
+    fn rows_at_the_epoch(count: usize) -> (Vec<activity::ActiveModel>, Vec<Value>) {
         let at = chrono::DateTime::UNIX_EPOCH;
-        let mut rows: Vec<_> = (0..3)
+        let rows: Vec<_> = (0..count)
             .map(|n| {
                 let mut r = row(n, None);
                 r.occurred_at = Set(at + chrono::Duration::seconds(n as i64));
@@ -897,7 +899,14 @@ mod tests {
                 r
             })
             .collect();
-        let ids: Vec<Value> = rows.iter().map(|r| r.id.clone().unwrap().into()).collect();
+        let ids = rows.iter().map(|r| r.id.clone().unwrap().into()).collect();
+        (rows, ids)
+    }
+
+    #[test]
+    fn a_column_with_one_value_is_sent_once_and_one_all_null_not_at_all() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let (mut rows, ids) = rows_at_the_epoch(3);
         let columns = set_columns(&rows).unwrap();
         let forms = array_forms(&rows, &columns).unwrap();
         let statement = unnest_insert(&mut rows, &columns, &forms, &unique()).unwrap();
@@ -943,18 +952,11 @@ mod tests {
         // Ten single values (the three NULL columns take none), then the id.
         assert_eq!(statement.values.as_ref().unwrap().0.len(), 11);
     }
+
     #[test]
     fn on_sqlite_a_column_with_one_value_in_a_chunk_is_bound_once() {
         let at = chrono::DateTime::UNIX_EPOCH;
-        let mut rows: Vec<_> = (0..CHUNK + 2)
-            .map(|n| {
-                let mut r = row(n, None);
-                r.occurred_at = Set(at + chrono::Duration::seconds(n as i64));
-                r.created_at = Set(at);
-                r
-            })
-            .collect();
-        let ids: Vec<Value> = rows.iter().map(|r| r.id.clone().unwrap().into()).collect();
+        let (mut rows, ids) = rows_at_the_epoch(CHUNK + 2);
         let columns = set_columns(&rows).unwrap();
         let statements = values_inserts(DbBackend::Sqlite, &mut rows, &columns, &unique());
         assert_eq!(statements.len(), 2);
