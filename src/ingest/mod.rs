@@ -428,8 +428,11 @@ where
                     values.extend(row.take(*c).into_value());
                 }
             }
-            let same = one_value_columns(&values, columns.len());
-            if backend == sea_orm::DbBackend::Sqlite && same.contains(&true) {
+            let same = match backend {
+                sea_orm::DbBackend::Sqlite => one_value_columns(&values, columns.len()),
+                _ => Vec::new(),
+            };
+            if same.contains(&true) {
                 let mut select = Vec::with_capacity(columns.len());
                 let mut varying = 0;
                 for &one in &same {
