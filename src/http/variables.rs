@@ -3,11 +3,9 @@
 //! known (an ingest batch's rows may then be read straight into their row
 //! type, see [`crate::ingest::from_json`]).
 
-use async_graphql::indexmap::IndexMap;
 use serde_json::value::RawValue;
 
-/// The variables as sent: each one's JSON text, in the order sent.
-pub type RawVariables = IndexMap<String, Box<RawValue>>;
+pub use crate::ingest::from_json::RawVariables;
 
 /// The `variables` of a request, read in the same pass as the rest of the
 /// body: each variable kept as its JSON text until the operation is known.

@@ -24,7 +24,6 @@ use serde_json::value::RawValue;
 use crate::{
     error::{AppError, AppResult},
     graphql::MAX_RECURSIVE_DEPTH,
-    http::variables::RawVariables,
 };
 
 /// A batch's rows that the HTTP layer read from the request's JSON straight
@@ -186,6 +185,9 @@ fn uses_of_variable(doc: &ExecutableDocument, name: &str) -> usize {
         .sum();
     ops + fragments
 }
+
+/// The variables as sent: each one's JSON text, in the order sent.
+pub type RawVariables = IndexMap<String, Box<RawValue>>;
 
 /// The variables as GraphQL values. When `batch` names a variable whose
 /// `rows` read as their input type, those rows are returned apart and the
