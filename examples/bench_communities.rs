@@ -424,6 +424,9 @@ async fn pages(bench: &Bench, brand: Uuid, other: Uuid, fan_club: Uuid) {
 /// Captures each variant's statements, then runs the page over HTTP against
 /// pgbench and prints the comparison.
 async fn compare(bench: &Bench, what: &str, variants: &[(String, String)]) {
+    if !wanted(what) {
+        return;
+    }
     let mut captured = Vec::new();
     for (body, token) in variants {
         captured.push(bench.capture(body, token).await);
@@ -450,6 +453,17 @@ async fn compare(bench: &Bench, what: &str, variants: &[(String, String)]) {
         "\n{}\n  statements per page: {counts:?}",
         best.report(what, &load_average())
     );
+}
+
+/// Whether `BENCH_PAGES` (words separated by commas, each matched against
+/// the page's name, e.g. `nested,brands`) asks for the page; all when unset.
+fn wanted(what: &str) -> bool {
+    match std::env::var("BENCH_PAGES") {
+        Ok(pages) if !pages.trim().is_empty() => pages
+            .split(',')
+            .any(|word| !word.trim().is_empty() && what.contains(word.trim())),
+        _ => true,
+    }
 }
 
 /// Mixed load for `secs` seconds (a nested page over and over with an
