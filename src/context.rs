@@ -57,6 +57,9 @@ pub trait ContextExt {
     fn caller(&self) -> AppResult<&Caller>;
     /// Whether the client selected `totalCount` on the connection being resolved.
     fn wants_total(&self) -> bool;
+    /// Whether the client selected a cursor (`edges.cursor` or `pageInfo`)
+    /// on the connection being resolved.
+    fn wants_cursors(&self) -> bool;
 }
 
 impl ContextExt for Context<'_> {
@@ -72,6 +75,11 @@ impl ContextExt for Context<'_> {
 
     fn wants_total(&self) -> bool {
         self.look_ahead().field("totalCount").exists()
+    }
+
+    fn wants_cursors(&self) -> bool {
+        let page = self.look_ahead();
+        page.field("pageInfo").exists() || page.field("edges").field("cursor").exists()
     }
 }
 

@@ -25,8 +25,13 @@ pub fn attach(request: Request) -> Request {
     request.data(Loaders::default())
 }
 
+/// The per-request cache of every loader: keyed by ids, hashed with a
+/// randomly seeded fast hasher rather than SipHash (a nested page looks up
+/// every row of every level in it).
+type Cache = async_graphql::dataloader::HashMapCache<ahash::RandomState>;
+
 /// The DataLoader type every area uses.
-pub type Loader<T> = DataLoader<T, async_graphql::dataloader::HashMapCache>;
+pub type Loader<T> = DataLoader<T, Cache>;
 
 /// A loader built from the shared handles and the caller's brand scope,
 /// which every statement it runs applies: an id from another brand loads
@@ -61,12 +66,8 @@ pub fn loader<T: RequestLoader>(ctx: &Context<'_>) -> AppResult<Arc<Loader<T>>> 
             // registered its key; the default 1 ms only added latency to
             // each nested level.
             Arc::new(
-                DataLoader::with_cache(
-                    T::new(app, scope),
-                    tokio::spawn,
-                    async_graphql::dataloader::HashMapCache::default(),
-                )
-                .delay(std::time::Duration::ZERO),
+                DataLoader::with_cache(T::new(app, scope), tokio::spawn, Cache::new())
+                    .delay(std::time::Duration::ZERO),
             )
         })
         .clone();

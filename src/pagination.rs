@@ -31,6 +31,9 @@ pub struct PageRequest {
     pub after: Option<CursorKey>,
     /// Whether `totalCount` was selected (counted only then).
     pub want_total: bool,
+    /// Whether a cursor was selected (`edges.cursor` or `pageInfo`); the
+    /// rows' cursors are encoded only then.
+    pub want_cursors: bool,
 }
 
 /// A decoded cursor: the ordering tag and the row's sort-key values.
@@ -101,7 +104,16 @@ impl PageRequest {
             first,
             after,
             want_total,
+            want_cursors: true,
         })
+    }
+
+    /// Encodes the rows' cursors only if `wanted` (see
+    /// [`crate::context::ContextExt::wants_cursors`]); a page whose cursors are
+    /// not selected then skips formatting a key per row.
+    pub fn cursors(mut self, wanted: bool) -> Self {
+        self.want_cursors = wanted;
+        self
     }
 }
 
@@ -139,7 +151,8 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// Makes a page from `first + 1` fetched rows.
+    /// Makes a page from `first + 1` fetched rows. Cursors are left empty
+    /// when the request selected none (`req.want_cursors`).
     pub fn from_rows(
         mut rows: Vec<T>,
         req: &PageRequest,
@@ -149,7 +162,17 @@ impl<T> Page<T> {
         let has_next = rows.len() as u64 > req.first;
         rows.truncate(req.first as usize);
         Self {
-            rows: rows.into_iter().map(|r| (cursor(&r).encode(), r)).collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| {
+                    let c = if req.want_cursors {
+                        cursor(&r).encode()
+                    } else {
+                        String::new()
+                    };
+                    (c, r)
+                })
+                .collect(),
             has_next,
             has_previous: req.after.is_some(),
             total,
@@ -183,6 +206,7 @@ impl<T> Page<T> {
 
 /// Relay page information.
 #[derive(Debug, SimpleObject)]
+#[graphql(serial)]
 pub struct PageInfo {
     /// Whether more rows follow this page.
     pub has_next_page: bool,
@@ -196,7 +220,7 @@ pub struct PageInfo {
 
 /// One row of a connection.
 #[derive(Debug, SimpleObject)]
-#[graphql(name_type)]
+#[graphql(name_type, serial)]
 pub struct Edge<T: OutputType> {
     /// Opaque cursor of this row.
     pub cursor: String,
@@ -206,7 +230,7 @@ pub struct Edge<T: OutputType> {
 
 /// A page of a list (Relay connection).
 #[derive(Debug, SimpleObject)]
-#[graphql(name_type)]
+#[graphql(name_type, serial)]
 pub struct Connection<T: OutputType> {
     /// The rows of this page, each with its cursor.
     pub edges: Vec<Edge<T>>,

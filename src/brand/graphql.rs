@@ -118,7 +118,8 @@ impl BrandQuery {
             order_by.cursor_tag(),
             order_by.key_count(),
             ctx.wants_total(),
-        )?;
+        )?
+        .cursors(ctx.wants_cursors());
         Ok(
             service::list(ctx.app()?, ctx.caller()?, filter, order_by, page)
                 .await?

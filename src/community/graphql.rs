@@ -267,7 +267,8 @@ impl Community {
         ctx: &Context<'_>,
         #[graphql(desc = "Rows: 0-100, default 20.")] first: Option<i32>,
     ) -> async_graphql::Result<Connection<CommunityMember>> {
-        let page = PageRequest::new(first, None, "joined", 2, ctx.wants_total())?;
+        let page = PageRequest::new(first, None, "joined", 2, ctx.wants_total())?
+            .cursors(ctx.wants_cursors());
         let rows = loader::<CommunityMembersLoader>(ctx)?
             .load_one((self.uuid, page.first))
             .await?
@@ -299,7 +300,8 @@ pub async fn of_brand(
     brand: Uuid,
     first: Option<i32>,
 ) -> async_graphql::Result<Connection<Community>> {
-    let page = PageRequest::new(first, None, CURSOR_TAG, 1, ctx.wants_total())?;
+    let page = PageRequest::new(first, None, CURSOR_TAG, 1, ctx.wants_total())?
+        .cursors(ctx.wants_cursors());
     let rows = loader::<BrandCommunitiesLoader>(ctx)?
         .load_one((brand, page.first))
         .await?
@@ -344,7 +346,8 @@ impl CommunityQuery {
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Which communities to include.")] filter: Option<CommunityFilter>,
     ) -> async_graphql::Result<Connection<Community>> {
-        let page = PageRequest::new(first, after.as_deref(), CURSOR_TAG, 1, ctx.wants_total())?;
+        let page = PageRequest::new(first, after.as_deref(), CURSOR_TAG, 1, ctx.wants_total())?
+            .cursors(ctx.wants_cursors());
         let page =
             service::list(ctx.app()?, ctx.caller()?, filter.unwrap_or_default(), page).await?;
         let ids: Vec<Uuid> = page.rows.iter().map(|(_, c)| c.id).collect();

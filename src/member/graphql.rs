@@ -1,5 +1,7 @@
 //! GraphQL types and resolvers for members, their identities and memberships.
 
+use std::{borrow::Cow, sync::OnceLock};
+
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{member, member_identity, membership};
@@ -7,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     loaders::{IdentityLoader, MemberLoader, MembershipLoader},
-    service::{self, CreateMemberInput, MemberRole, MemberRow},
+    service::{self, CreateMemberInput, IdentityRow, MemberCard, MemberRole, MemberRow},
 };
 use crate::{
     community::service::Platform,
@@ -19,13 +21,12 @@ use crate::{
 };
 
 /// A person in a brand's communities.
+// Its fields resolve one after another (`serial`): they are plain values
+// apart from `identities` and `memberships`, and the concurrent form would
+// allocate a task per field of each of a page's members.
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, serial)]
 pub struct Member {
-    /// Unique id.
-    pub id: ID,
-    /// The brand.
-    pub brand_id: ID,
     /// Name shown (null once erased).
     pub display_name: Option<String>,
     /// The brand's customer reference.
@@ -36,6 +37,11 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     uuid: Uuid,
+    /// `uuid` as an `ID`, made the first time it is asked for.
+    #[graphql(skip)]
+    id: OnceLock<ID>,
+    #[graphql(skip)]
+    brand: Uuid,
     /// Identities loaded with the page this member is on, if they were.
     #[graphql(skip)]
     identities: Option<Vec<Identity>>,
@@ -43,10 +49,16 @@ pub struct Member {
 
 impl From<member::Model> for Member {
     fn from(m: member::Model) -> Self {
+        MemberCard::from(m).into()
+    }
+}
+
+impl From<MemberCard> for Member {
+    fn from(m: MemberCard) -> Self {
         Self {
-            id: to_id(m.id),
             uuid: m.id,
-            brand_id: to_id(m.brand_id),
+            id: OnceLock::new(),
+            brand: m.brand_id,
             display_name: m.display_name,
             customer_ref: m.customer_ref,
             erased: m.erased_at.is_some(),
@@ -58,6 +70,7 @@ impl From<member::Model> for Member {
 
 /// A member's account on one platform.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct Identity {
     /// The platform.
     pub platform: Platform,
@@ -71,6 +84,14 @@ impl TryFrom<member_identity::Model> for Identity {
     type Error = AppError;
 
     fn try_from(m: member_identity::Model) -> AppResult<Self> {
+        IdentityRow::from(m).try_into()
+    }
+}
+
+impl TryFrom<IdentityRow> for Identity {
+    type Error = AppError;
+
+    fn try_from(m: IdentityRow) -> AppResult<Self> {
         Ok(Self {
             platform: Platform::from_db(&m.platform)?,
             external_id: m.external_id,
@@ -106,11 +127,10 @@ impl TryFrom<membership::Model> for Membership {
 }
 
 /// A member as seen from one community.
+// Fields resolved one after another, as `Member`'s.
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, serial)]
 pub struct CommunityMember {
-    /// The member's id.
-    pub member_id: ID,
     /// Role in the community.
     pub role: MemberRole,
     /// Joined.
@@ -135,7 +155,6 @@ impl CommunityMember {
         engagement: Option<Engagement>,
     ) -> AppResult<Self> {
         Ok(Self {
-            member_id: to_id(member),
             uuid: member,
             role: MemberRole::from_db(role)?,
             joined_at,
@@ -165,17 +184,28 @@ impl CommunityMember {
 
 #[ComplexObject]
 impl Member {
+    /// Unique id.
+    pub async fn id(&self, _ctx: &Context<'_>) -> async_graphql::Result<&ID> {
+        Ok(self.id.get_or_init(|| to_id(self.uuid)))
+    }
+
+    /// The brand.
+    async fn brand_id(&self) -> ID {
+        to_id(self.brand)
+    }
+
     /// Accounts on platforms (none once erased).
-    async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identity>> {
+    async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Cow<'_, Vec<Identity>>> {
         if let Some(found) = &self.identities {
-            return Ok(found.clone());
+            return Ok(Cow::Borrowed(found));
         }
         let rows = loader::<IdentityLoader>(ctx)?.load_one(self.uuid).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Identity::try_from)
-            .collect::<AppResult<_>>()?)
+        Ok(Cow::Owned(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(Identity::try_from)
+                .collect::<AppResult<_>>()?,
+        ))
     }
 
     /// Memberships in communities.
@@ -191,13 +221,18 @@ impl Member {
 
 #[ComplexObject]
 impl CommunityMember {
+    /// The member's id.
+    async fn member_id(&self) -> ID {
+        to_id(self.uuid)
+    }
+
     /// The member.
-    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Cow<'_, Member>> {
         if let Some(m) = &self.member {
-            return Ok((**m).clone());
+            return Ok(Cow::Borrowed(m));
         }
         let m = loader::<MemberLoader>(ctx)?.load_one(self.uuid).await?;
-        Ok(m.ok_or(AppError::NotFound("member"))?.into())
+        Ok(Cow::Owned(m.ok_or(AppError::NotFound("member"))?.into()))
     }
 }
 

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use async_graphql::{dataloader::Loader, Context};
-use entity::{member, member_identity, membership};
+use entity::membership;
 use uuid::Uuid;
 
-use super::service::{self, MemberRow, NestedMembers};
+use super::service::{self, IdentityRow, MemberCard, MemberRow, NestedMembers};
 use crate::{
     error::AppResult,
     loaders::{by_first, group, load_error, loader, request_loaders, LoadError},
@@ -27,7 +27,7 @@ request_loaders! {
 }
 
 impl Loader<Uuid> for IdentityLoader {
-    type Value = Vec<member_identity::Model>;
+    type Value = Vec<IdentityRow>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -51,7 +51,7 @@ impl Loader<Uuid> for MembershipLoader {
 }
 
 impl Loader<Uuid> for MemberLoader {
-    type Value = member::Model;
+    type Value = MemberCard;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {

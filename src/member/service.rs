@@ -10,8 +10,8 @@ use entity::{
     survey_response,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -461,17 +461,63 @@ pub async fn identities_of(
     app: &AppContext,
     scope: &BrandScope,
     members: &[Uuid],
-) -> AppResult<Vec<member_identity::Model>> {
+) -> AppResult<Vec<IdentityRow>> {
+    use member_identity::Column;
     Ok(member_identity::Entity::find()
+        .select_only()
+        .columns([
+            Column::MemberId,
+            Column::Platform,
+            Column::ExternalId,
+            Column::Handle,
+        ])
         .filter(db::one_of(
             app.db.get_database_backend(),
-            member_identity::Column::MemberId,
+            Column::MemberId,
             members,
         ))
-        .filter(scope.condition(member_identity::Column::BrandId))
-        .order_by_asc(member_identity::Column::Id)
+        .filter(scope.condition(Column::BrandId))
+        .order_by_asc(Column::Id)
+        .into_model::<IdentityRow>()
         .all(&app.db)
         .await?)
+}
+
+/// A member's account as pages show it: the columns [`identities_of`]
+/// selects, read in that order (see [`db::ByPosition`]).
+#[derive(Debug, Clone)]
+pub struct IdentityRow {
+    /// The member.
+    pub member_id: Uuid,
+    /// The platform, as stored.
+    pub platform: String,
+    /// The platform's user id.
+    pub external_id: String,
+    /// User name there.
+    pub handle: Option<String>,
+}
+
+impl FromQueryResult for IdentityRow {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut c = db::ByPosition::new(row);
+        Ok(Self {
+            member_id: c.read()?,
+            platform: c.read()?,
+            external_id: c.read()?,
+            handle: c.read()?,
+        })
+    }
+}
+
+impl From<member_identity::Model> for IdentityRow {
+    fn from(m: member_identity::Model) -> Self {
+        Self {
+            member_id: m.member_id,
+            platform: m.platform,
+            external_id: m.external_id,
+            handle: m.handle,
+        }
+    }
 }
 
 /// Memberships of many members (one statement, for the DataLoader).
@@ -497,20 +543,73 @@ pub async fn members_by_id(
     app: &AppContext,
     scope: &BrandScope,
     ids: &[Uuid],
-) -> AppResult<Vec<member::Model>> {
+) -> AppResult<Vec<MemberCard>> {
+    use member::Column;
     Ok(member::Entity::find()
-        .filter(db::one_of(
-            app.db.get_database_backend(),
-            member::Column::Id,
-            ids,
-        ))
-        .filter(scope.condition(member::Column::BrandId))
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::BrandId,
+            Column::DisplayName,
+            Column::CustomerRef,
+            Column::ErasedAt,
+            Column::CreatedAt,
+        ])
+        .filter(db::one_of(app.db.get_database_backend(), Column::Id, ids))
+        .filter(scope.condition(Column::BrandId))
+        .into_model::<MemberCard>()
         .all(&app.db)
         .await?)
 }
 
-/// A row of a community's member page.
-#[derive(Debug, Clone, FromQueryResult)]
+/// A member as the API shows one: the columns [`members_by_id`] selects,
+/// read in that order (see [`db::ByPosition`]).
+#[derive(Debug, Clone)]
+pub struct MemberCard {
+    /// The member.
+    pub id: Uuid,
+    /// The brand.
+    pub brand_id: Uuid,
+    /// Name shown.
+    pub display_name: Option<String>,
+    /// The brand's customer reference.
+    pub customer_ref: Option<String>,
+    /// When the member's personal data was erased.
+    pub erased_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl FromQueryResult for MemberCard {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut c = db::ByPosition::new(row);
+        Ok(Self {
+            id: c.read()?,
+            brand_id: c.read()?,
+            display_name: c.read()?,
+            customer_ref: c.read()?,
+            erased_at: c.read()?,
+            created_at: c.read()?,
+        })
+    }
+}
+
+impl From<member::Model> for MemberCard {
+    fn from(m: member::Model) -> Self {
+        Self {
+            id: m.id,
+            brand_id: m.brand_id,
+            display_name: m.display_name,
+            customer_ref: m.customer_ref,
+            erased_at: m.erased_at,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A row of a community's member page: the columns [`first_members_of`]
+/// selects, read in that order (see [`db::ByPosition`]).
+#[derive(Debug, Clone)]
 pub struct MemberRow {
     /// The community.
     pub community_id: Uuid,
@@ -522,6 +621,19 @@ pub struct MemberRow {
     pub joined_at: DateTime<Utc>,
     /// Left.
     pub left_at: Option<DateTime<Utc>>,
+}
+
+impl FromQueryResult for MemberRow {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut c = db::ByPosition::new(row);
+        Ok(Self {
+            community_id: c.read()?,
+            member_id: c.read()?,
+            role: c.read()?,
+            joined_at: c.read()?,
+            left_at: c.read()?,
+        })
+    }
 }
 
 /// The newest `first` current members of each of many communities, in one
@@ -598,9 +710,9 @@ pub struct NestedMembers {
     /// Each community's current member count, when selected.
     pub counts: Option<HashMap<Uuid, i64>>,
     /// The members of those pages, when selected.
-    pub members: Vec<member::Model>,
+    pub members: Vec<MemberCard>,
     /// Each member's identities, when selected (every member has an entry).
-    pub identities: Option<HashMap<Uuid, Vec<member_identity::Model>>>,
+    pub identities: Option<HashMap<Uuid, Vec<IdentityRow>>>,
 }
 
 /// Loads what `want` asks for below `communities`, within the caller's scope.

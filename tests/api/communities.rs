@@ -775,6 +775,116 @@ async fn nested_communities_members_identities_use_the_same_statements_for_20_an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_member_pages_show_every_field_and_encode_cursors_only_when_asked() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let c = community(&app, &brand, "Trail club").await;
+    // One member with every optional field set and two accounts (one
+    // without a handle), one with nothing optional, one who left.
+    let create = "mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }";
+    let mut ids = Vec::new();
+    for input in [
+        json!({ "brandId": brand, "communityId": c, "role": "MODERATOR", "displayName": "Ana", "customerRef": "cust-1",
+                "identities": [{ "platform": "DISCORD", "externalId": "ana#1", "handle": "ana" },
+                               { "platform": "SLACK", "externalId": "U-ANA" }] }),
+        json!({ "brandId": brand, "communityId": c, "identities": [] }),
+        json!({ "brandId": brand, "communityId": c, "displayName": "Bo", "identities": [] }),
+    ] {
+        let a = app.gql(create, json!({ "i": input })).await;
+        ids.push(a.data()["createMember"]["id"].as_str().unwrap().to_string());
+    }
+    app.gql(
+        "mutation($c: ID!, $m: ID!) { leaveCommunity(communityId: $c, memberId: $m) { leftAt } }",
+        json!({ "c": c, "m": ids[2] }),
+    )
+    .await
+    .data();
+
+    let fields = "memberId role joinedAt leftAt member { id brandId displayName customerRef erased createdAt identities { platform externalId handle } }";
+    let full = format!("{{ communities(first: 5) {{ edges {{ node {{ members(first: 5) {{ edges {{ cursor node {{ {fields} }} }} pageInfo {{ endCursor hasNextPage }} }} }} }} }} }}");
+    let a = app.gql(&full, json!({})).await;
+    let page = &a.data()["communities"]["edges"][0]["node"]["members"];
+    let edges = page["edges"].as_array().unwrap();
+    // Current members only, newest first.
+    let shown: Vec<&str> = edges
+        .iter()
+        .map(|e| e["node"]["memberId"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, vec![ids[1].as_str(), ids[0].as_str()]);
+    // Each row as the member's own query shows it (read there by column
+    // name, in the page by position).
+    for e in edges {
+        let node = &e["node"];
+        let own = app
+            .gql(
+                "query($m: ID!) { member(id: $m) { id brandId displayName customerRef erased createdAt identities { platform externalId handle } memberships { role joinedAt leftAt } } }",
+                json!({ "m": node["memberId"] }),
+            )
+            .await;
+        let own = &own.data()["member"];
+        for f in [
+            "id",
+            "brandId",
+            "displayName",
+            "customerRef",
+            "erased",
+            "createdAt",
+            "identities",
+        ] {
+            assert_eq!(node["member"][f], own[f], "{f}");
+        }
+        assert_eq!(node["role"], own["memberships"][0]["role"]);
+        assert_eq!(node["joinedAt"], own["memberships"][0]["joinedAt"]);
+        assert_eq!(node["leftAt"], Value::Null);
+    }
+    let ana = &edges[1]["node"];
+    assert_eq!(ana["role"], "MODERATOR");
+    assert_eq!(ana["member"]["brandId"], brand.as_str());
+    assert_eq!(ana["member"]["customerRef"], "cust-1");
+    assert_eq!(
+        ana["member"]["identities"],
+        json!([{ "platform": "DISCORD", "externalId": "ana#1", "handle": "ana" },
+               { "platform": "SLACK", "externalId": "U-ANA", "handle": null }])
+    );
+    assert_eq!(edges[0]["node"]["member"]["displayName"], Value::Null);
+    assert_eq!(edges[0]["node"]["member"]["identities"], json!([]));
+
+    // Cursors are encoded when selected: each edge's, and the page's end.
+    let cursors: Vec<&str> = edges
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap())
+        .collect();
+    assert!(cursors.iter().all(|c| !c.is_empty()) && cursors[0] != cursors[1]);
+    assert_eq!(page["pageInfo"]["endCursor"], cursors[1]);
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    // pageInfo alone still gets its cursors.
+    let a = app
+        .gql("{ communities(first: 5) { pageInfo { endCursor } edges { node { members(first: 1) { pageInfo { endCursor hasNextPage } } } } } }", json!({}))
+        .await;
+    let d = a.data();
+    assert_eq!(
+        d["communities"]["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::is_empty),
+        Some(false)
+    );
+    assert_eq!(
+        d["communities"]["edges"][0]["node"]["members"]["pageInfo"]["endCursor"],
+        cursors[0]
+    );
+    assert_eq!(
+        d["communities"]["edges"][0]["node"]["members"]["pageInfo"]["hasNextPage"],
+        true
+    );
+    // Without any cursor selected the rows are the same.
+    let bare = format!("{{ communities(first: 5) {{ edges {{ node {{ members(first: 5) {{ edges {{ node {{ {fields} }} }} }} }} }} }} }}");
+    let b = app.gql(&bare, json!({})).await;
+    let bare_edges = b.data()["communities"]["edges"][0]["node"]["members"]["edges"].clone();
+    let without_cursors: Vec<Value> = edges.iter().map(|e| json!({ "node": e["node"] })).collect();
+    assert_eq!(bare_edges, Value::Array(without_cursors));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_other_community_operation_hides_another_brands_objects() {
     let app = TestApp::spawn().await;
     let a = app.create_brand("Alpha").await;
