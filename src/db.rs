@@ -380,6 +380,25 @@ impl<'a> ByPosition<'a> {
     }
 }
 
+/// Implements `FromQueryResult` for a struct read with [`ByPosition`]: its
+/// fields, listed in the order the statement selects their columns.
+#[macro_export]
+macro_rules! read_by_position {
+    ($row:ident { $($field:ident),+ $(,)? }) => {
+        impl sea_orm::FromQueryResult for $row {
+            fn from_query_result(
+                row: &sea_orm::QueryResult,
+                _prefix: &str,
+            ) -> Result<Self, sea_orm::DbErr> {
+                let mut columns = $crate::db::ByPosition::new(row);
+                Ok(Self {
+                    $($field: columns.read()?),+
+                })
+            }
+        }
+    };
+}
+
 /// The rows of `table` selected by a nested page: for each of `parents`,
 /// the first `first` rows whose `parent` column is that parent and that
 /// match `filter` (SQL with `?` marks binding `values`), in `order`.

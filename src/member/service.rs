@@ -10,8 +10,8 @@ use entity::{
     survey_response,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -497,17 +497,12 @@ pub struct IdentityRow {
     pub handle: Option<String>,
 }
 
-impl FromQueryResult for IdentityRow {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        let mut c = db::ByPosition::new(row);
-        Ok(Self {
-            member_id: c.read()?,
-            platform: c.read()?,
-            external_id: c.read()?,
-            handle: c.read()?,
-        })
-    }
-}
+crate::read_by_position!(IdentityRow {
+    member_id,
+    platform,
+    external_id,
+    handle
+});
 
 impl From<member_identity::Model> for IdentityRow {
     fn from(m: member_identity::Model) -> Self {
@@ -580,19 +575,14 @@ pub struct MemberCard {
     pub created_at: DateTime<Utc>,
 }
 
-impl FromQueryResult for MemberCard {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        let mut c = db::ByPosition::new(row);
-        Ok(Self {
-            id: c.read()?,
-            brand_id: c.read()?,
-            display_name: c.read()?,
-            customer_ref: c.read()?,
-            erased_at: c.read()?,
-            created_at: c.read()?,
-        })
-    }
-}
+crate::read_by_position!(MemberCard {
+    id,
+    brand_id,
+    display_name,
+    customer_ref,
+    erased_at,
+    created_at
+});
 
 impl From<member::Model> for MemberCard {
     fn from(m: member::Model) -> Self {
@@ -623,18 +613,13 @@ pub struct MemberRow {
     pub left_at: Option<DateTime<Utc>>,
 }
 
-impl FromQueryResult for MemberRow {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        let mut c = db::ByPosition::new(row);
-        Ok(Self {
-            community_id: c.read()?,
-            member_id: c.read()?,
-            role: c.read()?,
-            joined_at: c.read()?,
-            left_at: c.read()?,
-        })
-    }
-}
+crate::read_by_position!(MemberRow {
+    community_id,
+    member_id,
+    role,
+    joined_at,
+    left_at
+});
 
 /// The newest `first` current members of each of many communities, in one
 /// statement, for nested member pages.
