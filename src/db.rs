@@ -380,20 +380,58 @@ impl<'a> ByPosition<'a> {
     }
 }
 
-/// Implements `FromQueryResult` for a struct read with [`ByPosition`]: its
-/// fields, listed in the order the statement selects their columns.
+/// A row type read with [`ByPosition`]: its fields in the order its
+/// statements select their columns (implemented by [`read_by_position!`]).
+pub trait ReadByPosition: Sized {
+    /// The columns, in field order.
+    const COLUMNS: &'static [&'static str];
+    /// The same columns as an SQL select list.
+    const COLUMN_LIST: &'static str;
+    /// Reads one row.
+    fn read_row(row: &QueryResult) -> Result<Self, DbErr>;
+}
+
+/// A model defined in the entity crate, read by position: select its
+/// columns in field order (an entity's `find()` does, and
+/// [`ReadByPosition::COLUMN_LIST`] lists them), then unwrap with `.0`.
+#[derive(Debug, Clone)]
+pub struct Positional<M>(pub M);
+
+impl<M: ReadByPosition + Send + Sync> sea_orm::FromQueryResult for Positional<M> {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        M::read_row(row).map(Positional)
+    }
+}
+
+/// Implements [`ReadByPosition`] (and, for a type of this crate,
+/// `FromQueryResult`) for a struct read with [`ByPosition`]: its fields,
+/// listed in the order the statement selects their columns. A model of the
+/// entity crate is named with `entity` first and read as [`Positional`].
 #[macro_export]
 macro_rules! read_by_position {
-    ($row:ident { $($field:ident),+ $(,)? }) => {
+    (entity $row:ty { $first:ident $(, $field:ident)* $(,)? }) => {
+        impl $crate::db::ReadByPosition for $row {
+            const COLUMNS: &'static [&'static str] =
+                &[stringify!($first) $(, stringify!($field))*];
+            const COLUMN_LIST: &'static str =
+                concat!(stringify!($first) $(, ", ", stringify!($field))*);
+            fn read_row(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+                let mut columns = $crate::db::ByPosition::new(row);
+                Ok(Self {
+                    $first: columns.read()?,
+                    $($field: columns.read()?),*
+                })
+            }
+        }
+    };
+    ($row:ident { $($fields:tt)* }) => {
+        $crate::read_by_position!(entity $row { $($fields)* });
         impl sea_orm::FromQueryResult for $row {
             fn from_query_result(
                 row: &sea_orm::QueryResult,
                 _prefix: &str,
             ) -> Result<Self, sea_orm::DbErr> {
-                let mut columns = $crate::db::ByPosition::new(row);
-                Ok(Self {
-                    $($field: columns.read()?),+
-                })
+                <Self as $crate::db::ReadByPosition>::read_row(row)
             }
         }
     };

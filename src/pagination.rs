@@ -287,6 +287,24 @@ where
     E: sea_orm::EntityTrait,
     E::Model: Send + Sync,
 {
+    newest_first_as(db, query, id_col, page, tag, id_of).await
+}
+
+/// [`newest_first`] with each row read as `M` (e.g. a model read by
+/// position, [`crate::db::Positional`]).
+pub async fn newest_first_as<E, M>(
+    db: &sea_orm::DatabaseConnection,
+    query: sea_orm::Select<E>,
+    id_col: E::Column,
+    page: &PageRequest,
+    tag: &str,
+    id_of: impl Fn(&M) -> uuid::Uuid,
+) -> AppResult<Page<M>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    M: sea_orm::FromQueryResult + Send + Sync,
+{
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
     let total = if page.want_total {
         Some(query.clone().count(db).await?)
@@ -305,6 +323,7 @@ where
     let rows = query
         .order_by(id_col, Order::Desc)
         .limit(page.first + 1)
+        .into_model::<M>()
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, page, total, |m| CursorKey {

@@ -19,9 +19,10 @@ use crate::{
     audit::service::{self as audit, Event},
     auth::Caller,
     context::{parse_id, AppContext},
+    db::{Positional, ReadByPosition},
     db_enum,
     error::{AppError, AppResult},
-    pagination::{newest_first, Page, PageRequest},
+    pagination::{newest_first_as, Page, PageRequest},
     validation,
 };
 
@@ -579,16 +580,43 @@ pub async fn list(
             .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
     }
-    newest_first(
+    Ok(newest_first_as(
         &app.db,
         community::Entity::find().filter(cond),
         community::Column::Id,
         &page,
         CURSOR_TAG,
-        |m| m.id,
+        |m: &Positional<community::Model>| m.0.id,
     )
-    .await
+    .await?
+    .map(|m| m.0))
 }
+
+// Pages of communities are read by position (`db::ByPosition`): through
+// sea-orm's readers, a community's eight optional columns cost an error
+// string formatted and dropped for each NULL. `find()` selects the columns
+// in field order, and `COLUMN_LIST` names them for raw statements.
+crate::read_by_position!(entity community::Model {
+    id,
+    brand_id,
+    name,
+    purpose,
+    kind,
+    platform,
+    platform_url,
+    status,
+    target_size,
+    time_zone,
+    max_prompts_per_week,
+    min_gap_hours,
+    quiet_hours_start,
+    quiet_hours_end,
+    version,
+    created_at,
+    updated_at,
+    audience_id,
+    recommendation,
+});
 
 /// Adds a channel to a community.
 pub async fn create_channel(
@@ -649,16 +677,19 @@ pub async fn first_communities_of(
     let (in_scope, values) = scope.sql("brand_id");
     let statement = crate::db::FirstPerParent {
         table: "community",
-        columns: "*",
+        columns: <community::Model as ReadByPosition>::COLUMN_LIST,
         parent: "brand_id",
         filter: &in_scope,
         values,
         order: "id DESC",
     }
     .statement(app.db.get_database_backend(), brands, first);
-    Ok(community::Model::find_by_statement(statement)
+    Ok(Positional::<community::Model>::find_by_statement(statement)
         .all(&app.db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|m| m.0)
+        .collect())
 }
 
 /// Community counts of many brands in `scope` (one statement).
@@ -823,4 +854,28 @@ pub async fn setup_facts(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::community;
+    use sea_orm::{IdenStatic, Iterable};
+
+    use crate::db::ReadByPosition;
+
+    /// Rows are read in the order `find()` selects their columns: the
+    /// entity's column order. A column added to the model and not to the
+    /// reader (or moved in one of them) fails here.
+    #[test]
+    fn community_rows_are_read_in_the_entitys_column_order() {
+        let entity: Vec<&str> = community::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            <community::Model as ReadByPosition>::COLUMNS,
+            entity.as_slice()
+        );
+        assert_eq!(
+            <community::Model as ReadByPosition>::COLUMN_LIST,
+            entity.join(", ")
+        );
+    }
 }

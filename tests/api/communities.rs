@@ -1342,3 +1342,78 @@ async fn brands_list_their_newest_communities_in_fixed_statements_and_only_in_sc
         .await;
     assert_eq!(a.code(), "NOT_FOUND", "{}", a.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn community_pages_show_every_field_as_the_community_itself_does() {
+    let app = TestApp::spawn().await;
+    let brand = app.create_brand("Acme").await;
+    let audience = app
+        .gql(
+            "mutation($i: CreateAudienceInput!) { createAudience(input: $i) { id } }",
+            json!({ "i": { "brandId": brand, "name": "Trail runners", "interests": ["hiking"] } }),
+        )
+        .await
+        .data()["createAudience"]["id"]
+        .clone();
+    // One community with every optional column set (cadence, audience and
+    // its frozen recommendation included), one with none.
+    let full = app
+        .gql(
+            CREATE,
+            json!({ "i": { "brandId": brand, "name": "Full", "purpose": "Everything set", "kind": "LIFESTYLE",
+                    "platform": "SLACK", "platformUrl": "https://acme.slack.com", "targetSize": 150,
+                    "timeZone": "Europe/Paris", "audienceId": audience,
+                    "cadence": { "maxPromptsPerWeek": 3, "minGapHours": 12, "quietHoursStart": 22, "quietHoursEnd": 7 } } }),
+        )
+        .await;
+    let full = full.data()["createCommunity"]["id"].clone();
+    let bare = community(&app, &brand, "Bare").await;
+
+    let fields = "id brandId name purpose kind platform platformUrl status targetSize timeZone cadence { maxPromptsPerWeek minGapHours quietHoursStart quietHoursEnd } version createdAt updatedAt audienceId recommendation { audienceId computedAt platforms { platform } }";
+    // The community's own query reads its row by column name; the pages
+    // read theirs by position.
+    let mut own = Vec::new();
+    for id in [bare.clone().into(), full.clone()] {
+        let a = app
+            .gql(
+                &format!("query($id: ID!) {{ community(id: $id) {{ {fields} }} }}"),
+                json!({ "id": id }),
+            )
+            .await;
+        own.push(a.data()["community"].clone());
+    }
+    assert_eq!(own[1]["platformUrl"], "https://acme.slack.com");
+    assert_eq!(own[1]["cadence"]["quietHoursEnd"], 7);
+    assert_eq!(own[1]["audienceId"], audience);
+    assert!(own[1]["recommendation"]["computedAt"].is_string());
+    assert_eq!(own[0]["targetSize"], Value::Null);
+    assert_eq!(own[0]["cadence"], Value::Null);
+    assert_eq!(own[0]["recommendation"], Value::Null);
+
+    let listed = app
+        .gql(
+            &format!("{{ communities(first: 5) {{ edges {{ node {{ {fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let nested = app
+        .gql(
+            &format!("{{ brands(first: 5) {{ edges {{ node {{ communities(first: 5) {{ edges {{ node {{ {fields} }} }} }} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    // Newest first: Bare, then Full.
+    let pages = [
+        listed.data()["communities"]["edges"].clone(),
+        nested.data()["brands"]["edges"][0]["node"]["communities"]["edges"].clone(),
+    ];
+    for edges in pages {
+        let nodes: Vec<&Value> = edges
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .collect();
+        assert_eq!(nodes, vec![&own[0], &own[1]]);
+    }
+}
