@@ -194,15 +194,7 @@ async fn main() {
         "{due} due items are too few for a round"
     );
     ctx.db.execute_unprepared("VACUUM ANALYZE").await.unwrap();
-    let database_url = format!(
-        "{}/{}",
-        std::env::var("BENCH_DATABASE_URL")
-            .unwrap()
-            .rsplit_once('/')
-            .unwrap()
-            .0,
-        bench.database_name()
-    );
+    let database_url = bench.database_url();
 
     // 1. Calendar: the next 30 days, 50 entries.
     let (from, to) = (now, now + Duration::days(30));

@@ -235,12 +235,7 @@ async fn main() {
         .unwrap()
         .unwrap();
     let query = "query($a: ID!, $s: String!) { findings(audienceId: $a, search: $s, first: 20) { edges { node { id text source sentiment relevance tags { tag { key } taggedBy } } } } }";
-    let admin_url = std::env::var("BENCH_DATABASE_URL").unwrap();
-    let database_url = format!(
-        "{}/{}",
-        admin_url.rsplit_once('/').unwrap().0,
-        bench.database_name()
-    );
+    let database_url = bench.database_url();
     let mut lines = Vec::new();
     for (i, search) in SEARCHES.iter().enumerate() {
         let vars = json!({ "a": audiences[0], "s": search });

@@ -198,7 +198,7 @@ impl Bench {
                 conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
                     .unwrap();
-                format!("{}/{name}", admin.rsplit_once('/').map(|(b, _)| b).unwrap())
+                scratch_url(&admin, &name)
             }
             Err(_) => format!(
                 "sqlite://{}?mode=rwc",
@@ -306,7 +306,9 @@ impl Bench {
     pub fn database_name(&self) -> String {
         use secrecy::ExposeSecret;
         let url = self.settings.database.url.as_ref().unwrap();
-        url.expose_secret().rsplit('/').next().unwrap().to_string()
+        let url = url.expose_secret();
+        let path = url.split_once('?').map_or(url, |(path, _)| path);
+        path.rsplit('/').next().unwrap().to_string()
     }
 
     /// Fresh tables have no planner statistics; where autovacuum is off (as
@@ -396,6 +398,16 @@ where
             )
         })
         .collect()
+}
+
+/// `admin` (a PostgreSQL URL) naming database `name` instead, its
+/// parameters (e.g. `?sslmode=disable`) kept.
+pub fn scratch_url(admin: &str, name: &str) -> String {
+    let (path, params) = match admin.split_once('?') {
+        Some((path, params)) => (path, format!("?{params}")),
+        None => (admin, String::new()),
+    };
+    format!("{}/{name}{params}", path.rsplit_once('/').unwrap().0)
 }
 
 /// A number from the environment, or `default`.
