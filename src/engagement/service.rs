@@ -170,8 +170,9 @@ pub enum MemberOrder {
     JoinedDesc,
 }
 
-/// One member of a community with their engagement.
-#[derive(Debug, Clone, FromQueryResult)]
+/// One member of a community with their engagement: the columns
+/// [`members`] selects, read in that order (see [`db::ByPosition`]).
+#[derive(Debug, Clone)]
 pub struct ScoredMember {
     /// The member.
     pub member_id: Uuid,
@@ -188,6 +189,16 @@ pub struct ScoredMember {
     /// Last activity.
     pub last_at: Option<DateTime<Utc>>,
 }
+
+crate::read_by_position!(ScoredMember {
+    member_id,
+    role,
+    joined_at,
+    left_at,
+    quarters,
+    activity_count,
+    last_at
+});
 
 impl ScoredMember {
     /// The member's engagement.

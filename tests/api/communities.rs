@@ -554,6 +554,44 @@ async fn engagement_bands_slipping_away_and_health() {
         edges[0]["node"]["member"]["displayName"], "cy",
         "most engaged first"
     );
+    // Every other field of each row as the member's own query shows it
+    // (read there by column name, in the page by position), and the last
+    // activity at any time: ana's and cy's a minute ago, bo's 40 days ago,
+    // di's 40 days ago (the newest of his posts).
+    let rows = app
+        .gql(
+            "query($c: ID!) { communityMembers(communityId: $c) { edges { node { memberId role joinedAt leftAt member { displayName } engagement { lastActiveAt } } } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    let mut last_active = std::collections::HashMap::new();
+    for e in rows.data()["communityMembers"]["edges"].as_array().unwrap() {
+        let node = &e["node"];
+        let own = app
+            .gql(
+                "query($m: ID!) { member(id: $m) { memberships { role joinedAt leftAt } } }",
+                json!({ "m": node["memberId"] }),
+            )
+            .await;
+        let membership = &own.data()["member"]["memberships"][0];
+        for f in ["role", "joinedAt", "leftAt"] {
+            assert_eq!(node[f], membership[f], "{f}");
+        }
+        let at: chrono::DateTime<Utc> = node["engagement"]["lastActiveAt"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let days = (Utc::now() - at).num_days();
+        last_active.insert(
+            node["member"]["displayName"].as_str().unwrap().to_string(),
+            days,
+        );
+    }
+    assert_eq!(last_active["ana"], 0);
+    assert_eq!(last_active["cy"], 0);
+    assert_eq!(last_active["bo"], 40);
+    assert_eq!(last_active["di"], 40);
 
     let ultra = app.gql(q, json!({ "c": c, "band": "ULTRA" })).await;
     assert_eq!(ultra.data()["communityMembers"]["totalCount"], 1);
