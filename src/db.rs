@@ -348,7 +348,9 @@ impl<T> DriverValue for T where
 /// derived readers look each column up by name and, for every NULL in an
 /// optional column, format an error that is then thrown away. The driver's
 /// check of each column's declared type against the Rust type is skipped
-/// too: a reader sits beside the one statement whose columns it reads, and
+/// too: a reader sits beside the one statement whose columns it reads (or,
+/// for an entity's model, selects them with the entity's `find()` or its
+/// `COLUMN_LIST`, whose order a unit test checks against the entity's), and
 /// the API tests read every such row back on both databases (a value the
 /// type cannot decode is still an error).
 pub struct ByPosition<'a> {
