@@ -405,6 +405,27 @@ impl<M: ReadByPosition + Send + Sync> sea_orm::FromQueryResult for Positional<M>
     }
 }
 
+/// `query` selecting exactly `R`'s columns, in `R`'s field order, and
+/// reading its rows as `R`: the reader's field list is the select list.
+pub fn select_as<E, R>(query: sea_orm::Select<E>) -> sea_orm::Selector<sea_orm::SelectModel<R>>
+where
+    E: sea_orm::EntityTrait,
+    R: ReadByPosition + sea_orm::FromQueryResult,
+{
+    use sea_orm::{
+        sea_query::{Alias, Expr},
+        QuerySelect,
+    };
+    query
+        .select_only()
+        .exprs(
+            R::COLUMNS
+                .iter()
+                .map(|c| Expr::col((E::default(), Alias::new(*c)))),
+        )
+        .into_model::<R>()
+}
+
 /// Implements [`ReadByPosition`] (and, for a type of this crate,
 /// `FromQueryResult`) for a struct read with [`ByPosition`]: its fields,
 /// listed in the order the statement selects their columns. A model of the

@@ -11,7 +11,7 @@ use entity::{
 };
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -463,28 +463,19 @@ pub async fn identities_of(
     members: &[Uuid],
 ) -> AppResult<Vec<IdentityRow>> {
     use member_identity::Column;
-    Ok(member_identity::Entity::find()
-        .select_only()
-        .columns([
-            Column::MemberId,
-            Column::Platform,
-            Column::ExternalId,
-            Column::Handle,
-        ])
+    let query = member_identity::Entity::find()
         .filter(db::one_of(
             app.db.get_database_backend(),
             Column::MemberId,
             members,
         ))
         .filter(scope.condition(Column::BrandId))
-        .order_by_asc(Column::Id)
-        .into_model::<IdentityRow>()
-        .all(&app.db)
-        .await?)
+        .order_by_asc(Column::Id);
+    Ok(db::select_as::<_, IdentityRow>(query).all(&app.db).await?)
 }
 
 /// A member's account as pages show it: the columns [`identities_of`]
-/// selects, read in that order (see [`db::ByPosition`]).
+/// selects (these fields, by [`db::select_as`]), read in that order (see [`db::ByPosition`]).
 #[derive(Debug, Clone)]
 pub struct IdentityRow {
     /// The member.
@@ -540,25 +531,14 @@ pub async fn members_by_id(
     ids: &[Uuid],
 ) -> AppResult<Vec<MemberCard>> {
     use member::Column;
-    Ok(member::Entity::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::BrandId,
-            Column::DisplayName,
-            Column::CustomerRef,
-            Column::ErasedAt,
-            Column::CreatedAt,
-        ])
+    let query = member::Entity::find()
         .filter(db::one_of(app.db.get_database_backend(), Column::Id, ids))
-        .filter(scope.condition(Column::BrandId))
-        .into_model::<MemberCard>()
-        .all(&app.db)
-        .await?)
+        .filter(scope.condition(Column::BrandId));
+    Ok(db::select_as::<_, MemberCard>(query).all(&app.db).await?)
 }
 
-/// A member as the API shows one: the columns [`members_by_id`] selects,
-/// read in that order (see [`db::ByPosition`]).
+/// A member as the API shows one: the columns [`members_by_id`] selects
+/// (these fields, by [`db::select_as`]), read in that order (see [`db::ByPosition`]).
 #[derive(Debug, Clone)]
 pub struct MemberCard {
     /// The member.
