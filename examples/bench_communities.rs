@@ -313,9 +313,7 @@ fn raw_inserts(
 
 /// Runs [`raw_inserts`]' statements in one transaction.
 async fn raw_insert(bench: &Bench, inserts: Vec<sea_orm::Statement>) {
-    let txn = sea_orm::TransactionTrait::begin(&bench.ctx.db)
-        .await
-        .unwrap();
+    let txn = bench.ctx.db.begin().await.unwrap();
     for insert in inserts {
         txn.execute_raw(insert).await.unwrap();
     }

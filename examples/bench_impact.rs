@@ -401,9 +401,7 @@ async fn ingest_against_raw(bench: &Bench, brand: &str, customers: usize) {
             } else {
                 let cpu = Cpu::now();
                 let started = Instant::now();
-                let txn = sea_orm::TransactionTrait::begin(&bench.ctx.db)
-                    .await
-                    .unwrap();
+                let txn = bench.ctx.db.begin().await.unwrap();
                 for insert in std::mem::take(&mut inserts) {
                     txn.execute_raw(insert).await.unwrap();
                 }

@@ -165,7 +165,7 @@ async fn main() {
         let (findings_rows, tag_rows) = raw_rows(b, ref_brand, ref_audience, &ref_tags, now);
         let cpu = Cpu::now();
         let t = Instant::now();
-        let txn = sea_orm::TransactionTrait::begin(&ctx.db).await.unwrap();
+        let txn = ctx.db.begin().await.unwrap();
         for chunk in findings_rows.chunks(hearth::ingest::CHUNK) {
             entity::research_finding::Entity::insert_many(chunk.to_vec())
                 .on_conflict(

@@ -192,7 +192,7 @@ async fn main() {
         );
         let cpu = Cpu::now();
         let t = Instant::now();
-        let txn = sea_orm::TransactionTrait::begin(&ctx.db).await.unwrap();
+        let txn = ctx.db.begin().await.unwrap();
         for insert in inserts {
             txn.execute_raw(insert).await.unwrap();
         }

@@ -370,6 +370,12 @@ pub struct DatabaseSettings {
     /// database dropped it; one in use more recently goes straight to its
     /// statement. 0 checks on every use, a round trip per statement.
     pub ping_idle_after_ms: u64,
+    /// PostgreSQL: a GraphQL query runs all its statements on one pooled
+    /// connection, taken at its first statement and given back when it
+    /// ends, so the driver's check of a connection going back to the pool
+    /// (a round trip) is paid once per query rather than once per
+    /// statement. Off, each statement takes a connection of its own.
+    pub connection_per_query: bool,
     /// SQLite: a pooled connection idle this many seconds is closed, and
     /// the page cache and prepared statements SQLite keeps per connection
     /// are freed with it (reopening one is a file open). PostgreSQL
@@ -388,6 +394,7 @@ impl Default for DatabaseSettings {
             acquire_timeout_secs: 3,
             statement_timeout_ms: 10_000,
             ping_idle_after_ms: 1_000,
+            connection_per_query: true,
             sqlite_idle_close_secs: 15,
             auto_migrate: true,
         }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::db::Db;
 use async_graphql::{Context, ID};
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
@@ -18,9 +18,9 @@ use crate::{
 #[derive(Clone)]
 pub struct AppContext {
     /// Database pool of every read and write.
-    pub db: DatabaseConnection,
+    pub db: Db,
     /// The pool reports and other aggregates run on (`reports.max_connections`).
-    pub reports_db: DatabaseConnection,
+    pub reports_db: Db,
     /// Cache (Redis or in-process).
     pub cache: Cache,
     /// The mirror of every version (data, access), see [`crate::cache::versions`].
@@ -44,6 +44,16 @@ impl AppContext {
     pub fn for_reports(&self) -> AppContext {
         AppContext {
             db: self.reports_db.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The same handles with `db` holding one connection of the main pool
+    /// for as long as the returned context lives (see [`crate::db::Db`]):
+    /// what one GraphQL query reads through.
+    pub fn holding_one_connection(&self) -> AppContext {
+        AppContext {
+            db: self.db.holding_one_connection(),
             ..self.clone()
         }
     }

@@ -276,7 +276,7 @@ impl<T: OutputType> From<Page<T>> for Connection<T> {
 /// Pages `query` newest first by its time-ordered UUID column `id_col`; the
 /// cursor carries `tag` and the last id seen.
 pub async fn newest_first<E>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     query: sea_orm::Select<E>,
     id_col: E::Column,
     page: &PageRequest,
@@ -293,7 +293,7 @@ where
 /// [`newest_first`] with each row read as `M` (e.g. a model read by
 /// position, [`crate::db::Positional`]).
 pub async fn newest_first_as<E, M>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     query: sea_orm::Select<E>,
     id_col: E::Column,
     page: &PageRequest,

@@ -178,7 +178,13 @@ impl Bench {
     /// capture records for one request (and in the pgbench reference).
     pub async fn start(change: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = Settings::default();
+        // `HEARTH_` variables (and a `hearth.toml` in the working folder)
+        // set the instance's settings as they set the server's, to compare
+        // two settings run by run; the bench's own choices below win.
+        let vars = std::env::vars()
+            .filter(|(k, _)| k.starts_with("HEARTH_"))
+            .collect();
+        let mut settings = Settings::load_from(None, &vars).unwrap();
         settings.server.port = 0;
         settings.webhooks.deliver = false;
         settings.rate_limit.requests_per_principal_per_minute = 100_000_000;

@@ -5,7 +5,6 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{dataloader::Loader, ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::service::{
@@ -61,7 +60,7 @@ impl From<user::Model> for User {
 }
 
 /// Loads consultants' brand assignments for many users in one statement.
-pub struct AssignmentLoader(pub DatabaseConnection);
+pub struct AssignmentLoader(pub crate::db::Db);
 
 impl crate::loaders::RequestLoader for AssignmentLoader {
     // Users are not brand data: only admins list them.

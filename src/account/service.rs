@@ -7,9 +7,8 @@ use entity::{
     user::{self, Role as DbRole, UserStatus as DbStatus},
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -267,7 +266,7 @@ async fn revoke_all_for_user(txn: &mut WriteTxn, user: Uuid) -> AppResult<()> {
 /// Deletes refresh tokens that expired more than a day ago (a day of grace
 /// keeps a just-expired token recognisable in the log of a late retry);
 /// returns how many. Run at start-up and hourly.
-pub async fn prune_refresh_tokens(db: &DatabaseConnection) -> AppResult<u64> {
+pub async fn prune_refresh_tokens(db: &crate::db::Db) -> AppResult<u64> {
     let before = Utc::now() - Duration::days(1);
     let done = refresh_token::Entity::delete_many()
         .filter(refresh_token::Column::ExpiresAt.lt(before))
@@ -405,7 +404,7 @@ pub async fn change_password(
     Ok(true)
 }
 
-async fn brand_exists(db: &DatabaseConnection, id: Uuid, field: &str) -> AppResult<()> {
+async fn brand_exists(db: &crate::db::Db, id: Uuid, field: &str) -> AppResult<()> {
     let found = brand::Entity::find_by_id(id).count(db).await?;
     if found == 0 {
         return Err(AppError::bad_input(
@@ -464,7 +463,7 @@ pub async fn create_user(
 }
 
 async fn insert_user(
-    db: &DatabaseConnection,
+    db: &crate::db::Db,
     caller: &Caller,
     email: String,
     display_name: String,
@@ -508,7 +507,7 @@ async fn insert_user(
 
 /// Creates the first admin from the command line. Refuses when an admin exists.
 pub async fn bootstrap_admin(
-    db: &DatabaseConnection,
+    db: &crate::db::Db,
     email: &str,
     display_name: &str,
     password: String,
@@ -529,7 +528,7 @@ pub async fn bootstrap_admin(
 /// (`hearth demo` adds its own): whoever runs the command holds the
 /// database already. The e-mail, name and password rules are the API's.
 pub async fn cli_admin(
-    db: &DatabaseConnection,
+    db: &crate::db::Db,
     email: &str,
     display_name: &str,
     password: String,
@@ -547,7 +546,7 @@ pub async fn cli_admin(
 }
 
 /// Number of users (start-up tells how to create the first admin when 0).
-pub async fn count_users(db: &DatabaseConnection) -> AppResult<u64> {
+pub async fn count_users(db: &crate::db::Db) -> AppResult<u64> {
     Ok(user::Entity::find().count(db).await?)
 }
 
@@ -810,10 +809,7 @@ pub async fn unassign_consultant(
 }
 
 /// Brand ids assigned to each of `users` (one statement, for the DataLoader).
-pub async fn assignments_of(
-    db: &DatabaseConnection,
-    users: &[Uuid],
-) -> AppResult<Vec<(Uuid, Uuid)>> {
+pub async fn assignments_of(db: &crate::db::Db, users: &[Uuid]) -> AppResult<Vec<(Uuid, Uuid)>> {
     Ok(consultant_assignment::Entity::find()
         .select_only()
         .column(consultant_assignment::Column::UserId)

@@ -33,7 +33,7 @@ use std::{
 };
 
 use redis::aio::ConnectionManager;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{db, error::AppResult};
@@ -299,7 +299,7 @@ impl Versions {
 
     /// The current version of `subject`: from the mirror when it is
     /// confirmed there, else from the database (and put back).
-    pub async fn current(&self, db: &DatabaseConnection, subject: Subject) -> AppResult<i64> {
+    pub async fn current(&self, db: &crate::db::Db, subject: Subject) -> AppResult<i64> {
         let mirrored = match &self.backend {
             Backend::Memory(_) => self.local(subject),
             Backend::Redis { conn, timeout } => {
@@ -326,7 +326,7 @@ impl Versions {
     /// [`VersionsRead`]), else as [`Versions::current`] reads it.
     pub async fn current_or_read(
         &self,
-        db: &DatabaseConnection,
+        db: &crate::db::Db,
         subject: Subject,
         read: &VersionsRead,
     ) -> AppResult<i64> {
@@ -337,7 +337,7 @@ impl Versions {
     }
 
     /// Reads `subject`'s version from the database and puts it back.
-    pub async fn from_db(&self, db: &DatabaseConnection, subject: Subject) -> AppResult<i64> {
+    pub async fn from_db(&self, db: &crate::db::Db, subject: Subject) -> AppResult<i64> {
         let v = subject.read_db(db).await?;
         self.fill(subject, v).await;
         Ok(v)

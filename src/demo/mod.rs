@@ -236,7 +236,7 @@ pub async fn run(settings: Settings, opts: Options) -> anyhow::Result<Summary> {
 }
 
 /// The demo brands and their communities as stored.
-async fn loaded(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<DemoBrand>> {
+async fn loaded(db: &crate::db::Db) -> anyhow::Result<Vec<DemoBrand>> {
     let mut out = Vec::new();
     for story in BRANDS {
         let Some(b) = brand::Entity::find()

@@ -687,6 +687,11 @@ async fn execute(
         state.metrics.batches_read_directly.inc();
         request = request.data(read);
     }
+    if state.settings.database.connection_per_query
+        && matches!(operation, Some((op, _)) if op.ty == OperationType::Query)
+    {
+        request = request.data(state.app.holding_one_connection());
+    }
     let request = request
         .data(caller)
         .data(record.clone())

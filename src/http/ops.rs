@@ -25,7 +25,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .json(json!({ "status": "shutting_down" }));
     }
     let database_up = matches!(
-        tokio::time::timeout(Duration::from_secs(2), state.app.db.ping()).await,
+        tokio::time::timeout(Duration::from_secs(2), state.app.db.pool().ping()).await,
         Ok(Ok(()))
     );
     let cache = state.app.cache.ping().await;

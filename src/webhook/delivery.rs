@@ -24,7 +24,6 @@ use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use futures_util::StreamExt;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 

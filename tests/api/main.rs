@@ -12,6 +12,7 @@ mod brands;
 mod campaigns;
 mod cli;
 mod communities;
+mod connections;
 mod demo;
 mod helpers;
 mod http;

@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::helpers::{fresh_database, test_settings};
 
-async fn brand_table_exists(conn: &sea_orm::DatabaseConnection) -> bool {
+async fn brand_table_exists(conn: &db::Db) -> bool {
     let backend = conn.get_database_backend();
     conn.query_one_raw(Statement::from_string(
         backend,

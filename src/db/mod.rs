@@ -1,17 +1,20 @@
 //! Database connection (PostgreSQL or SQLite) and migrations.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use uuid::Uuid;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
 };
 use secrecy::ExposeSecret;
+
+mod handle;
+
+pub use handle::{Db, Observer};
 
 use crate::{
     cache::versions::{Subject, Versions},
@@ -56,10 +59,7 @@ impl Pool {
 }
 
 /// Connects the main pool, counting every statement in `metrics`.
-pub async fn connect(
-    settings: &Settings,
-    metrics: Option<&Metrics>,
-) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(settings: &Settings, metrics: Option<&Metrics>) -> anyhow::Result<Db> {
     connect_pool(settings, metrics, Pool::Main).await
 }
 
@@ -68,7 +68,7 @@ pub async fn connect_pool(
     settings: &Settings,
     metrics: Option<&Metrics>,
     pool: Pool,
-) -> anyhow::Result<DatabaseConnection> {
+) -> anyhow::Result<Db> {
     let kind = settings.database_kind()?;
     if kind == DatabaseKind::Sqlite && settings.database.url.is_none() {
         std::fs::create_dir_all(&settings.database.data_dir).with_context(|| {
@@ -125,30 +125,31 @@ pub async fn connect_pool(
             });
         }
     }
-    let mut db = Database::connect(opts)
+    let db = Database::connect(opts)
         .await
         .context("could not connect to the database (check database.url)")?;
-    if let Some(metrics) = metrics {
+    let observer = metrics.map(|metrics| {
         let statements = metrics.db_statements.clone();
         let errors = metrics.db_statement_errors.clone();
         let log = metrics.statement_log.clone();
-        db.set_metric_callback(move |info| {
-            statements.inc();
-            log.record(info.statement);
-            if info.failed {
-                errors.inc();
-            }
-        });
         metrics
             .db_pool_max
             .with_label_values(&[pool.label()])
             .set(i64::from(max_connections));
-    }
-    Ok(db)
+        Arc::new(move |statement: &Statement, failed: bool| {
+            statements.inc();
+            log.record(statement);
+            if failed {
+                errors.inc();
+            }
+        }) as Observer
+    });
+    Ok(Db::new(db, observer))
 }
 
 /// Refreshes the gauges of one pool (called when `/metrics` is scraped).
-pub fn record_pool(db: &DatabaseConnection, pool: Pool, metrics: &Metrics) {
+pub fn record_pool(db: &Db, pool: Pool, metrics: &Metrics) {
+    let db = db.pool();
     let (size, idle) = match db.get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
@@ -172,20 +173,22 @@ pub fn record_pool(db: &DatabaseConnection, pool: Pool, metrics: &Metrics) {
 }
 
 /// Applies every pending migration.
-pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("migration failed")
+pub async fn migrate_up(db: &Db) -> anyhow::Result<()> {
+    Migrator::up(db.pool(), None)
+        .await
+        .context("migration failed")
 }
 
 /// Rolls back the last `steps` migrations.
-pub async fn migrate_down(db: &DatabaseConnection, steps: u32) -> anyhow::Result<()> {
-    Migrator::down(db, Some(steps))
+pub async fn migrate_down(db: &Db, steps: u32) -> anyhow::Result<()> {
+    Migrator::down(db.pool(), Some(steps))
         .await
         .context("rollback failed")
 }
 
 /// Each migration's name and whether it is applied.
-pub async fn migration_status(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, bool)>> {
-    let applied: Vec<String> = Migrator::get_applied_migrations(db)
+pub async fn migration_status(db: &Db) -> anyhow::Result<Vec<(String, bool)>> {
+    let applied: Vec<String> = Migrator::get_applied_migrations(db.pool())
         .await
         .context("could not read the applied migrations")?
         .iter()
@@ -518,7 +521,7 @@ impl FirstPerParent<'_> {
 /// what a nested connection's `totalCount` shows, one statement for every
 /// parent of the page. Parents without rows are absent.
 pub async fn count_per_parent(
-    db: &DatabaseConnection,
+    db: &Db,
     table: &str,
     parent: &str,
     scope: &crate::auth::BrandScope,
