@@ -16,6 +16,8 @@
 #   BENCH_WRK_THREADS=2  wrk threads (default 1)
 #   BENCH_PAGES_ONLY=1   communities: skip the ingest and idle-memory steps
 #   BENCH_SOAK_SECS=600  communities: add a soak of mixed load, resident set every 30 s
+#   HEARTH_...           settings of the benchmarked instance, as for the server
+#                        (HEARTH_DATABASE__CONNECTION_PER_QUERY=false, say)
 # Throughput is measured with wrk (Debian/Ubuntu: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
