@@ -62,13 +62,18 @@ async fn a_query_runs_every_statement_on_the_one_connection_it_holds() {
         .expect("the held connections went back to the pool");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_begun_while_a_query_holds_the_only_connection_does_not_wait_for_it() {
-    let app = TestApp::spawn_with(|s| {
+/// A server whose pool holds one connection, given up on after 1 s.
+async fn one_connection_app() -> TestApp {
+    TestApp::spawn_with(|s| {
         s.database.max_connections = 1;
         s.database.acquire_timeout_secs = 1;
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_begun_while_a_query_holds_the_only_connection_does_not_wait_for_it() {
+    let app = one_connection_app().await;
     let select = || Statement::from_string(app.context.db.get_database_backend(), "SELECT 1");
     let one = app.context.db.holding_one_connection();
     one.query_one_raw(select()).await.unwrap();
@@ -94,11 +99,7 @@ async fn every_statement_of_a_query_reads_through_the_connection_it_holds() {
     // One connection in the pool: a statement of a query that went to the
     // pool instead of the query's own connection would wait for the
     // connection its own query holds, and fail with TIMEOUT after 1 s.
-    let app = TestApp::spawn_with(|s| {
-        s.database.max_connections = 1;
-        s.database.acquire_timeout_secs = 1;
-    })
-    .await;
+    let app = one_connection_app().await;
     let brand = app.create_brand("Acme").await;
     let community = app
         .gql(
