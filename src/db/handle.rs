@@ -74,8 +74,9 @@ impl Db {
     }
 
     /// Begins a transaction on a connection of its own. A held connection
-    /// is given back first, so a request never holds two connections of
-    /// one pool (with every connection held, each would wait for a second).
+    /// is given back first, so a request never waits for a second
+    /// connection of a pool while holding one (with every connection held,
+    /// each such request would wait for the others).
     pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
         self.begin_with_options(TransactionOptions::default()).await
     }
@@ -145,9 +146,15 @@ impl ConnectionTrait for Db {
         let Some(held) = &self.held else {
             return self.pool.execute_raw(stmt).await;
         };
-        self.on_held(held, &stmt, async |conn, query| query.execute(conn).await)
+        match self
+            .on_held(held, &stmt, async |conn, query| query.execute(conn).await)
             .await
-            .map(ExecResult::from)
+        {
+            Ok(done) => Ok(ExecResult::from(done)),
+            // A failed write is an `Exec` error, as the ORM reports it.
+            Err(DbErr::Query(e)) => Err(DbErr::Exec(e)),
+            Err(e) => Err(e),
+        }
     }
 
     // Only schema changes and maintenance run unprepared SQL: on the pool.

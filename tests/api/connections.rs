@@ -38,6 +38,28 @@ async fn a_query_runs_every_statement_on_the_one_connection_it_holds() {
     }
     let clone = one.clone();
     assert_eq!(backend_pid(&clone).await, first, "clones share it");
+    // A temporary table lives in one session only: every statement sees it.
+    let sql = |text: &str| Statement::from_string(DbBackend::Postgres, text);
+    one.execute_raw(sql("CREATE TEMP TABLE held_probe (k INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    one.execute_raw(sql("INSERT INTO held_probe VALUES (1)"))
+        .await
+        .unwrap();
+    let again = one
+        .execute_raw(sql("INSERT INTO held_probe VALUES (1)"))
+        .await
+        .expect_err("the key is taken");
+    // Reported as the ORM reports a failed write, so that callers read it alike.
+    assert!(matches!(again, sea_orm::DbErr::Exec(_)), "{again:?}");
+    assert!(
+        matches!(
+            again.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ),
+        "{again:?}"
+    );
+    one.execute_raw(sql("DROP TABLE held_probe")).await.unwrap();
     let other = app.context.db.holding_one_connection();
     assert_ne!(
         backend_pid(&other).await,
