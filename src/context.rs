@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use crate::db::Db;
 use async_graphql::{Context, ID};
 use uuid::Uuid;
 
@@ -11,6 +10,7 @@ use crate::{
     auth::{ratelimit::RateLimiter, session::AccessCache, tokens::TokenKeys, Caller},
     cache::{versions::Versions, Cache},
     config::Settings,
+    db::Db,
     error::{AppError, AppResult},
 };
 
@@ -50,12 +50,13 @@ impl AppContext {
 
     /// The same handles with `db` holding one connection of the main pool
     /// for as long as the returned context lives (see [`crate::db::Db`]):
-    /// what one GraphQL query reads through.
-    pub fn holding_one_connection(&self) -> AppContext {
-        AppContext {
-            db: self.db.holding_one_connection(),
+    /// what one GraphQL query reads through. `None` where nothing would be
+    /// held (SQLite), so the shared handles serve as they are.
+    pub fn holding_one_connection(&self) -> Option<AppContext> {
+        Some(AppContext {
+            db: self.db.holding_one_connection()?,
             ..self.clone()
-        }
+        })
     }
 }
 

@@ -51,16 +51,13 @@ impl Db {
     }
 
     /// The same pool, with statements run on one connection held until the
-    /// returned handle and its clones are dropped (PostgreSQL; elsewhere the
-    /// same handle, as there is no round trip to save).
-    pub fn holding_one_connection(&self) -> Self {
-        if self.pool.get_database_backend() != DbBackend::Postgres {
-            return self.clone();
-        }
-        Self {
+    /// returned handle and its clones are dropped. `None` on SQLite, where
+    /// there is no round trip to save.
+    pub fn holding_one_connection(&self) -> Option<Self> {
+        (self.pool.get_database_backend() == DbBackend::Postgres).then(|| Self {
             held: Some(Arc::new(Held(Mutex::new(None)))),
             ..self.clone()
-        }
+        })
     }
 
     /// Which database the statements go to.

@@ -687,14 +687,14 @@ async fn execute(
         state.metrics.batches_read_directly.inc();
         request = request.data(read);
     }
-    // On SQLite there is no round trip to save, so queries keep the shared
-    // handles. A query that reads nothing (`__typename`) takes no
-    // connection: the held one is taken at the first statement.
+    // A query that reads nothing (`__typename`) takes no connection: the
+    // held one is taken at the first statement.
     if state.settings.database.connection_per_query
-        && state.app.db.get_database_backend() == sea_orm::DbBackend::Postgres
         && matches!(operation, Some((op, _)) if op.ty == OperationType::Query)
     {
-        request = request.data(state.app.holding_one_connection());
+        if let Some(app) = state.app.holding_one_connection() {
+            request = request.data(app);
+        }
     }
     let request = request
         .data(caller)
