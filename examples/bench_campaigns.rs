@@ -275,8 +275,8 @@ async fn main() {
         ("actor".to_string(), integration.clone()),
     ];
     let per_round = f64::from(BOTS * CYCLES) * CLAIM as f64;
-    let (mut api_rate, mut api_cpu, mut ref_rate, mut ref_cpu) =
-        (0.0_f64, f64::MAX, 0.0_f64, f64::MAX);
+    let (mut api_rate, mut api_cpu, mut ref_rate, mut ref_cpu, mut ref_db_cpu) =
+        (0.0_f64, f64::MAX, 0.0_f64, f64::MAX, f64::MAX);
     for _ in 0..ROUNDS {
         let cpu = Cpu::now();
         let t = Instant::now();
@@ -320,7 +320,12 @@ async fn main() {
         .await;
         let used = Cpu::since(cpu);
         ref_rate = ref_rate.max(p.rate * CLAIM as f64);
-        ref_cpu = ref_cpu.min(used.database / per_round);
+        // pgbench does the bots' work and more (the bots run in this
+        // process, so their CPU is on the server's side): its CPU counts.
+        if (used.tools + used.database) / per_round < ref_cpu {
+            ref_cpu = (used.tools + used.database) / per_round;
+            ref_db_cpu = used.database / per_round;
+        }
         assert_eq!(
             count(ctx, brand_id, "status = 'PUBLISHED'").await,
             per_round as i64,
@@ -334,13 +339,15 @@ async fn main() {
     println!(
         "claim loop ({BOTS} bots, {CLAIM} items a claim, each reported published; load {}):\n\
          \x20 over HTTP:       {api_rate:>8.0} items/s  {:>6.0} µs CPU/item\n\
-         \x20 pgbench, same SQL:{ref_rate:>7.0} items/s  {:>6.0} µs CPU/item\n\
-         \x20 ratios: throughput {:.2}, CPU {:.2}",
+         \x20 pgbench, same SQL:{ref_rate:>7.0} items/s  {:>6.0} µs CPU/item  ({:.0} µs of it in PostgreSQL)\n\
+         \x20 ratios: throughput {:.2}, CPU {:.2} ({:.2} counting only PostgreSQL on pgbench's side)",
         load_average(),
         api_cpu * 1e6,
         ref_cpu * 1e6,
+        ref_db_cpu * 1e6,
         api_rate / ref_rate,
         ref_cpu / api_cpu,
+        ref_db_cpu / api_cpu,
     );
 }
 
